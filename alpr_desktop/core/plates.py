@@ -1,0 +1,24 @@
+"""Plate text normalisation shared by recognition, search and hotlists."""
+
+from __future__ import annotations
+
+import re
+
+PLATE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_STRIP = re.compile(r"[^0-9A-Z]")
+
+
+def normalize_plate(text: str) -> str:
+    """Upper-case and drop everything but ``0-9A-Z`` (spaces, dashes, dots, symbols)."""
+    return _STRIP.sub("", text.upper())
+
+
+#: Pairs that OCR confuses; folding maps each group to one representative.
+_FOLD = str.maketrans(
+    {"O": "0", "D": "0", "Q": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8", "G": "6"}
+)
+
+
+def fold_confusables(text: str) -> str:
+    """Map OCR-confusable characters to one representative (O/0/D/Q, I/1/L, Z/2, S/5, B/8, G/6)."""
+    return normalize_plate(text).translate(_FOLD)

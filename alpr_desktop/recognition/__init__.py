@@ -1,0 +1,1 @@
+"""Plate recognition: localizer, reader, tracker and pipeline. No widgets here."""

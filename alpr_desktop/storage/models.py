@@ -1,0 +1,531 @@
+"""The whole domain schema, as SQLAlchemy 2.0 typed models.
+
+The schema covers every capability in requirements.md from the start, so later work
+adds services and screens rather than reshaping tables. Images live in the database
+(:class:`StoredImage`), not as loose files: see ``docs/storage.md`` for why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from alpr_desktop.core.roles import Role
+from alpr_desktop.storage.types import UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime()}
+
+
+def _enum(cls: type[enum.Enum], name: str) -> SAEnum:
+    # Stored as the value strings with a CHECK constraint, portable across backends.
+    return SAEnum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+class AccountState(enum.StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    DEACTIVATED = "deactivated"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    badge_number: Mapped[str] = mapped_column(String(32), default="")
+    title: Mapped[str] = mapped_column(String(120), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    password_is_temporary: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    state: Mapped[AccountState] = mapped_column(
+        _enum(AccountState, "account_state"), default=AccountState.PENDING
+    )
+    state_reason: Mapped[str] = mapped_column(String(500), default="")
+    state_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    state_changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    last_login_at: Mapped[dt.datetime | None]
+    last_activity_at: Mapped[dt.datetime | None]
+    locked_until: Mapped[dt.datetime | None]
+
+    roles: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+    training: Mapped[list[TrainingRecord]] = relationship(
+        back_populates="user",
+        cascade="all, delete-orphan",
+        foreign_keys="TrainingRecord.user_id",
+        order_by="TrainingRecord.completed_on",
+        lazy="selectin",
+    )
+
+    @property
+    def role_set(self) -> frozenset[Role]:
+        return frozenset(Role(r.role) for r in self.roles)
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), primary_key=True)
+    granted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(back_populates="roles", foreign_keys=[user_id])
+
+
+class TrainingRecord(Base):
+    """Department-approved ALPR training (471.4(d), 471.8); gates access to data."""
+
+    __tablename__ = "training_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course: Mapped[str] = mapped_column(String(200))
+    completed_on: Mapped[dt.date]
+    expires_on: Mapped[dt.date]
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    user: Mapped[User] = relationship(back_populates="training", foreign_keys=[user_id])
+
+    __table_args__ = (CheckConstraint("expires_on > completed_on", name="expiry_after_completion"),)
+
+
+class LoginAttempt(Base):
+    """Each login attempt, for lockout windows and the access trail."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    attempted_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    workstation: Mapped[str] = mapped_column(String(120), default="")
+
+
+# --------------------------------------------------------------------------- cameras
+
+
+class CameraKind(enum.StrEnum):
+    DEVICE = "device"  # USB or built-in camera by index
+    RTSP = "rtsp"
+    HTTP = "http"  # MJPEG over HTTP
+    FILE = "file"  # video file
+    FOLDER = "folder"  # watched image folder
+
+
+class Camera(Base):
+    __tablename__ = "cameras"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[CameraKind] = mapped_column(_enum(CameraKind, "camera_kind"))
+    source: Mapped[str] = mapped_column(String(1000))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    mobile: Mapped[bool] = mapped_column(Boolean, default=False)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    direction_deg: Mapped[float | None] = mapped_column(Float)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude"),
+        CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude"),
+    )
+
+
+class GpsFix(Base):
+    """A position of a mobile unit from an NMEA or GPX track, matched to reads by time."""
+
+    __tablename__ = "gps_fixes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"))
+    fixed_at: Mapped[dt.datetime]
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    speed_mps: Mapped[float | None] = mapped_column(Float)
+    heading_deg: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_gps_fixes_camera_time", "camera_id", "fixed_at"),)
+
+
+# --------------------------------------------------------------------------- reads
+
+
+class StoredImage(Base):
+    """An encoded image (JPEG/PNG), content-addressed by SHA-256."""
+
+    __tablename__ = "images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    media_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PlateRead(Base):
+    __tablename__ = "plate_reads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stable id given by the recogniser; makes replay of spooled reads idempotent.
+    read_uuid: Mapped[str] = mapped_column(
+        String(36), unique=True, default=lambda: str(uuid.uuid4())
+    )
+    camera_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cameras.id", ondelete="SET NULL"), index=True
+    )
+    read_at: Mapped[dt.datetime] = mapped_column(index=True)
+    plate_text: Mapped[str] = mapped_column(String(16))
+    plate_normalized: Mapped[str] = mapped_column(String(16), index=True)
+    plate_folded: Mapped[str] = mapped_column(String(16), index=True)
+    region: Mapped[str] = mapped_column(String(8), default="")
+    confidence: Mapped[float] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    bbox_x: Mapped[int | None] = mapped_column(Integer)
+    bbox_y: Mapped[int | None] = mapped_column(Integer)
+    bbox_w: Mapped[int | None] = mapped_column(Integer)
+    bbox_h: Mapped[int | None] = mapped_column(Integer)
+    frames_voted: Mapped[int] = mapped_column(Integer, default=1)
+    crop_image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
+    context_image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
+    stored_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    alternatives: Mapped[list[ReadAlternative]] = relationship(
+        back_populates="read",
+        cascade="all, delete-orphan",
+        order_by="ReadAlternative.rank",
+        lazy="selectin",
+    )
+
+    __table_args__ = (
+        CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence"),
+        Index("ix_plate_reads_location", "latitude", "longitude"),
+    )
+
+
+class ReadAlternative(Base):
+    """A lower-ranked reading of the same plate, with its confidence."""
+
+    __tablename__ = "read_alternatives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    read_id: Mapped[int] = mapped_column(ForeignKey("plate_reads.id", ondelete="CASCADE"))
+    rank: Mapped[int] = mapped_column(Integer)
+    plate_text: Mapped[str] = mapped_column(String(16))
+    plate_normalized: Mapped[str] = mapped_column(String(16), index=True)
+    confidence: Mapped[float] = mapped_column(Float)
+
+    read: Mapped[PlateRead] = relationship(back_populates="alternatives")
+
+    __table_args__ = (UniqueConstraint("read_id", "rank"),)
+
+
+# --------------------------------------------------------------------------- hotlists
+
+
+class HotlistCategory(enum.StrEnum):
+    STOLEN_VEHICLE = "stolen_vehicle"
+    STOLEN_PLATE = "stolen_plate"
+    WANTED_PERSON = "wanted_person"
+    MISSING_PERSON = "missing_person"
+    AMBER = "amber"
+    WARRANT = "warrant"
+    BOLO = "bolo"
+    OTHER = "other"
+
+
+class Hotlist(Base):
+    __tablename__ = "hotlists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    entries: Mapped[list[HotlistEntry]] = relationship(
+        back_populates="hotlist", cascade="all, delete-orphan"
+    )
+
+
+class HotlistEntry(Base):
+    __tablename__ = "hotlist_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hotlist_id: Mapped[int] = mapped_column(
+        ForeignKey("hotlists.id", ondelete="CASCADE"), index=True
+    )
+    plate_pattern: Mapped[str] = mapped_column(String(32))  # as entered, may hold * and ?
+    plate_normalized: Mapped[str] = mapped_column(String(32), index=True)
+    is_partial: Mapped[bool] = mapped_column(Boolean, default=False)
+    region: Mapped[str] = mapped_column(String(8), default="")
+    category: Mapped[HotlistCategory] = mapped_column(_enum(HotlistCategory, "hotlist_category"))
+    priority: Mapped[int] = mapped_column(Integer, default=2)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    case_number: Mapped[str] = mapped_column(String(64), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    hotlist: Mapped[Hotlist] = relationship(back_populates="entries")
+
+    __table_args__ = (CheckConstraint("priority BETWEEN 1 AND 5", name="priority"),)
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+class MatchKind(enum.StrEnum):
+    EXACT = "exact"
+    CONFUSABLE = "confusable"
+    PARTIAL = "partial"
+    ALTERNATIVE = "alternative"
+
+
+class AlertStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    read_id: Mapped[int] = mapped_column(ForeignKey("plate_reads.id", ondelete="CASCADE"))
+    entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hotlist_entries.id", ondelete="SET NULL")
+    )
+    match_kind: Mapped[MatchKind] = mapped_column(_enum(MatchKind, "match_kind"))
+    explanation: Mapped[str] = mapped_column(Text)
+    retroactive: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    status: Mapped[AlertStatus] = mapped_column(
+        _enum(AlertStatus, "alert_status"), default=AlertStatus.PENDING, index=True
+    )
+    disposition_reason: Mapped[str] = mapped_column(String(200), default="")
+    disposition_notes: Mapped[str] = mapped_column(Text, default="")
+    disposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    disposed_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (UniqueConstraint("read_id", "entry_id"),)
+
+
+# --------------------------------------------------------------------------- access records
+
+
+class AccessRecord(Base):
+    """One entry of the append-only, hash-chained access trail (Civ. Code 1798.90.52).
+
+    ``record_hash`` is SHA-256 over the canonical content of this row (including
+    ``seq`` and ``prev_hash``); see :mod:`alpr_desktop.services.audit`.
+    """
+
+    __tablename__ = "access_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    recorded_at: Mapped[dt.datetime] = mapped_column(index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no FK: outlives users
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    workstation: Mapped[str] = mapped_column(String(120), default="")
+    category: Mapped[str] = mapped_column(String(16), index=True)  # data | admin | session
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(16), default="ok")  # ok | refused | failed
+    purpose: Mapped[str] = mapped_column(String(200), default="", index=True)
+    case_number: Mapped[str] = mapped_column(String(64), default="", index=True)
+    query: Mapped[str] = mapped_column(Text, default="")  # canonical JSON, as entered
+    detail: Mapped[str] = mapped_column(Text, default="")
+    target_type: Mapped[str] = mapped_column(String(32), default="")
+    target_id: Mapped[str] = mapped_column(String(64), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    record_hash: Mapped[str] = mapped_column(String(64))
+
+
+# --------------------------------------------------------------------------- releases
+
+
+class AgencyType(enum.StrEnum):
+    CA_STATE = "ca_state"
+    CA_LOCAL = "ca_local"
+    OUT_OF_STATE = "out_of_state"
+    FEDERAL = "federal"
+    NON_PUBLIC = "non_public"
+
+
+class ReleaseStatus(enum.StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    DENIED = "denied"
+    REFERRED = "referred"  # to records release (non-California or non-public body)
+    FULFILLED = "fulfilled"
+
+
+class ReleaseRequest(Base):
+    __tablename__ = "release_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    agency_name: Mapped[str] = mapped_column(String(200))
+    agency_type: Mapped[AgencyType] = mapped_column(_enum(AgencyType, "agency_type"))
+    agency_state: Mapped[str] = mapped_column(String(2))
+    requester_name: Mapped[str] = mapped_column(String(200))
+    requester_title: Mapped[str] = mapped_column(String(200), default="")
+    requester_contact: Mapped[str] = mapped_column(String(300))
+    intended_purpose: Mapped[str] = mapped_column(Text)
+    case_number: Mapped[str] = mapped_column(String(64))
+    legal_basis: Mapped[str] = mapped_column(Text)
+    data_requested: Mapped[str] = mapped_column(Text)
+    query: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[ReleaseStatus] = mapped_column(
+        _enum(ReleaseStatus, "release_status"), default=ReleaseStatus.SUBMITTED
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None]
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReleaseShare(Base):
+    """The sharing log: each fulfilled release package."""
+
+    __tablename__ = "release_shares"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("release_requests.id"))
+    shared_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    shared_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recipient: Mapped[str] = mapped_column(String(300))
+    read_count: Mapped[int] = mapped_column(Integer)
+    file_count: Mapped[int] = mapped_column(Integer)
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    package_name: Mapped[str] = mapped_column(String(300))
+
+
+# --------------------------------------------------------------------------- retention
+
+
+class HoldStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    DENIED = "denied"
+    RELEASED = "released"
+
+
+class EvidenceHold(Base):
+    __tablename__ = "evidence_holds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    status: Mapped[HoldStatus] = mapped_column(
+        _enum(HoldStatus, "hold_status"), default=HoldStatus.REQUESTED
+    )
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[dt.datetime | None]
+    review_on: Mapped[dt.date]
+    released_at: Mapped[dt.datetime | None]
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class EvidenceHoldRead(Base):
+    __tablename__ = "evidence_hold_reads"
+
+    hold_id: Mapped[int] = mapped_column(
+        ForeignKey("evidence_holds.id", ondelete="CASCADE"), primary_key=True
+    )
+    read_id: Mapped[int] = mapped_column(
+        ForeignKey("plate_reads.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class PurgeLog(Base):
+    __tablename__ = "purge_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ran_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ran_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: scheduled
+    cutoff: Mapped[dt.datetime]
+    reads_purged: Mapped[int] = mapped_column(Integer)
+    images_purged: Mapped[int] = mapped_column(Integer)
+    held_reads_kept: Mapped[int] = mapped_column(Integer)
+    oldest_purged_at: Mapped[dt.datetime | None]
+    newest_purged_at: Mapped[dt.datetime | None]
+
+
+# --------------------------------------------------------------------------- settings
+
+
+class SettingRow(Base):
+    """Department-wide settings, one JSON value per key (schema in alpr_desktop.settings)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
