@@ -54,19 +54,26 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser(
         "evaluate", help="run plate recognition on a folder in the bench format and score it"
     )
+    _add_evaluate_arguments(evaluate)
+    return parser
+
+
+def _add_evaluate_arguments(evaluate: argparse.ArgumentParser) -> None:
+    # The evaluate module keeps heavy imports (OpenCV, onnxruntime, torch) inside its
+    # functions, so building the parser stays cheap for the GUI's cold start.
     from alpr_desktop.recognition import evaluate as evaluate_mod
 
     evaluate_mod.add_arguments(evaluate)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.INFO if args.verbose else logging.WARNING)
     try:
         return _dispatch(args)
     except AlprError as exc:

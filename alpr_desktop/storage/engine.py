@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -70,6 +71,15 @@ def parse_url(url: str) -> URL:
     )
 
 
+def _directory_writable(directory: Path) -> bool:
+    # Try it rather than trust os.access: root passes access() on a read-only mount.
+    try:
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".alpr-write-test-"):
+            return True
+    except OSError:
+        return False
+
+
 def _check_sqlite_file(path: Path) -> None:
     parent = path.parent
     if not parent.exists():
@@ -79,7 +89,7 @@ def _check_sqlite_file(path: Path) -> None:
             raise StorageError(
                 f"Cannot create the data directory {parent}: {exc.strerror}."
             ) from None
-    if not os.access(parent, os.W_OK):
+    if not _directory_writable(parent):
         raise StorageError(
             f"The data directory {parent} is read-only. Choose a writable directory "
             "with --data-dir or fix its permissions."
@@ -98,12 +108,21 @@ def _check_sqlite_file(path: Path) -> None:
 
 
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # Take the write lock at the start of every transaction. Appends to the hash-chained
+    # access trail read the last record and then insert; a deferred transaction could
+    # read a stale head and fail at commit, an immediate one waits its turn instead.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, connect_timeout: int = 5) -> Engine:
@@ -114,6 +133,7 @@ def make_engine(url: str, *, connect_timeout: int = 5) -> Engine:
         _check_sqlite_file(Path(parsed.database))
         engine = create_engine(parsed, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(
         parsed,

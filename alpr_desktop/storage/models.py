@@ -94,7 +94,10 @@ class User(Base):
     locked_until: Mapped[dt.datetime | None]
 
     roles: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user",
+        cascade="all, delete-orphan",
+        foreign_keys="UserRole.user_id",
+        lazy="selectin",
     )
     training: Mapped[list[TrainingRecord]] = relationship(
         back_populates="user",

@@ -1,0 +1,67 @@
+"""The composition root: settings -> engine -> services. Nothing here is global.
+
+The GUI and every command build an :class:`Application` through :func:`open_application`
+and hand its parts down explicitly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alpr_desktop.services.base import ServiceContext
+from alpr_desktop.services.registry import Services
+from alpr_desktop.settings import LocalConfig
+from alpr_desktop.storage.engine import SQLITE_FILE_NAME, Database, open_database, sqlite_url
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Application:
+    """An opened database and the services on it, for one process."""
+
+    config: LocalConfig
+    database: Database
+    services: Services
+    demo: bool = False
+    _temp_dir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
+
+    def close(self) -> None:
+        self.database.dispose()
+        if self._temp_dir is not None:
+            self._temp_dir.cleanup()
+            self._temp_dir = None
+
+
+def database_url_for(config: LocalConfig) -> str:
+    if config.database_url:
+        return config.database_url
+    return sqlite_url(config.data_dir / SQLITE_FILE_NAME)
+
+
+def open_application(
+    config: LocalConfig, *, demo: bool = False, migrate: bool = True
+) -> Application:
+    """Open (and migrate) the database named by ``config`` and build the services.
+
+    With ``demo`` the database is a throw-away SQLite file in a temporary directory that
+    :meth:`Application.close` removes.
+    """
+    temp_dir = None
+    if demo:
+        temp_dir = tempfile.TemporaryDirectory(prefix="alpr-demo-")
+        config = config.model_copy(
+            update={"database_url": sqlite_url(Path(temp_dir.name) / "demo.sqlite3")}
+        )
+    try:
+        database = open_database(database_url_for(config), migrate=migrate)
+    except BaseException:
+        if temp_dir is not None:
+            temp_dir.cleanup()
+        raise
+    ctx = ServiceContext(database, workstation=config.workstation_name or os.uname().nodename)
+    return Application(config, database, Services.build(ctx), demo=demo, _temp_dir=temp_dir)

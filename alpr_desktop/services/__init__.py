@@ -1,0 +1,1 @@
+"""Services own the unit of work, check permissions and record every access."""

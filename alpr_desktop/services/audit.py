@@ -1,0 +1,258 @@
+"""The access trail: append-only, hash-chained records of every access and admin action.
+
+Each record's ``record_hash`` is SHA-256 over a canonical JSON of its content, its
+sequence number and the previous record's hash, so editing, deleting or reordering any
+record breaks the chain from that point on; :func:`verify_chain` finds the first break.
+Appends are serialised: on PostgreSQL by a transaction-scoped advisory lock, on SQLite by
+the write lock every transaction takes (``BEGIN IMMEDIATE``, see ``storage.engine``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from alpr_desktop.core.roles import Action
+from alpr_desktop.errors import ValidationError
+from alpr_desktop.messages import Changes, Topic
+from alpr_desktop.services.base import Actor, BaseService, load_department_settings
+from alpr_desktop.storage.models import AccessRecord
+
+GENESIS_HASH = "0" * 64
+_PG_CHAIN_LOCK = 471_0001  # advisory lock key for the access-record chain
+
+HASHED_FIELDS = (
+    "seq",
+    "recorded_at",
+    "user_id",
+    "username",
+    "organisation",
+    "workstation",
+    "category",
+    "action",
+    "outcome",
+    "purpose",
+    "case_number",
+    "query",
+    "detail",
+    "target_type",
+    "target_id",
+    "prev_hash",
+)
+
+
+def canonical_query(query: Mapping[str, Any] | str | None) -> str:
+    """The query exactly as entered, as canonical JSON (keys sorted, no whitespace)."""
+    if query is None:
+        return ""
+    if isinstance(query, str):
+        return query
+    return json.dumps(query, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _timestamp(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def compute_hash(record: AccessRecord) -> str:
+    content: dict[str, Any] = {}
+    for name in HASHED_FIELDS:
+        value = getattr(record, name)
+        content[name] = _timestamp(value) if isinstance(value, dt.datetime) else value
+    payload = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def append_record(
+    session: Session,
+    *,
+    now: dt.datetime,
+    username: str,
+    category: str,
+    action: str,
+    user_id: int | None = None,
+    organisation: str = "",
+    workstation: str = "",
+    outcome: str = "ok",
+    purpose: str = "",
+    case_number: str = "",
+    query: Mapping[str, Any] | str | None = None,
+    detail: str = "",
+    target_type: str = "",
+    target_id: str | int = "",
+) -> AccessRecord:
+    """Append one record inside the caller's transaction (it commits with the work)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_LOCK})
+    last = session.execute(
+        select(AccessRecord.seq, AccessRecord.record_hash)
+        .order_by(AccessRecord.seq.desc())
+        .limit(1)
+    ).first()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    record = AccessRecord(
+        seq=seq,
+        # Microsecond precision is what both backends store; hash what is stored.
+        recorded_at=now.astimezone(dt.UTC),
+        user_id=user_id,
+        username=username,
+        organisation=organisation,
+        workstation=workstation,
+        category=category,
+        action=action,
+        outcome=outcome,
+        purpose=purpose,
+        case_number=case_number,
+        query=canonical_query(query),
+        detail=detail,
+        target_type=target_type,
+        target_id=str(target_id),
+        prev_hash=prev_hash,
+    )
+    record.record_hash = compute_hash(record)
+    session.add(record)
+    session.flush()
+    return record
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """Result of a chain check: ``ok`` or the first broken link and what is wrong."""
+
+    checked: int
+    first_broken_seq: int | None = None
+    first_broken_id: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_broken_seq is None
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"Access trail intact: {self.checked} records, every link verified."
+        return (
+            f"Access trail BROKEN at record #{self.first_broken_seq} "
+            f"(row id {self.first_broken_id}): {self.problem}. "
+            f"{self.checked} records before it are intact."
+        )
+
+
+def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
+    """Walk the chain in sequence order and report the first broken link."""
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    stmt = select(AccessRecord).order_by(AccessRecord.seq).execution_options(yield_per=batch)
+    for record in session.scalars(stmt):
+        problem = ""
+        if record.seq != expected_seq:
+            problem = (
+                f"sequence number {record.seq} where {expected_seq} was expected "
+                "(a record was deleted or reordered)"
+            )
+        elif record.prev_hash != prev_hash:
+            problem = "its link to the previous record does not match (deleted or reordered)"
+        elif compute_hash(record) != record.record_hash:
+            problem = "its content does not match its hash (the record was edited)"
+        if problem:
+            return ChainReport(checked, record.seq, record.id, problem)
+        checked += 1
+        expected_seq += 1
+        prev_hash = record.record_hash
+        session.expunge(record)
+    return ChainReport(checked)
+
+
+class AuditService(BaseService):
+    """Recording data accesses and reading back the trail, each behind a permission."""
+
+    def record_data_access(
+        self,
+        session: Session,
+        actor: Actor,
+        action: Action,
+        *,
+        purpose: str,
+        case_number: str,
+        query: Mapping[str, Any] | str | None,
+        detail: str = "",
+        target_type: str = "",
+        target_id: str | int = "",
+        require_case_number: bool = True,
+    ) -> AccessRecord:
+        """Validate purpose and case number, then append a data-access record.
+
+        Called by data services inside their unit of work, *before* any data is returned.
+        """
+        purposes = load_department_settings(session).purposes
+        if purpose not in purposes:
+            raise ValidationError(
+                "Choose an authorised purpose (policy 471.4); "
+                f"{purpose!r} is not on the department's list."
+            )
+        case_number = case_number.strip()
+        if require_case_number and not case_number:
+            raise ValidationError("A case or incident number is required.")
+        return append_record(
+            session,
+            now=self.ctx.now(),
+            user_id=actor.user_id,
+            username=actor.username,
+            organisation=actor.organisation,
+            workstation=self.ctx.workstation,
+            category="data",
+            action=action.value,
+            purpose=purpose,
+            case_number=case_number,
+            query=query,
+            detail=detail,
+            target_type=target_type,
+            target_id=target_id,
+        )
+
+    def record_admin(
+        self,
+        session: Session,
+        actor: Actor,
+        action: str,
+        *,
+        detail: str = "",
+        target_type: str = "",
+        target_id: str | int = "",
+        query: Mapping[str, Any] | None = None,
+    ) -> AccessRecord:
+        return append_record(
+            session,
+            now=self.ctx.now(),
+            user_id=actor.user_id,
+            username=actor.username,
+            organisation=actor.organisation,
+            workstation=self.ctx.workstation,
+            category="admin",
+            action=action,
+            query=query,
+            detail=detail,
+            target_type=target_type,
+            target_id=target_id,
+        )
+
+    def verify(self, actor: Actor) -> ChainReport:
+        """Check the whole chain; the check itself is recorded."""
+        with self._work(actor, Action.VERIFY_AUDIT, changes=Changes.of(Topic.AUDIT)) as (
+            session,
+            _user,
+        ):
+            report = verify_chain(session)
+            self.record_admin(session, actor, "audit_verify", detail=report.summary())
+            return report
+
+    def count(self, actor: Actor) -> int:
+        with self._work(actor, Action.VIEW_AUDIT) as (session, _user):
+            self.record_admin(session, actor, "audit_count")
+            return int(session.scalar(select(func.count(AccessRecord.id))) or 0)

@@ -1,0 +1,147 @@
+"""What every service shares: the context, the acting user and the authorisation gate.
+
+Each public service method is one unit of work: it opens a transaction, authorises the
+acting user for one :class:`~alpr_desktop.core.roles.Action` (state, lock, temporary
+password, role, and — for ALPR data — current training), does its work, records it in
+the access trail and commits. A refusal is recorded too, in a transaction of its own,
+before :class:`~alpr_desktop.errors.PermissionDenied` is raised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alpr_desktop.core.roles import Action, Role, is_permitted
+from alpr_desktop.errors import PasswordChangeRequired, PermissionDenied
+from alpr_desktop.messages import ChangeBus, Changes, MessageBridge
+from alpr_desktop.settings import DepartmentSettings
+from alpr_desktop.storage.engine import Database
+from alpr_desktop.storage.models import AccountState, SettingRow, User
+from alpr_desktop.storage.types import utcnow
+
+#: How stale ``last_activity_at`` may get before an action refreshes it (saves writes).
+ACTIVITY_RESOLUTION = dt.timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated user a service acts for (what a login returns)."""
+
+    user_id: int
+    username: str
+    full_name: str
+    organisation: str
+    roles: frozenset[Role]
+
+    def may(self, action: Action) -> bool:
+        """Whether the roles allow ``action`` — for hiding GUI parts; services re-check."""
+        return is_permitted(self.roles, action)
+
+
+@dataclass
+class ServiceContext:
+    """Everything services need, built once by the composition root."""
+
+    db: Database
+    workstation: str = ""
+    clock: Callable[[], dt.datetime] = utcnow
+    changes: ChangeBus = field(default_factory=ChangeBus)
+    messages: MessageBridge = field(default_factory=MessageBridge)
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+
+def load_department_settings(session: Session) -> DepartmentSettings:
+    rows = {r.key: r.value for r in session.scalars(select(SettingRow))}
+    return DepartmentSettings.from_rows(rows)
+
+
+def training_current(user: User, today: dt.date) -> bool:
+    return any(t.completed_on <= today < t.expires_on for t in user.training)
+
+
+class BaseService:
+    """Base of every service: holds the context and implements :meth:`_work`."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    @contextmanager
+    def _work(
+        self, actor: Actor, action: Action, *, changes: Changes | None = None
+    ) -> Iterator[tuple[Session, User]]:
+        """One authorised unit of work; commits on success and then broadcasts ``changes``."""
+        with self.ctx.db.sessions() as session:
+            refusal: str | None = None
+            user: User | None = None
+            with session.begin():
+                user = session.get(User, actor.user_id)
+                refusal = self._refusal(session, user, action)
+                if refusal is None:
+                    assert user is not None
+                    self._touch(user)
+                    yield session, user
+            if refusal is not None:
+                self._record_refusal(actor, action, refusal)
+                if refusal == _TEMPORARY:
+                    raise PasswordChangeRequired(
+                        "Change your temporary password before doing anything else."
+                    )
+                raise PermissionDenied(refusal)
+        if changes is not None:
+            self.ctx.changes.publish(changes)
+
+    def _refusal(self, session: Session, user: User | None, action: Action) -> str | None:
+        now = self.ctx.now()
+        if user is None:
+            return "Your account no longer exists."
+        if user.state is not AccountState.ACTIVE:
+            return f"Your account is {user.state.value}; you cannot {_describe(action)}."
+        if user.locked_until is not None and user.locked_until > now:
+            return "Your account is locked after repeated failed sign-ins."
+        if user.password_is_temporary:
+            return _TEMPORARY
+        if not is_permitted(user.role_set, action):
+            return f"Your roles do not allow you to {_describe(action)}."
+        if action.data_access and not training_current(user, now.date()):
+            return (
+                "You have no current ALPR training record (policy 471.4(d)); "
+                f"you cannot {_describe(action)} until an administrator records it."
+            )
+        return None
+
+    def _touch(self, user: User) -> None:
+        now = self.ctx.now()
+        if user.last_activity_at is None or now - user.last_activity_at > ACTIVITY_RESOLUTION:
+            user.last_activity_at = now
+
+    def _record_refusal(self, actor: Actor, action: Action, reason: str) -> None:
+        from alpr_desktop.services.audit import append_record
+
+        with self.ctx.db.sessions.begin() as session:
+            append_record(
+                session,
+                now=self.ctx.now(),
+                user_id=actor.user_id,
+                username=actor.username,
+                organisation=actor.organisation,
+                workstation=self.ctx.workstation,
+                category="data" if action.data_access else "admin",
+                action=action.value,
+                outcome="refused",
+                detail=reason,
+            )
+
+
+_TEMPORARY = "temporary-password"
+
+
+def _describe(action: Action) -> str:
+    return action.value.replace("_", " ")

@@ -1,0 +1,348 @@
+"""User administration: accounts, roles, states, temporary passwords and training."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alpr_desktop.core.roles import Action, Role, parse_roles
+from alpr_desktop.errors import NotFoundError, ValidationError
+from alpr_desktop.messages import Changes, Topic
+from alpr_desktop.services.audit import AuditService
+from alpr_desktop.services.auth import validate_username
+from alpr_desktop.services.base import (
+    Actor,
+    BaseService,
+    ServiceContext,
+    load_department_settings,
+    training_current,
+)
+from alpr_desktop.services.passwords import check_new_password, make_hasher
+from alpr_desktop.storage.models import AccountState, TrainingRecord, User, UserRole
+
+_USERS = Changes.of(Topic.USERS)
+_TRAINING = Changes.of(Topic.USERS, Topic.TRAINING)
+
+
+@dataclass(frozen=True)
+class TrainingView:
+    id: int
+    course: str
+    completed_on: dt.date
+    expires_on: dt.date
+
+
+@dataclass(frozen=True)
+class UserView:
+    """A user as the administration page shows it (no password hash)."""
+
+    id: int
+    username: str
+    full_name: str
+    organisation: str
+    badge_number: str
+    title: str
+    email: str
+    roles: frozenset[Role]
+    state: AccountState
+    state_reason: str
+    password_is_temporary: bool
+    last_login_at: dt.datetime | None
+    locked_until: dt.datetime | None
+    training_current: bool
+    training: tuple[TrainingView, ...]
+
+
+def generate_temporary_password(length: int = 16) -> str:
+    """A random temporary password that meets the password rules."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(length))
+        if any(c.isdigit() for c in candidate) and any(c.isalpha() for c in candidate):
+            return candidate
+
+
+class UserService(BaseService):
+    def __init__(self, ctx: ServiceContext, audit: AuditService) -> None:
+        super().__init__(ctx)
+        self.audit = audit
+
+    def _view(self, user: User) -> UserView:
+        return UserView(
+            id=user.id,
+            username=user.username,
+            full_name=user.full_name,
+            organisation=user.organisation,
+            badge_number=user.badge_number,
+            title=user.title,
+            email=user.email,
+            roles=user.role_set,
+            state=user.state,
+            state_reason=user.state_reason,
+            password_is_temporary=user.password_is_temporary,
+            last_login_at=user.last_login_at,
+            locked_until=user.locked_until,
+            training_current=training_current(user, self.ctx.now().date()),
+            training=tuple(
+                TrainingView(t.id, t.course, t.completed_on, t.expires_on) for t in user.training
+            ),
+        )
+
+    def _get(self, session: Session, user_id: int) -> User:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFoundError(f"There is no user with id {user_id}.")
+        return user
+
+    def list_users(self, actor: Actor) -> list[UserView]:
+        with self._work(actor, Action.VIEW_USERS) as (session, _me):
+            users = session.scalars(select(User).order_by(User.username)).all()
+            self.audit.record_admin(session, actor, "list_users", detail=f"{len(users)} users")
+            return [self._view(u) for u in users]
+
+    def create_user(
+        self,
+        actor: Actor,
+        *,
+        username: str,
+        full_name: str,
+        roles: Iterable[Role | str],
+        temporary_password: str,
+        organisation: str = "",
+        badge_number: str = "",
+        title: str = "",
+        email: str = "",
+    ) -> UserView:
+        """Create a *pending* account with a temporary password; a supervisor activates it."""
+        name = validate_username(username)
+        if not full_name.strip():
+            raise ValidationError("Enter the user's full name.")
+        role_set = _roles(roles)
+        with self._work(actor, Action.MANAGE_USERS, changes=_USERS) as (session, _me):
+            settings = load_department_settings(session)
+            check_new_password(
+                temporary_password, username=name, min_length=settings.password_min_length
+            )
+            if session.scalar(select(User.id).where(User.username == name)) is not None:
+                raise ValidationError(f"The username {name!r} is already taken.")
+            now = self.ctx.now()
+            user = User(
+                username=name,
+                full_name=full_name.strip(),
+                organisation=organisation.strip(),
+                badge_number=badge_number.strip(),
+                title=title.strip(),
+                email=email.strip(),
+                password_hash=make_hasher(settings.argon2).hash(temporary_password),
+                password_is_temporary=True,
+                password_changed_at=now,
+                state=AccountState.PENDING,
+                state_changed_at=now,
+                state_changed_by_id=actor.user_id,
+                created_at=now,
+                created_by_id=actor.user_id,
+            )
+            for role in sorted(role_set):
+                user.roles.append(UserRole(role=role, granted_at=now, granted_by_id=actor.user_id))
+            session.add(user)
+            session.flush()
+            self.audit.record_admin(
+                session,
+                actor,
+                "create_user",
+                target_type="user",
+                target_id=user.id,
+                query={"username": name, "roles": sorted(r.value for r in role_set)},
+            )
+            return self._view(user)
+
+    def set_roles(self, actor: Actor, user_id: int, roles: Iterable[Role | str]) -> UserView:
+        role_set = _roles(roles)
+        with self._work(actor, Action.MANAGE_USERS, changes=_USERS) as (session, _me):
+            user = self._get(session, user_id)
+            before = user.role_set
+            if Role.ADMINISTRATOR in before and Role.ADMINISTRATOR not in role_set:
+                self._keep_an_administrator(session, user)
+            now = self.ctx.now()
+            user.roles = [r for r in user.roles if r.role in role_set]
+            for role in sorted(role_set - before):
+                user.roles.append(UserRole(role=role, granted_at=now, granted_by_id=actor.user_id))
+            session.flush()
+            self.audit.record_admin(
+                session,
+                actor,
+                "set_roles",
+                target_type="user",
+                target_id=user.id,
+                query={
+                    "before": sorted(r.value for r in before),
+                    "after": sorted(r.value for r in role_set),
+                },
+            )
+            return self._view(user)
+
+    def _keep_an_administrator(self, session: Session, losing: User) -> None:
+        others = session.scalars(
+            select(User.id)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(
+                UserRole.role == Role.ADMINISTRATOR,
+                User.state == AccountState.ACTIVE,
+                User.id != losing.id,
+            )
+        ).first()
+        if others is None:
+            raise ValidationError("At least one active administrator must remain.")
+
+    def activate(self, actor: Actor, user_id: int) -> UserView:
+        """Activate a pending or suspended account (supervisor or administrator)."""
+        with self._work(actor, Action.ACTIVATE_USERS, changes=_USERS) as (session, _me):
+            user = self._get(session, user_id)
+            if user.state not in (AccountState.PENDING, AccountState.SUSPENDED):
+                raise ValidationError(f"A {user.state.value} account cannot be activated.")
+            self._set_state(session, actor, user, AccountState.ACTIVE, "")
+            user.last_activity_at = self.ctx.now()  # restart the inactivity clock
+            return self._view(user)
+
+    def suspend(self, actor: Actor, user_id: int, reason: str) -> UserView:
+        with self._work(actor, Action.ACTIVATE_USERS, changes=_USERS) as (session, _me):
+            user = self._get(session, user_id)
+            if user.id == actor.user_id:
+                raise ValidationError("You cannot suspend your own account.")
+            if user.state is not AccountState.ACTIVE:
+                raise ValidationError(f"Only an active account can be suspended ({user.state}).")
+            if Role.ADMINISTRATOR in user.role_set:
+                self._keep_an_administrator(session, user)
+            self._set_state(session, actor, user, AccountState.SUSPENDED, _reason(reason))
+            return self._view(user)
+
+    def deactivate(self, actor: Actor, user_id: int, reason: str) -> UserView:
+        with self._work(actor, Action.MANAGE_USERS, changes=_USERS) as (session, _me):
+            user = self._get(session, user_id)
+            if user.id == actor.user_id:
+                raise ValidationError("You cannot deactivate your own account.")
+            if user.state is AccountState.DEACTIVATED:
+                raise ValidationError("The account is already deactivated.")
+            if Role.ADMINISTRATOR in user.role_set:
+                self._keep_an_administrator(session, user)
+            self._set_state(session, actor, user, AccountState.DEACTIVATED, _reason(reason))
+            return self._view(user)
+
+    def _set_state(
+        self, session: Session, actor: Actor, user: User, state: AccountState, reason: str
+    ) -> None:
+        before = user.state
+        user.state = state
+        user.state_reason = reason
+        user.state_changed_at = self.ctx.now()
+        user.state_changed_by_id = actor.user_id
+        self.audit.record_admin(
+            session,
+            actor,
+            f"account_{state.value}",
+            target_type="user",
+            target_id=user.id,
+            query={"before": before.value, "after": state.value},
+            detail=reason,
+        )
+
+    def reset_password(self, actor: Actor, user_id: int, temporary_password: str) -> UserView:
+        """Set a temporary password; the user must change it at next sign-in."""
+        with self._work(actor, Action.MANAGE_USERS, changes=_USERS) as (session, _me):
+            user = self._get(session, user_id)
+            settings = load_department_settings(session)
+            check_new_password(
+                temporary_password, username=user.username, min_length=settings.password_min_length
+            )
+            user.password_hash = make_hasher(settings.argon2).hash(temporary_password)
+            user.password_is_temporary = True
+            user.password_changed_at = self.ctx.now()
+            user.locked_until = None
+            self.audit.record_admin(
+                session, actor, "reset_password", target_type="user", target_id=user.id
+            )
+            return self._view(user)
+
+    def add_training(
+        self,
+        actor: Actor,
+        user_id: int,
+        *,
+        course: str,
+        completed_on: dt.date,
+        expires_on: dt.date | None = None,
+        notes: str = "",
+    ) -> UserView:
+        """Record completed ALPR training; expiry defaults to the department's validity."""
+        if not course.strip():
+            raise ValidationError("Enter the training course.")
+        today = self.ctx.now().date()
+        if completed_on > today:
+            raise ValidationError("The completion date cannot be in the future.")
+        with self._work(actor, Action.MANAGE_TRAINING, changes=_TRAINING) as (session, _me):
+            user = self._get(session, user_id)
+            if expires_on is None:
+                days = load_department_settings(session).training_validity_days
+                expires_on = completed_on + dt.timedelta(days=days)
+            if expires_on <= completed_on:
+                raise ValidationError("The expiry date must be after the completion date.")
+            record = TrainingRecord(
+                course=course.strip(),
+                completed_on=completed_on,
+                expires_on=expires_on,
+                recorded_at=self.ctx.now(),
+                recorded_by_id=actor.user_id,
+                notes=notes.strip(),
+            )
+            user.training.append(record)
+            session.flush()
+            self.audit.record_admin(
+                session,
+                actor,
+                "add_training",
+                target_type="user",
+                target_id=user.id,
+                query={
+                    "course": record.course,
+                    "completed_on": completed_on.isoformat(),
+                    "expires_on": expires_on.isoformat(),
+                },
+            )
+            return self._view(user)
+
+    def suspend_inactive(self, actor: Actor) -> list[str]:
+        """Suspend every active account unused for longer than the configured period."""
+        with self._work(actor, Action.ACTIVATE_USERS, changes=_USERS) as (session, _me):
+            days = load_department_settings(session).inactivity_suspend_days
+            cutoff = self.ctx.now() - dt.timedelta(days=days)
+            suspended = []
+            for user in session.scalars(select(User).where(User.state == AccountState.ACTIVE)):
+                last = user.last_activity_at or user.last_login_at or user.state_changed_at
+                if last < cutoff and user.id != actor.user_id:
+                    reason = f"No activity for more than {days} days"
+                    self._set_state(session, actor, user, AccountState.SUSPENDED, reason)
+                    suspended.append(user.username)
+            return suspended
+
+
+def _roles(roles: Iterable[Role | str]) -> frozenset[Role]:
+    try:
+        role_set = parse_roles(str(r) for r in roles)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    if not role_set:
+        raise ValidationError("Give the user at least one role.")
+    return role_set
+
+
+def _reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Give a reason; it is kept with the account.")
+    return reason[:500]

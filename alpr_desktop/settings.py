@@ -1,0 +1,151 @@
+"""The typed settings schema.
+
+Two kinds of settings:
+
+* :class:`LocalConfig` — this workstation only (database URL, data directory, theme),
+  kept as JSON in the user's config directory (platformdirs).
+* :class:`DepartmentSettings` — department-wide policy values (lockout, retention,
+  purposes, …), kept in the database's ``settings`` table so every workstation sharing
+  a PostgreSQL database enforces the same policy.
+
+Both are validated pydantic models: a bad value is refused with a message naming it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from alpr_desktop.core.purposes import DEFAULT_PURPOSES
+from alpr_desktop.errors import ConfigurationError, ValidationError
+
+APP_NAME = "alpr-desktop"
+CONFIG_FILE = "config.json"
+
+DEFAULT_DISPOSITION_REASONS = (
+    "Confirmed through CLETS",
+    "Misread",
+    "Not the vehicle (state or make differs)",
+    "Hotlist entry expired or cleared",
+    "Duplicate alert",
+    "Other (see notes)",
+)
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("ALPR_DATA_DIR") or platformdirs.user_data_dir(APP_NAME))
+
+
+def default_config_dir() -> Path:
+    return Path(os.environ.get("ALPR_CONFIG_DIR") or platformdirs.user_config_dir(APP_NAME))
+
+
+class LocalConfig(BaseModel):
+    """Settings of this workstation."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    database_url: str | None = Field(
+        default=None, description="None: embedded SQLite in the data directory"
+    )
+    data_dir: Path = Field(default_factory=default_data_dir)
+    theme: Literal["light", "dark"] = "light"
+    workstation_name: str = Field(default_factory=lambda: os.uname().nodename[:120])
+
+    @classmethod
+    def load(cls, config_dir: Path | None = None) -> LocalConfig:
+        path = (config_dir or default_config_dir()) / CONFIG_FILE
+        if not path.exists():
+            return cls()
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            return cls.model_validate(raw)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigurationError(f"Cannot read the settings file {path}: {exc}") from None
+        except PydanticValidationError as exc:
+            raise ConfigurationError(
+                f"The settings file {path} is invalid: {_first_error(exc)}"
+            ) from None
+
+    def save(self, config_dir: Path | None = None) -> None:
+        directory = config_dir or default_config_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        target = directory / CONFIG_FILE
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(self.model_dump_json(indent=2), encoding="utf-8")
+        os.replace(tmp, target)  # atomic: a crash never leaves half a file
+
+
+class Argon2Parameters(BaseModel):
+    """Argon2id cost parameters; changing them rehashes each password at its next login."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    time_cost: int = Field(default=3, ge=1, le=20)
+    memory_cost_kib: int = Field(default=65536, ge=8192, le=2_097_152)
+    parallelism: int = Field(default=2, ge=1, le=16)
+
+
+class DepartmentSettings(BaseModel):
+    """Department-wide policy settings, stored in the database."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    agency_name: str = Field(default="Police Department", min_length=1, max_length=200)
+    password_min_length: int = Field(default=12, ge=12, le=128)
+    lockout_threshold: int = Field(default=5, ge=1, le=100)
+    lockout_window_minutes: int = Field(default=15, ge=1, le=1440)
+    lockout_duration_minutes: int = Field(default=15, ge=1, le=10080)
+    inactivity_suspend_days: int = Field(default=90, ge=1, le=3650)
+    training_validity_days: int = Field(default=730, ge=1, le=3650)
+    idle_lock_minutes: int = Field(default=10, ge=1, le=240)
+    retention_days: int = Field(default=365, ge=365, le=3650)
+    purposes: list[str] = Field(default_factory=lambda: list(DEFAULT_PURPOSES), min_length=1)
+    disposition_reasons: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_DISPOSITION_REASONS), min_length=1
+    )
+    designee_name: str = ""
+    designee_title: str = ""
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    argon2: Argon2Parameters = Field(default_factory=Argon2Parameters)
+
+    @field_validator("purposes", "disposition_reasons")
+    @classmethod
+    def _clean_list(cls, value: list[str]) -> list[str]:
+        cleaned = [v.strip() for v in value if v.strip()]
+        if not cleaned:
+            raise ValueError("needs at least one non-empty entry")
+        if len({v.casefold() for v in cleaned}) != len(cleaned):
+            raise ValueError("entries must be unique")
+        return cleaned
+
+    @classmethod
+    def from_rows(cls, rows: dict[str, str]) -> DepartmentSettings:
+        """Build from ``settings`` table rows (key -> JSON text); unknown keys are ignored."""
+        data: dict[str, Any] = {}
+        for key, text in rows.items():
+            if key in cls.model_fields:
+                data[key] = json.loads(text)
+        return cls.model_validate(data)
+
+    def to_rows(self) -> dict[str, str]:
+        return {k: json.dumps(v, sort_keys=True) for k, v in self.model_dump(mode="json").items()}
+
+    def updated(self, **changes: Any) -> DepartmentSettings:
+        """A validated copy with ``changes`` applied, or :class:`ValidationError`."""
+        try:
+            return DepartmentSettings.model_validate({**self.model_dump(), **changes})
+        except PydanticValidationError as exc:
+            raise ValidationError(f"Invalid setting: {_first_error(exc)}") from None
+
+
+def _first_error(exc: PydanticValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "value"
+    return f"{where}: {err['msg']}"
