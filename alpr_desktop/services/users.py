@@ -100,6 +100,11 @@ class UserService(BaseService):
             raise NotFoundError(f"There is no user with id {user_id}.")
         return user
 
+    def own_account(self, actor: Actor) -> UserView:
+        """The signed-in user's own account (for the home page); no permission needed."""
+        with self.ctx.db.sessions() as session:
+            return self._view(self._get(session, actor.user_id))
+
     def list_users(self, actor: Actor) -> list[UserView]:
         with self._work(actor, Action.VIEW_USERS) as (session, _me):
             users = session.scalars(select(User).order_by(User.username)).all()
