@@ -28,7 +28,7 @@ from alpr_desktop.storage.models import SettingRow
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_ENV = "ALPR_TEST_POSTGRES_URL"
-ADMIN_PASSWORD = "administrator-passphrase"
+ADMIN_PASSWORD = "Chief-Passphrase-2026"
 USER_PASSWORD = "user-passphrase-1234"
 #: Cheap Argon2 for tests; the shipped defaults are measured in benchmarks/.
 TEST_ARGON2 = Argon2Parameters(time_cost=1, memory_cost_kib=8192, parallelism=1)
