@@ -135,10 +135,14 @@ class AuthService(BaseService):
         with self.ctx.db.sessions.begin() as session:
             settings = self._settings(session)
             now = self.ctx.now()
+            user = session.scalar(select(User).where(User.username == name))
             locked_until = self._locked_until(session, name, settings, now)
             if locked_until is not None:
-                self._attempt(session, name, None, False, now, "login_refused_locked")
-                raise AccountLockedError(_locked_message(locked_until))
+                # Recorded and committed before the refusal is raised.
+                self._attempt(session, name, user, False, now, "login_refused_locked")
+        if locked_until is not None:
+            raise AccountLockedError(_locked_message(locked_until))
+        with self.ctx.db.sessions.begin() as session:
             user = session.scalar(select(User).where(User.username == name))
             hasher = make_hasher(settings.argon2)
             if user is None:
