@@ -1,0 +1,103 @@
+"""The one helper that runs service calls off the GUI thread.
+
+Every call runs on a single worker thread (database work is serialised, as in Anki's
+task manager); its result, or the :class:`~alpr_desktop.errors.AlprError` it raised,
+comes back on the GUI thread through a queued signal. Widgets are never touched from
+the worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QObject, Qt, Signal
+
+from alpr_desktop.errors import AlprError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Job:
+    fn: Callable[[], Any]
+    on_done: Callable[[Any], None] | None
+    on_error: Callable[[AlprError], None] | None
+    context: QObject | None
+    result: Any = None
+    error: AlprError | None = None
+
+
+class Background(QObject):
+    """Runs callables on one worker thread and delivers results on the GUI thread."""
+
+    #: A job's callback has run (tests wait on this or on :attr:`busy`).
+    done = Signal()
+    #: An error nobody handled (no ``on_error``): the main window shows it.
+    failed = Signal(str)
+    _deliver = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alpr-worker")
+        self._pending = 0
+        self._closed = False
+        self._deliver.connect(self._on_deliver, Qt.ConnectionType.QueuedConnection)
+
+    @property
+    def busy(self) -> bool:
+        """True while a job is queued, running or waiting for its callback."""
+        return self._pending > 0
+
+    def run(
+        self,
+        fn: Callable[[], Any],
+        *,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[AlprError], None] | None = None,
+        context: QObject | None = None,
+    ) -> None:
+        """Run ``fn()`` on the worker; call ``on_done(result)`` or ``on_error(exc)`` here.
+
+        Callbacks are skipped when ``context`` (usually the widget that asked) has been
+        deleted in the meantime.
+        """
+        if self._closed:
+            raise RuntimeError("the background worker has been shut down")
+        self._pending += 1
+        self._executor.submit(self._work, _Job(fn, on_done, on_error, context))
+
+    def _work(self, job: _Job) -> None:  # worker thread: no widgets here
+        try:
+            job.result = job.fn()
+        except AlprError as exc:
+            job.error = exc
+        except Exception as exc:  # a bug: keep the application alive and say so
+            log.exception("background job failed")
+            job.error = AlprError(f"An unexpected error occurred: {exc}")
+        if shiboken6.isValid(self):
+            self._deliver.emit(job)
+
+    def _on_deliver(self, job: _Job) -> None:
+        self._pending -= 1
+        try:
+            if job.context is not None and not shiboken6.isValid(job.context):
+                return
+            if job.error is None:
+                if job.on_done is not None:
+                    job.on_done(job.result)
+            elif job.on_error is not None:
+                job.on_error(job.error)
+            else:
+                self.failed.emit(str(job.error))
+        finally:
+            self.done.emit()
+
+    def shutdown(self) -> None:
+        """Finish the queued jobs and stop the worker thread (idempotent)."""
+        self._closed = True
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,49 @@
+"""What every window, page and dialog of one GUI session shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alpr_desktop.app import Application
+from alpr_desktop.gui.background import Background
+from alpr_desktop.gui.bridge import Bridge
+from alpr_desktop.gui.theme import ThemeManager
+from alpr_desktop.services.registry import Services
+
+
+@dataclass
+class GuiContext:
+    """The opened application plus the GUI helpers built around it.
+
+    Attributes:
+        idle_lock_ms: Overrides the department's ``idle_lock_minutes`` (tests use a few
+            hundred milliseconds); ``None`` uses the department setting.
+    """
+
+    application: Application
+    background: Background
+    bridge: Bridge
+    theme: ThemeManager
+    idle_lock_ms: int | None = None
+
+    @classmethod
+    def build(
+        cls, application: Application, theme: ThemeManager, *, idle_lock_ms: int | None = None
+    ) -> GuiContext:
+        ctx = application.services.ctx
+        return cls(
+            application,
+            Background(),
+            Bridge(ctx.changes, ctx.messages),
+            theme,
+            idle_lock_ms=idle_lock_ms,
+        )
+
+    @property
+    def services(self) -> Services:
+        return self.application.services
+
+    def close(self) -> None:
+        """Stop listening to the services and shut the worker down (idempotent)."""
+        self.bridge.close()
+        self.background.shutdown()

@@ -1,0 +1,1 @@
+"""Generated Designer forms (``ui_*.py``); regenerate with ``python tools/build_ui.py``."""

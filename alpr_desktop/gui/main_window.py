@@ -1,0 +1,262 @@
+"""The main window: navigation, pages, status bar, session actions and the idle lock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+from alpr_desktop import __version__
+from alpr_desktop.errors import AlprError
+from alpr_desktop.gui.context import GuiContext
+from alpr_desktop.gui.idle import IdleWatcher
+from alpr_desktop.gui.lock_screen import LockScreen
+from alpr_desktop.gui.pages import PageSpec, pages_for
+from alpr_desktop.gui.theme import application_icon
+from alpr_desktop.gui.widgets import message_box
+from alpr_desktop.messages import Changes, Level, Message, Topic
+from alpr_desktop.services.base import Actor
+from alpr_desktop.settings import DepartmentSettings, LocalConfig
+
+_MINUTE_MS = 60_000
+
+
+class MainWindow(QMainWindow):
+    """One signed-in user's window; emits :attr:`logged_out` or :attr:`closed` once."""
+
+    logged_out = Signal()
+    closed = Signal()
+
+    def __init__(self, gui: GuiContext, actor: Actor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.gui = gui
+        self.actor = actor
+        self._ended = False
+        self.locked = False
+        self.setWindowTitle(f"alpr-desktop — {actor.full_name}")
+        self.setWindowIcon(application_icon())
+        self.resize(1200, 760)
+        self.specs: list[PageSpec] = pages_for(actor)
+        self.pages: dict[str, QWidget] = {}
+        self.screens = QStackedWidget(self)
+        self.screens.addWidget(self._build_workspace())
+        self.lock_screen = LockScreen(gui, actor, self)
+        self.lock_screen.unlocked.connect(self.unlock)
+        self.lock_screen.sign_out_requested.connect(self.log_out)
+        self.screens.addWidget(self.lock_screen)
+        self.setCentralWidget(self.screens)
+        self._build_actions()
+        self._build_status_bar()
+        self.idle = IdleWatcher(self._idle_ms(gui.services.settings.current()), self)
+        self.idle.idle.connect(lambda: self.lock("idle_lock"))
+        self.idle.start()
+        gui.bridge.changed.connect(self._on_changed)
+        gui.bridge.message.connect(self._on_message)
+        gui.background.failed.connect(self.show_error)
+        gui.theme.changed.connect(self._recolour)
+
+    # ------------------------------------------------------------------ construction
+    def _build_workspace(self) -> QWidget:
+        workspace = QWidget(self)
+        workspace.setObjectName("workspace")
+        self.navigation = QListWidget(workspace)
+        self.navigation.setObjectName("navigation")
+        self.navigation.setFixedWidth(210)
+        self.navigation.setIconSize(QSize(18, 18))
+        self.page_stack = QStackedWidget(workspace)
+        self.page_stack.setObjectName("pages")
+        for spec in self.specs:
+            item = QListWidgetItem(self.gui.theme.icon(spec.icon, "nav_text"), spec.title)
+            item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            self.navigation.addItem(item)
+            page = spec.factory(self.gui, self.actor)
+            self.pages[spec.key] = page
+            self.page_stack.addWidget(page)
+        self.navigation.currentRowChanged.connect(self.page_stack.setCurrentIndex)
+        self.navigation.setCurrentRow(0)
+        layout = QHBoxLayout(workspace)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.navigation)
+        layout.addWidget(self.page_stack, 1)
+        return workspace
+
+    def _action(self, text: str, icon: str, slot: object, shortcut: str = "") -> QAction:
+        action = QAction(self.gui.theme.icon(icon), text, self)
+        action.setData(icon)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.lock_action = self._action("Lock now", "fa5s.lock", self.lock_now, "Ctrl+L")
+        self.logout_action = self._action("Log out", "fa5s.sign-out-alt", self.log_out)
+        self.theme_action = self._action("Dark theme", "fa5s.moon", self.toggle_theme)
+        self.theme_action.setCheckable(True)
+        self.theme_action.setChecked(self.gui.theme.name == "dark")
+        self.about_action = self._action("About alpr-desktop", "fa5s.info-circle", self.about)
+        quit_action = self._action("Quit", "fa5s.power-off", self.close, "Ctrl+Q")
+        menu = self.menuBar()
+        session = menu.addMenu("&Session")
+        session.addActions([self.lock_action, self.logout_action])
+        session.addSeparator()
+        session.addAction(quit_action)
+        menu.addMenu("&View").addAction(self.theme_action)
+        menu.addMenu("&Help").addAction(self.about_action)
+        self.toolbar = QToolBar("Session", self)
+        self.toolbar.setObjectName("sessionToolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.setIconSize(QSize(16, 16))
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toolbar.addActions([self.lock_action, self.theme_action, self.logout_action])
+        self.addToolBar(self.toolbar)
+        self._session_actions = [self.lock_action, self.theme_action, self.about_action]
+
+    def _build_status_bar(self) -> None:
+        database = self.gui.application.database
+        roles = ", ".join(role.label for role in sorted(self.actor.roles))
+        bar = self.statusBar()
+        self.status_labels = {
+            "database": QLabel(f"Database: {database.backend} · {database.masked_url}"),
+            "user": QLabel(f"User: {self.actor.username} ({self.actor.full_name})"),
+            "roles": QLabel(f"Roles: {roles}"),
+        }
+        for label in self.status_labels.values():
+            bar.addPermanentWidget(label)
+
+    def _idle_ms(self, settings: DepartmentSettings) -> int:
+        if self.gui.idle_lock_ms is not None:
+            return self.gui.idle_lock_ms
+        return settings.idle_lock_minutes * _MINUTE_MS
+
+    def _recolour(self) -> None:
+        for row, spec in enumerate(self.specs):
+            self.navigation.item(row).setIcon(self.gui.theme.icon(spec.icon, "nav_text"))
+        for action in (self.lock_action, self.logout_action, self.theme_action, self.about_action):
+            action.setIcon(self.gui.theme.icon(str(action.data())))
+
+    # ------------------------------------------------------------------ navigation
+    def show_page(self, key: str) -> QWidget:
+        """Switch to page ``key`` (KeyError when this user has no such page)."""
+        row = [spec.key for spec in self.specs].index(key)
+        self.navigation.setCurrentRow(row)
+        return self.pages[key]
+
+    def page_keys(self) -> list[str]:
+        return [spec.key for spec in self.specs]
+
+    # ------------------------------------------------------------------ messages
+    def _on_changed(self, changes: Changes) -> None:
+        if changes.touches(Topic.SETTINGS):
+            self.gui.background.run(
+                self.gui.services.settings.current,
+                on_done=lambda s: self.idle.set_timeout(self._idle_ms(s)),
+                context=self,
+            )
+
+    def _on_message(self, message: Message) -> None:
+        self.statusBar().showMessage(message.text, 15_000)
+        if message.level is Level.ERROR:
+            self.show_error(message.text)
+
+    def show_error(self, text: str) -> None:
+        self.statusBar().showMessage(text, 15_000)
+        message_box(self, "alpr-desktop", text)
+
+    # ------------------------------------------------------------------ session
+    def lock_now(self) -> None:
+        self.lock("manual_lock")
+
+    def lock(self, event: str = "idle_lock") -> None:
+        """Hide every page behind the lock screen and record ``event``."""
+        if self.locked or self._ended:
+            return
+        self.locked = True
+        self.idle.stop()
+        for dialog in self.findChildren(QDialog):
+            if dialog.isVisible():
+                dialog.reject()
+        self.screens.setCurrentWidget(self.lock_screen)
+        self.menuBar().setEnabled(False)
+        self.toolbar.setEnabled(False)
+        self.lock_screen.reset()
+        self._record(event)
+
+    def unlock(self) -> None:
+        self.locked = False
+        self.screens.setCurrentIndex(0)
+        self.menuBar().setEnabled(True)
+        self.toolbar.setEnabled(True)
+        self.idle.start()
+
+    def _record(self, event: str, then: Callable[[], None] | None = None) -> None:
+        """Record a session event on the worker, then call ``then`` (even if it failed)."""
+        auth, actor = self.gui.services.auth, self.actor
+
+        def finished(_result: object = None) -> None:
+            if then is not None:
+                then()
+
+        def failed(error: AlprError) -> None:
+            self.statusBar().showMessage(f"Could not record {event}: {error}", 15_000)
+            finished()
+
+        self.gui.background.run(
+            lambda: auth.record_session_event(actor, event),
+            on_done=finished,
+            on_error=failed,
+            context=self,
+        )
+
+    def log_out(self) -> None:
+        """Record the logout, close this window and ask for the next sign-in."""
+        if self._ended:
+            return
+        self._ended = True
+        self.idle.stop()
+        self._record("logout", self.logged_out.emit)
+        self.hide()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._ended:
+            self._ended = True
+            self.idle.stop()
+            self._record("logout")
+            self.closed.emit()
+        super().closeEvent(event)
+
+    # ------------------------------------------------------------------ view
+    def toggle_theme(self) -> None:
+        theme = "dark" if self.gui.theme.name == "light" else "light"
+        self.gui.theme.apply(theme)
+        self.theme_action.setChecked(theme == "dark")
+        try:
+            config = LocalConfig.load()
+            config.theme = theme
+            config.save()
+        except (AlprError, OSError) as exc:
+            self.statusBar().showMessage(f"The theme could not be saved: {exc}", 15_000)
+
+    def about(self) -> None:
+        message_box(
+            self,
+            "About alpr-desktop",
+            f"alpr-desktop {__version__}\n\nAutomated License Plate Reader workstation "
+            "built for department policy 471 and California Civil Code 1798.90.5–"
+            "1798.90.55 (SB 34).\nEvery access to ALPR data is recorded.",
+            QMessageBox.Icon.Information,
+        )

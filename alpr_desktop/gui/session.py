@@ -1,0 +1,85 @@
+"""The sign-in flow: first-run setup -> sign-in -> forced password change -> main window.
+
+Windows are shown without blocking (``open``/``show``), so the flow is driven by
+signals and tests can reach every step through :attr:`SessionController.current`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from alpr_desktop.gui.auth_dialogs import ChangePasswordDialog, LoginDialog, SetupDialog
+from alpr_desktop.gui.context import GuiContext
+from alpr_desktop.gui.main_window import MainWindow
+from alpr_desktop.services.base import Actor
+
+
+class SessionController(QObject):
+    """Owns whichever window is current; emits :attr:`finished` when the user quits."""
+
+    finished = Signal(int)
+
+    def __init__(self, gui: GuiContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.gui = gui
+        self.current: QWidget | None = None
+
+    def start(self) -> None:
+        if self.gui.services.auth.setup_needed():
+            self.show_setup()
+        else:
+            self.show_login()
+
+    def _replace(self, widget: QWidget) -> None:
+        old, self.current = self.current, widget
+        if old is not None:
+            old.hide()
+            old.deleteLater()
+        widget.show()
+        widget.raise_()
+        widget.activateWindow()
+
+    def show_setup(self) -> None:
+        dialog = SetupDialog(self.gui)
+        dialog.accepted.connect(
+            lambda: self.show_login(dialog.created.username if dialog.created else "")
+        )
+        dialog.rejected.connect(self.quit)
+        self._replace(dialog)
+
+    def show_login(self, username: str = "") -> None:
+        agency = self.gui.services.settings.current().agency_name
+        dialog = LoginDialog(self.gui, agency=agency, username=username)
+        dialog.accepted.connect(lambda: self._signed_in(dialog))
+        dialog.rejected.connect(self.quit)
+        self._replace(dialog)
+
+    def _signed_in(self, dialog: LoginDialog) -> None:
+        result, password = dialog.result_value, dialog.password
+        dialog.password = ""
+        assert result is not None
+        if result.must_change_password:
+            self.show_change_password(result.actor, password)
+        else:
+            self.show_main(result.actor)
+
+    def show_change_password(self, actor: Actor, current: str) -> None:
+        dialog = ChangePasswordDialog(self.gui, actor, current=current, forced=True)
+        dialog.accepted.connect(lambda: self.show_main(actor))
+        dialog.rejected.connect(lambda: self._abandon(actor))
+        self._replace(dialog)
+
+    def _abandon(self, actor: Actor) -> None:
+        auth = self.gui.services.auth
+        self.gui.background.run(lambda: auth.record_session_event(actor, "logout"))
+        self.show_login()
+
+    def show_main(self, actor: Actor) -> None:
+        window = MainWindow(self.gui, actor)
+        window.logged_out.connect(self.show_login)
+        window.closed.connect(self.quit)
+        self._replace(window)
+
+    def quit(self) -> None:
+        self.finished.emit(0)

@@ -1,0 +1,33 @@
+"""Small shared widget helpers: inline error labels, message boxes, busy state."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox, QLabel, QMessageBox, QWidget
+
+
+def show_inline_error(label: QLabel, text: str) -> None:
+    """Show ``text`` in an error label, or hide the label when ``text`` is empty."""
+    label.setText(text)
+    label.setVisible(bool(text))
+
+
+def set_busy(buttons: QDialogButtonBox, busy: bool) -> None:
+    """Disable the OK button while a background call runs (no double submits)."""
+    ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+    if ok is not None:
+        ok.setEnabled(not busy)
+
+
+def message_box(
+    parent: QWidget | None,
+    title: str,
+    text: str,
+    icon: QMessageBox.Icon = QMessageBox.Icon.Warning,
+) -> QMessageBox:
+    """Open a window-modal message box without blocking (tests can find and close it)."""
+    box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setObjectName("messageBox")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
