@@ -61,8 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_evaluate_arguments(evaluate: argparse.ArgumentParser) -> None:
     # The evaluate module keeps heavy imports (OpenCV, onnxruntime, torch) inside its
     # functions, so building the parser stays cheap for the GUI's cold start.
-    from alpr_desktop.recognition import evaluate as evaluate_mod
-
+    try:
+        from alpr_desktop.recognition import evaluate as evaluate_mod
+    except ImportError:  # a build without the recognition module: the command says so
+        evaluate.add_argument("folder")
+        return
     evaluate_mod.add_arguments(evaluate)
 
 
