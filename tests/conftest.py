@@ -62,6 +62,8 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def postgres_admin_url() -> str:
     url = os.environ.get(POSTGRES_ENV)
     if not url:
+        if os.environ.get("ALPR_REQUIRE_POSTGRES"):
+            pytest.fail(f"ALPR_REQUIRE_POSTGRES is set but {POSTGRES_ENV} is not")
         pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}")
     return url
 
