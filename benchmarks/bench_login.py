@@ -1,0 +1,136 @@
+"""Sign-in cost: Argon2id hash/verify with the shipped parameters, and a full login.
+
+Measures, with the default :class:`~alpr_desktop.settings.Argon2Parameters`
+(time_cost=3, memory 64 MiB, parallelism=2):
+
+* ``hash``   — hashing one password (what creating an account or changing a password costs);
+* ``verify`` — verifying one password against its hash (the bulk of a sign-in);
+* ``login``  — a successful :meth:`AuthService.login` on a temporary SQLite database
+  (settings load, lockout query, verify, two transactions, three access records);
+* ``login_unknown`` — a refused sign-in for an unknown username (dummy verification, so it
+  should take about as long as a real one: the timing must not reveal which accounts exist).
+
+Each figure is the median (and min/max) wall time of ``--repeat`` runs, plus the median
+process CPU time (both Argon2 lanes together), which other load disturbs less. The machine
+load is printed beside the figures because Argon2 is CPU and memory bound.
+
+Command::
+
+    .venv/bin/python benchmarks/bench_login.py --repeat 15
+
+The last line printed is one JSON object with every figure (seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from alpr_desktop.app import open_application
+from alpr_desktop.errors import AuthenticationError
+from alpr_desktop.services.passwords import make_hasher, verify_password
+from alpr_desktop.settings import Argon2Parameters, LocalConfig
+
+PASSWORD = "correct horse battery staple 42"
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[tuple[float, float]]:
+    """(wall, process CPU) seconds per run; CPU time is less disturbed by other load."""
+    samples = []
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        fn()
+        samples.append((time.perf_counter() - wall, time.process_time() - cpu))
+    return samples
+
+
+def summarise(samples: list[tuple[float, float]]) -> dict[str, float]:
+    walls = [w for w, _ in samples]
+    return {
+        "median": round(statistics.median(walls), 4),
+        "min": round(min(walls), 4),
+        "max": round(max(walls), 4),
+        "cpu_median": round(statistics.median(c for _, c in samples), 4),
+    }
+
+
+def bench_argon2(repeat: int) -> dict[str, dict[str, float]]:
+    hasher = make_hasher(Argon2Parameters())
+    stored = hasher.hash(PASSWORD)  # warm-up, and the hash verify uses
+    return {
+        "hash": summarise(timed(lambda: hasher.hash(PASSWORD), repeat)),
+        "verify": summarise(timed(lambda: verify_password(hasher, stored, PASSWORD), repeat)),
+    }
+
+
+def bench_login(repeat: int) -> dict[str, dict[str, float]]:
+    with tempfile.TemporaryDirectory(prefix="alpr-bench-login-") as tmp:
+        config = LocalConfig(data_dir=Path(tmp), workstation_name="bench")
+        app = open_application(config)
+        try:
+            auth = app.services.auth
+            auth.create_first_administrator(
+                username="admin", full_name="Bench Administrator", password=PASSWORD
+            )
+            auth.login("admin", PASSWORD)  # warm-up: caches, statement compilation
+            ok = timed(lambda: auth.login("admin", PASSWORD), repeat)
+
+            # Distinct unknown names so the lockout (5 failures per name) never engages.
+            names = iter(f"nobody{i}" for i in range(repeat + 1))
+
+            def refused() -> None:
+                try:
+                    auth.login(next(names), PASSWORD)
+                except AuthenticationError:
+                    return
+                raise AssertionError("an unknown user signed in")
+
+            refused()  # warm-up: builds the dummy hash
+            bad = timed(refused, repeat)
+        finally:
+            app.close()
+    return {"login": summarise(ok), "login_unknown": summarise(bad)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15, help="runs per figure (median)")
+    args = parser.parse_args(argv)
+
+    params = Argon2Parameters()
+    load_before = os.getloadavg()
+    figures = bench_argon2(args.repeat) | bench_login(args.repeat)
+    load_after = os.getloadavg()
+
+    print(
+        f"Argon2id t={params.time_cost} m={params.memory_cost_kib // 1024} MiB "
+        f"p={params.parallelism}; {args.repeat} runs each; cpus={os.cpu_count()}; "
+        f"load {load_before[0]:.2f} -> {load_after[0]:.2f}"
+    )
+    for name, fig in figures.items():
+        print(
+            f"  {name:<14} median {fig['median'] * 1000:7.1f} ms   "
+            f"(min {fig['min'] * 1000:.1f}, max {fig['max'] * 1000:.1f}; "
+            f"CPU {fig['cpu_median'] * 1000:.1f} ms)"
+        )
+    result = {
+        "benchmark": "login",
+        "argon2": params.model_dump(),
+        "repeat": args.repeat,
+        "cpus": os.cpu_count(),
+        "loadavg_1m": [round(load_before[0], 2), round(load_after[0], 2)],
+        "seconds": figures,
+    }
+    print(json.dumps(result, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
