@@ -14,9 +14,9 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from alpr_desktop.core.roles import Action
@@ -53,7 +53,7 @@ _PG_LOCK_STMT = text("SELECT pg_advisory_xact_lock(:key)")
 _HEAD_STMT = (
     select(AccessRecord.seq, AccessRecord.record_hash).order_by(AccessRecord.seq.desc()).limit(1)
 )
-_INSERT_STMT = insert(AccessRecord.__table__)
+_INSERT_STMT = insert(cast(Table, AccessRecord.__table__))
 
 
 def canonical_query(query: Mapping[str, Any] | str | None) -> str:
@@ -132,7 +132,9 @@ def append_record(
     )
     record.record_hash = compute_hash(record)
     values = {name: getattr(record, name) for name in _STORED_FIELDS}
-    record.id = conn.execute(_INSERT_STMT, values).inserted_primary_key[0]
+    key = conn.execute(_INSERT_STMT, values).inserted_primary_key
+    assert key is not None
+    record.id = key[0]
     return record
 
 
