@@ -23,6 +23,12 @@ _OK = QDialogButtonBox.StandardButton.Ok
 _CANCEL = QDialogButtonBox.StandardButton.Cancel
 
 
+def _fit(dialog: QDialog) -> None:
+    """Shrink the dialog to its content (the forms' stored height is only a default)."""
+    hint = dialog.sizeHint()
+    dialog.resize(max(dialog.width(), hint.width()), hint.height())
+
+
 def _label_buttons(buttons: QDialogButtonBox, ok: str, cancel: str) -> None:
     buttons.button(_OK).setText(ok)
     buttons.button(_OK).setDefault(True)
@@ -45,6 +51,7 @@ class LoginDialog(QDialog):
         self.ui.buttonBox.accepted.connect(self.submit)
         self.ui.buttonBox.rejected.connect(self.reject)
         show_inline_error(self.ui.errorLabel, "")
+        _fit(self)
         self.result_value: LoginResult | None = None
         self.password = ""
         self.ui.usernameEdit.setText(username)
@@ -90,6 +97,7 @@ class SetupDialog(QDialog):
         self.ui.buttonBox.accepted.connect(self.submit)
         self.ui.buttonBox.rejected.connect(self.reject)
         show_inline_error(self.ui.errorLabel, "")
+        _fit(self)
         self.created: Actor | None = None
 
     def submit(self) -> None:
@@ -162,6 +170,7 @@ class ChangePasswordDialog(QDialog):
         self.ui.buttonBox.accepted.connect(self.submit)
         self.ui.buttonBox.rejected.connect(self.reject)
         show_inline_error(self.ui.errorLabel, "")
+        _fit(self)
 
     def submit(self) -> None:
         ui = self.ui

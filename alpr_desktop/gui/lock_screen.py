@@ -66,9 +66,15 @@ class LockScreen(QWidget):
         for widget in (title, who, self.password_edit, self.error_label):
             layout.addWidget(widget)
         layout.addLayout(buttons)
+        # Stretches instead of an alignment flag: an aligned widget gets its plain size
+        # hint, and the wrapped text would be cut; a box layout honours height-for-width.
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(card)
+        row.addStretch(1)
         outer = QVBoxLayout(self)
         outer.addStretch(1)
-        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addLayout(row)
         outer.addStretch(2)
 
     def reset(self) -> None:

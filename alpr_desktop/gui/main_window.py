@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         workspace.setObjectName("workspace")
         self.navigation = QListWidget(workspace)
         self.navigation.setObjectName("navigation")
-        self.navigation.setFixedWidth(210)
+        self.navigation.setFixedWidth(190)
         self.navigation.setIconSize(QSize(18, 18))
         self.page_stack = QStackedWidget(workspace)
         self.page_stack.setObjectName("pages")

@@ -44,6 +44,7 @@ class Ui_ChangePasswordDialog(object):
 
         self.formLayout = QFormLayout()
         self.formLayout.setObjectName(u"formLayout")
+        self.formLayout.setLabelAlignment(Qt.AlignmentFlag.AlignLeading|Qt.AlignmentFlag.AlignVCenter)
         self.formLayout.setHorizontalSpacing(12)
         self.formLayout.setVerticalSpacing(10)
         self.currentCaption = QLabel(ChangePasswordDialog)

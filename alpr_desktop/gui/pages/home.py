@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -108,12 +109,18 @@ class HomePage(Page):
         self.verify_button = QPushButton("Verify access trail", frame)
         self.verify_button.setIcon(self.gui.theme.icon("fa5s.shield-alt"))
         self.verify_button.clicked.connect(self.verify_trail)
+        self.gui.theme.changed.connect(self._recolour)
         self.verify_label.setParent(frame)
         self.verify_label.setWordWrap(True)
         layout.addWidget(text)
-        layout.addWidget(self.verify_button, 0)
+        layout.addWidget(self.verify_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.verify_label)
+        self.verify_label.hide()
         return frame
+
+    def _recolour(self) -> None:
+        if self.verify_button is not None:
+            self.verify_button.setIcon(self.gui.theme.icon("fa5s.shield-alt"))
 
     def _show_actor(self) -> None:
         self.fields["name"].setText(self.actor.full_name)
@@ -148,6 +155,7 @@ class HomePage(Page):
         assert self.verify_button is not None
         self.verify_button.setEnabled(False)
         self.verify_label.setText("Verifying…")
+        self.verify_label.show()
         audit, actor = self.gui.services.audit, self.actor
         self.gui.background.run(
             lambda: audit.verify(actor), on_done=self._verified, on_error=self._failed, context=self

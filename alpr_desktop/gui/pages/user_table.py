@@ -17,7 +17,7 @@ COLUMNS = (
     "State",
     "Training",
     "Last sign-in",
-    "Temporary password",
+    "Temp. password",
     "Locked",
 )
 
@@ -33,7 +33,7 @@ def training_cell(user: UserView, today: dt.date) -> str:
         return "None recorded"
     current = [t.expires_on for t in user.training if t.completed_on <= today < t.expires_on]
     if current:
-        return f"Current to {max(current).isoformat()}"
+        return f"Until {max(current).isoformat()}"
     return f"Expired {max(t.expires_on for t in user.training).isoformat()}"
 
 

@@ -27,7 +27,7 @@ from alpr_desktop.gui.pages.user_dialogs import (
     TemporaryPasswordDialog,
     TrainingDialog,
 )
-from alpr_desktop.gui.pages.user_table import UserTableModel
+from alpr_desktop.gui.pages.user_table import COLUMNS, UserTableModel
 from alpr_desktop.gui.widgets import message_box
 from alpr_desktop.messages import Topic
 from alpr_desktop.services.base import Actor
@@ -108,8 +108,10 @@ class UsersPage(Page):
         table.setAlternatingRowColors(True)
         table.setShowGrid(False)
         table.verticalHeader().hide()
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        table.horizontalHeader().setStretchLastSection(True)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # The name column gives way, so the table fits without a horizontal scroll bar.
+        header.setSectionResizeMode(COLUMNS.index("Name"), QHeaderView.ResizeMode.Stretch)
         table.selectionModel().selectionChanged.connect(self._update_buttons)
         table.doubleClicked.connect(lambda _i: self.do_training())
         return table
