@@ -312,20 +312,32 @@ class AuthService(BaseService):
         self.ctx.changes.publish(Changes.of(Topic.USERS))
 
     def verify_unlock(self, actor: Actor, password: str) -> None:
-        """Re-check the password to unlock an idle-locked workstation."""
+        """Re-check the password to unlock an idle-locked workstation.
+
+        Failures count towards the same lockout as sign-in, and a locked-out or no longer
+        active account cannot unlock: the lock screen is not a way around either.
+        """
         with self.ctx.db.sessions.begin() as session:
             settings = self._settings(session)
             now = self.ctx.now()
             user = session.get(User, actor.user_id)
-            hasher = make_hasher(settings.argon2)
-            if user is None or not verify_password(hasher, user.password_hash, password):
+            locked_until = self._locked_until(session, actor.username, settings, now)
+            if locked_until is not None:
+                self._attempt(session, actor.username, user, False, now, "unlock_refused_locked")
+                error: AuthenticationError | None = AccountLockedError(
+                    _locked_message(locked_until)
+                )
+            elif user is None or user.state is not AccountState.ACTIVE:
+                self._attempt(session, actor.username, user, False, now, "unlock_refused_state")
+                error = AuthenticationError("Your account is no longer active; sign out.")
+            elif not verify_password(make_hasher(settings.argon2), user.password_hash, password):
                 self._attempt(session, actor.username, user, False, now, "unlock_failed")
-                ok = False
+                error = AuthenticationError("Wrong password.")
             else:
                 self._audit(session, actor.username, user, now, "unlock")
-                ok = True
-        if not ok:
-            raise AuthenticationError("Wrong password.")
+                error = None
+        if error is not None:
+            raise error
 
     def record_session_event(self, actor: Actor, action: str) -> None:
         """Record ``logout``, ``idle_lock`` and similar session events."""

@@ -107,8 +107,8 @@ class UserService(BaseService):
 
     def list_users(self, actor: Actor) -> list[UserView]:
         with self._work(actor, Action.VIEW_USERS) as (session, _me):
+            # Reading the roster is not ALPR data and is not recorded (changes are).
             users = session.scalars(select(User).order_by(User.username)).all()
-            self.audit.record_admin(session, actor, "list_users", detail=f"{len(users)} users")
             return [self._view(u) for u in users]
 
     def create_user(

@@ -216,3 +216,18 @@ def test_unlock_and_session_events(app: Application, admin: Actor) -> None:
     with app.database.sessions() as session:
         actions = session.scalars(select(AccessRecord.action)).all()
     assert {"unlock_failed", "unlock", "logout"} <= set(actions)
+
+
+def test_lock_screen_respects_lockout(app: Application, admin: Actor) -> None:
+    for _ in range(5):
+        with pytest.raises(AuthenticationError, match="Wrong password"):
+            app.services.auth.verify_unlock(admin, "guessing-password")
+    with pytest.raises(AccountLockedError):
+        app.services.auth.verify_unlock(admin, ADMIN_PASSWORD)
+
+
+def test_lock_screen_refuses_suspended_account(app: Application, admin: Actor) -> None:
+    actor = create_active_user(app, admin, "on.shift", [Role.DISPATCHER])
+    app.services.users.suspend(admin, actor.user_id, "investigation")
+    with pytest.raises(AuthenticationError, match="no longer active"):
+        app.services.auth.verify_unlock(actor, USER_PASSWORD)
