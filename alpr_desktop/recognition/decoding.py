@@ -1,0 +1,140 @@
+"""Plate-aware decoding of the reader's CTC output.
+
+:func:`ctc_beam_search` turns per-column class probabilities into the most probable
+readings (each with the probability the network gives it, summed over alignments).
+:func:`rank_candidates` then applies what is known about US plates: only 0-9 and A-Z,
+2 to 8 characters, and common state serial formats. Formats only *rank* readings the
+network proposed; they never add or change a character.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from alpr_desktop.recognition.types import Candidate
+
+ALLOWED = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+MIN_LENGTH = 2
+MAX_LENGTH = 8
+
+# Common passenger-plate serial formats (L letter, D digit), written as regular expressions.
+COMMON_FORMATS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p)
+    for p in (
+        r"[A-Z]{3}\d{4}",  # ABC1234: NY, PA, TX, GA, OH, MI, ...
+        r"\d[A-Z]{3}\d{3}",  # 1ABC234: California
+        r"[A-Z]{2}\d[A-Z]\d[A-Z]",  # AB1C2D: Missouri
+        r"[A-Z]{3}\d{3}",  # ABC123
+        r"\d{3}[A-Z]{3}",  # 123ABC
+        r"[A-Z]{2}\d{5}",  # AB12345
+        r"\d[A-Z]{2}\d{4}",  # 1AB2345
+        r"[A-Z]\d{2}[A-Z]{3}",
+        r"\d{3}[A-Z]\d{3}",
+        r"[A-Z]{3}\d[A-Z]\d",
+        r"\d{6,7}",
+    )
+)
+FORMAT_BONUS = math.log(2.0)  # a reading in a common format counts as twice as likely
+FALLBACK_PENALTY = math.log(1e-3)  # readings breaking the hard rules go last
+
+
+def is_valid_plate(text: str) -> bool:
+    """Only 0-9/A-Z and a plausible length."""
+    return MIN_LENGTH <= len(text) <= MAX_LENGTH and all(c in ALLOWED for c in text)
+
+
+def matches_common_format(text: str) -> bool:
+    return any(p.fullmatch(text) for p in COMMON_FORMATS)
+
+
+def ctc_beam_search(
+    probs: npt.NDArray[np.floating], charset: str, beam_width: int = 10, top_k: int = 5
+) -> list[Candidate]:
+    """CTC prefix beam search.
+
+    Args:
+        probs: (columns, 1 + len(charset)) softmax output; class 0 is the CTC blank and
+            class ``i`` is ``charset[i - 1]``.
+        charset: the characters of classes 1..N.
+        beam_width: prefixes kept per column.
+        top_k: readings returned.
+
+    Returns:
+        Up to ``top_k`` readings, most probable first; ``confidence`` is the probability of
+        the reading (summed over all alignments kept by the beam).
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 2 or probs.shape[1] != len(charset) + 1:
+        raise ValueError(f"probs must be (T, {len(charset) + 1}), got {probs.shape}")
+    # beams: prefix (tuple of class ids) -> (p ending in blank, p ending in non-blank)
+    beams: dict[tuple[int, ...], tuple[float, float]] = {(): (1.0, 0.0)}
+    prune = 1e-4
+    for col in probs:
+        nxt: dict[tuple[int, ...], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        candidates = [int(k) for k in np.nonzero(col > prune)[0] if k != 0]
+        for prefix, (pb, pnb) in beams.items():
+            total = pb + pnb
+            entry = nxt[prefix]
+            entry[0] += total * col[0]  # blank keeps the prefix
+            if prefix:  # repeating the last symbol without a blank keeps the prefix
+                entry[1] += pnb * col[prefix[-1]]
+            for k in candidates:
+                p = col[k]
+                ext = (*prefix, k)
+                e = nxt[ext]
+                if prefix and prefix[-1] == k:
+                    e[1] += pb * p  # a repeat needs a blank in between
+                else:
+                    e[1] += total * p
+        ranked = sorted(nxt.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)
+        beams = {k: (v[0], v[1]) for k, v in ranked[:beam_width]}
+    final = sorted(beams.items(), key=lambda kv: kv[1][0] + kv[1][1], reverse=True)
+    out = []
+    for prefix, (pb, pnb) in final[:top_k]:
+        out.append(Candidate("".join(charset[k - 1] for k in prefix), float(pb + pnb)))
+    return out
+
+
+def greedy_decode(probs: npt.NDArray[np.floating], charset: str) -> str:
+    """Best path: argmax per column, merge repeats, drop blanks."""
+    chars, prev = [], 0
+    for k in np.asarray(probs).argmax(axis=1).tolist():
+        if k != prev and k != 0:
+            chars.append(charset[k - 1])
+        prev = k
+    return "".join(chars)
+
+
+def plate_score(candidate: Candidate) -> float:
+    """Log-probability from the network plus the plate-format prior."""
+    score = math.log(max(candidate.confidence, 1e-12))
+    if not is_valid_plate(candidate.text):
+        return score + FALLBACK_PENALTY
+    if matches_common_format(candidate.text):
+        score += FORMAT_BONUS
+    return score
+
+
+def rank_candidates(candidates: Iterable[Candidate]) -> list[Candidate]:
+    """The network's readings re-ordered by :func:`plate_score` (duplicates merged).
+
+    Readings are only re-ordered, never created or edited; confidences stay the
+    network's.
+    """
+    merged: dict[str, float] = {}
+    for c in candidates:
+        text = c.text.upper()
+        merged[text] = merged.get(text, 0.0) + c.confidence
+    items = [Candidate(t, min(1.0, p)) for t, p in merged.items()]
+    return sorted(items, key=plate_score, reverse=True)
+
+
+def best_valid(candidates: Sequence[Candidate]) -> Candidate | None:
+    """The first candidate that is a valid plate, if any."""
+    return next((c for c in candidates if is_valid_plate(c.text)), None)

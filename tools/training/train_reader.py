@@ -1,0 +1,370 @@
+"""Train the plate reader (CRNN + CTC) on synthetic plates and TRAINING bench crops.
+
+One command regenerates the synthetic data and the weights (CPU, ~1 h on 2 cores):
+
+    PYTHONPATH=. nice -n 10 .venv/bin/python tools/training/train_reader.py \
+        --bench ../shared/bench/openalpr-us --out training-output/reader --minutes 60
+
+Held-out bench images (``alpr_desktop.recognition.bench.is_held_out``: every fifth in
+name order) are never trained on; they are only scored, every ``--eval-every`` steps.
+The result is exported to ``OUT/export/`` (``alpr_plate_crnn.{py,yaml,pth}``);
+``--install`` copies it into ``alpr_desktop/resources/models/plate_reader/`` and prints
+the SHA-256 values to pin in ``alpr_desktop/recognition/reader.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import math
+import shutil
+import sys
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from synth_data import build_synth, load_synth
+
+from alpr_desktop.recognition.bench import BenchItem, load_bench
+from alpr_desktop.recognition.reader import CHARACTERS, INPUT_H, INPUT_W, prepare_crop
+
+REPO = Path(__file__).resolve().parents[2]
+MODEL_DIR = REPO / "alpr_desktop" / "resources" / "models" / "plate_reader"
+NAME = "alpr_plate_crnn"
+NETWORK_PARAMS = {"input_channel": 1, "output_channel": 192, "hidden_size": 96}
+
+
+def load_model_class() -> type[nn.Module]:
+    spec = importlib.util.spec_from_file_location(NAME, MODEL_DIR / f"{NAME}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Model
+
+
+def encode(texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    flat = [CHARACTERS.index(c) + 1 for t in texts for c in t]
+    return torch.tensor(flat, dtype=torch.long), torch.tensor([len(t) for t in texts])
+
+
+def greedy(logits: torch.Tensor) -> list[str]:
+    out = []
+    for row in logits.argmax(2).tolist():
+        chars, prev = [], 0
+        for k in row:
+            if k != prev and k != 0:
+                chars.append(CHARACTERS[k - 1])
+            prev = k
+        out.append("".join(chars))
+    return out
+
+
+def fold(s: str) -> str:
+    return s.replace("O", "0").replace("I", "1")
+
+
+# --------------------------------------------------------------------------- real crops
+class RealCrops:
+    """Augmented crops of bench photos around their ground-truth boxes."""
+
+    def __init__(self, items: list[BenchItem]) -> None:
+        self.regions: list[tuple[np.ndarray, tuple[float, float, float, float]]] = []
+        self.texts: list[str] = []
+        for it in items:
+            img = cv2.imread(str(it.image))
+            b = it.box
+            m = int(max(b.w, b.h))
+            x0, y0 = max(0, b.x - m), max(0, b.y - m)
+            x1, y1 = min(img.shape[1], b.x + b.w + m), min(img.shape[0], b.y + b.h + m)
+            self.regions.append((img[y0:y1, x0:x1].copy(), (b.x - x0, b.y - y0, b.w, b.h)))
+            self.texts.append(it.plate)
+
+    def gt_crop(self, i: int, pad: float = 0.0) -> np.ndarray:
+        region, (x, y, w, h) = self.regions[i]
+        px, py = w * pad / 2, h * pad / 2
+        x0, y0 = int(max(0, x - px)), int(max(0, y - py))
+        return region[y0 : int(y + h + py), x0 : int(x + w + px)]
+
+    def sample(self, i: int, rng: np.random.Generator) -> np.ndarray:
+        region, (x, y, w, h) = self.regions[i]
+        mode = rng.random()
+        if mode < 0.5:  # ground-truth-like box
+            cw = w * rng.uniform(0.97, 1.15)
+            ch = cw / 2 * rng.uniform(0.85, 1.2)
+        else:  # detector-like, looser
+            cw = w * rng.uniform(1.05, 1.45)
+            ch = cw / 2 * rng.uniform(0.85, 1.25)
+        cx = x + w / 2 + rng.uniform(-0.05, 0.05) * w
+        cy = y + h / 2 + rng.uniform(-0.08, 0.08) * h
+        ang = np.deg2rad(rng.uniform(-5, 5))
+        shear = rng.uniform(-0.12, 0.12)
+        # affine: output (u, v) in [0,W]x[0,H] -> region pixels
+        sx, sy = cw / INPUT_W, ch / INPUT_H
+        ca, sa = math.cos(ang), math.sin(ang)
+        a = np.array([[ca * sx, -sa * sy + shear * sy], [sa * sx, ca * sy]], np.float32)
+        c = np.array([cx, cy], np.float32) - a @ np.array([INPUT_W / 2, INPUT_H / 2], np.float32)
+        mat = np.hstack([a, c[:, None]])
+        # shrink first when the crop is big so the warp does not alias
+        out = cv2.warpAffine(
+            region,
+            mat,
+            (INPUT_W, INPUT_H),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_REPLICATE,
+        ).astype(np.float32)
+        if rng.random() < 0.4:  # lower resolution
+            f = rng.uniform(0.35, 0.8)
+            small = cv2.resize(
+                out, (int(INPUT_W * f), max(6, int(INPUT_H * f))), interpolation=cv2.INTER_AREA
+            )
+            out = cv2.resize(small, (INPUT_W, INPUT_H), interpolation=cv2.INTER_LINEAR)
+        out = (out - 128) * rng.uniform(0.6, 1.3) + 128 * rng.uniform(0.6, 1.3)
+        out += rng.uniform(-20, 20, 3).astype(np.float32)
+        if rng.random() < 0.4:
+            out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, 1.1))
+        out += rng.standard_normal(out.shape, dtype=np.float32) * rng.uniform(0, 5)
+        out = np.clip(out, 0, 255).astype(np.uint8)
+        if rng.random() < 0.4:
+            _, buf = cv2.imencode(
+                ".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(20, 90))]
+            )
+            out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        return prepare_crop(out)
+
+
+def shift_aug(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Small random scale/translation of an already prepared 32x128 image."""
+    s = rng.uniform(0.92, 1.08)
+    tx, ty = rng.uniform(-4, 4), rng.uniform(-2, 2)
+    mat = np.array(
+        [[s, 0, (1 - s) * INPUT_W / 2 + tx], [0, s, (1 - s) * INPUT_H / 2 + ty]], np.float32
+    )
+    return cv2.warpAffine(img, mat, (INPUT_W, INPUT_H), borderMode=cv2.BORDER_REPLICATE)
+
+
+def to_tensor(batch: np.ndarray) -> torch.Tensor:
+    return (torch.from_numpy(batch).float().div_(127.5).sub_(1.0)).unsqueeze(1)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, crops: list[np.ndarray], texts: list[str]) -> dict[str, float]:
+    model.eval()
+    preds = []
+    for i in range(0, len(crops), 64):
+        x = to_tensor(np.stack([prepare_crop(c) for c in crops[i : i + 64]]))
+        preds.extend(greedy(model(x)))
+    model.train()
+    n = max(1, len(texts))
+    exact = sum(p == t for p, t in zip(preds, texts, strict=True)) / n
+    folded = sum(fold(p) == fold(t) for p, t in zip(preds, texts, strict=True)) / n
+    return {"exact": exact, "folded": folded, "n": len(texts), "preds": preds}  # type: ignore[dict-item]
+
+
+def export(model: nn.Module, out_dir: Path, half: bool) -> Path:
+    exp = out_dir / "export"
+    exp.mkdir(parents=True, exist_ok=True)
+    state = OrderedDict()
+    for k, v in model.state_dict().items():
+        v = v.detach().clone()
+        if half and v.is_floating_point():
+            v = v.half()
+        state["module." + k] = v  # EasyOCR strips the first 7 characters on CPU
+    torch.save(state, exp / f"{NAME}.pth")
+    shutil.copy(MODEL_DIR / f"{NAME}.py", exp / f"{NAME}.py")
+    yaml = (
+        "# alpr-desktop plate reader: EasyOCR custom recognition network\n"
+        f"imgH: {INPUT_H}\n"
+        "lang_list:\n  - en\n"
+        f"character_list: {CHARACTERS}\n"
+        "network_params:\n" + "".join(f"  {k}: {v}\n" for k, v in NETWORK_PARAMS.items())
+    )
+    (exp / f"{NAME}.yaml").write_text(yaml, encoding="utf-8")
+    return exp
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--bench", type=Path, default=REPO.parent / "shared" / "bench" / "openalpr-us")
+    ap.add_argument("--out", type=Path, default=REPO / "training-output" / "reader")
+    ap.add_argument("--synth", type=int, default=36000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--minutes", type=float, default=60.0, help="training time budget")
+    ap.add_argument("--max-steps", type=int, default=20000)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--real-frac", type=float, default=0.25)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--eval-every", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--init", type=Path, default=None, help="start from these weights (.pt)")
+    ap.add_argument("--half", action="store_true", help="store the exported weights as fp16")
+    ap.add_argument("--install", action="store_true", help="copy the export into the package")
+    ap.add_argument("--no-wait", action="store_true", help="train while synth_data.py renders")
+    ap.add_argument("--export-only", type=Path, default=None, help="evaluate+export a checkpoint")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    cv2.setNumThreads(1)
+    rng = np.random.default_rng(args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    log = open(args.out / "train.log", "a", buffering=1, encoding="utf-8")  # noqa: SIM115
+
+    def say(msg: str) -> None:
+        line = f"{time.strftime('%H:%M:%S')} {msg}"
+        print(line, flush=True)
+        log.write(line + "\n")
+
+    synth_dir = args.out / f"synth_s{args.seed}"
+    if args.export_only:
+        pass
+    elif args.no_wait:  # another process (synth_data.py) is rendering; use what exists
+        while len(load_synth(synth_dir, args.synth)[1]) < 2000:
+            time.sleep(20)
+    else:
+        build_synth(synth_dir, args.synth, args.seed, args.bench if args.bench.is_dir() else None)
+    s_images, s_texts = load_synth(synth_dir, args.synth)
+    keep = [i for i, t in enumerate(s_texts) if 1 <= len(t) <= 12]
+    say(f"synthetic samples: {len(s_texts)}")
+
+    train_items, held_items = [], []
+    if args.bench.is_dir():
+        items = load_bench(args.bench)
+        train_items = [i for i in items if not i.held_out]
+        held_items = [i for i in items if i.held_out]
+    real = RealCrops(train_items) if train_items else None
+    held = RealCrops(held_items) if held_items else None
+    say(f"bench: {len(train_items)} training, {len(held_items)} held out (never trained on)")
+
+    Model = load_model_class()
+    model = Model(num_class=len(CHARACTERS) + 1, **NETWORK_PARAMS)
+    if args.init or args.export_only:
+        ckpt = args.export_only or args.init
+        model.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=True))
+    n_params = sum(p.numel() for p in model.parameters())
+    say(f"model {NAME}: {n_params} parameters")
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    ctc = nn.CTCLoss(blank=0, zero_infinity=True)
+    synth_state: dict[str, object] = {"images": s_images, "texts": s_texts}
+    n_real = round(args.batch * args.real_frac) if real else 0
+    n_synth = args.batch - n_real
+
+    def batch() -> tuple[torch.Tensor, list[str]]:
+        idx = rng.choice(keep, n_synth)
+        s_images, s_texts = synth_state["images"], synth_state["texts"]
+        imgs = [shift_aug(s_images[i], rng) if rng.random() < 0.5 else s_images[i] for i in idx]
+        texts = [s_texts[i] for i in idx]
+        if real:
+            for j in rng.integers(0, len(real.texts), n_real):
+                imgs.append(real.sample(int(j), rng))
+                texts.append(real.texts[int(j)])
+        return to_tensor(np.stack(imgs)), texts
+
+    def step(x: torch.Tensor, texts: list[str]) -> float:
+        logits = model(x)
+        lp = logits.log_softmax(2).permute(1, 0, 2)
+        targets, lengths = encode(texts)
+        loss = ctc(lp, targets, torch.full((x.shape[0],), lp.shape[0], dtype=torch.long), lengths)
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        return float(loss.detach())
+
+    def report(tag: str) -> dict[str, float]:
+        if not held:
+            return {}
+        tight = evaluate(model, [held.gt_crop(i) for i in range(len(held.texts))], held.texts)
+        loose = evaluate(model, [held.gt_crop(i, 0.25) for i in range(len(held.texts))], held.texts)
+        say(
+            f"{tag} held-out GT crops exact {tight['exact']:.3f} folded {tight['folded']:.3f} | "
+            f"+25% pad exact {loose['exact']:.3f} folded {loose['folded']:.3f}"
+        )
+        return tight
+
+    t0 = time.time()
+    total = 0
+    if not args.export_only:
+        # warm-up steps at a low LR measure the speed; then OneCycle over the time budget
+        t0 = time.time()
+        for g in opt.param_groups:
+            g["lr"] = args.lr / 25
+        warm = min(20, max(2, args.max_steps // 4))
+        for _ in range(warm):
+            step(*batch())
+        per_step = (time.time() - t0) / warm
+        total = int(
+            min(
+                args.max_steps,
+                max(100, (args.minutes * 60 - (time.time() - t0)) / (per_step * 1.08)),
+            )
+        )
+        say(f"{per_step:.2f} s/step -> {total} steps")
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt,
+            max_lr=args.lr,
+            total_steps=total,
+            pct_start=0.15,
+            div_factor=25,
+            final_div_factor=200,
+        )
+        losses: list[float] = []
+        for it in range(1, total + 1):
+            losses.append(step(*batch()))
+            sched.step()
+            if it % 50 == 0:
+                loss50, lr = np.mean(losses[-50:]), sched.get_last_lr()[0]
+                say(f"step {it}/{total} loss {loss50:.3f} lr {lr:.2e} {time.time() - t0:.0f}s")
+            if it % args.eval_every == 0 or it == total:
+                report(f"step {it}")
+                torch.save(model.state_dict(), args.out / "last.pt")
+                if args.no_wait and len(s_texts) < args.synth:
+                    s_images, s_texts = load_synth(synth_dir, args.synth)
+                    keep = [i for i, t in enumerate(s_texts) if 1 <= len(t) <= 12]
+                    synth_state.update(images=s_images, texts=s_texts)
+                    say(f"synthetic samples: {len(s_texts)}")
+        torch.save(model.state_dict(), args.out / "last.pt")
+
+    # final metrics
+    results: dict[str, object] = {
+        "steps": total,
+        "seconds": round(time.time() - t0),
+        "params": n_params,
+    }
+    if held:
+        r = evaluate(model, [held.gt_crop(i) for i in range(len(held.texts))], held.texts)
+        results["held_out"] = {k: r[k] for k in ("exact", "folded", "n")}
+        say(
+            "held-out errors: "
+            + ", ".join(f"{t}->{p}" for t, p in zip(held.texts, r["preds"], strict=True) if p != t)
+        )  # type: ignore[call-overload]
+    if real:
+        r = evaluate(model, [real.gt_crop(i) for i in range(len(real.texts))], real.texts)
+        results["train"] = {k: r[k] for k in ("exact", "folded", "n")}
+    (args.out / "metrics.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    say(f"metrics: {json.dumps(results)}")
+
+    exp = export(model, args.out, args.half)
+    for f in sorted(exp.iterdir()):
+        say(
+            f"{f.name} {f.stat().st_size} bytes sha256 {hashlib.sha256(f.read_bytes()).hexdigest()}"
+        )
+    if args.install:
+        for f in exp.iterdir():
+            shutil.copy(f, MODEL_DIR / f.name)
+        say(f"installed into {MODEL_DIR}")
+
+
+if __name__ == "__main__":
+    main()
