@@ -146,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         settle(app, gui)
         page.select_user(page.model.user_at(1).id)  # type: ignore[attr-defined]
         save(app, gui, window, out / "main-users-light.png")
+        window.show_page("settings")
+        save(app, gui, window, out / "main-settings-light.png")
         theme.apply("dark")
         save(app, gui, window, out / "main-users-dark.png")
         window.show_page("home")

@@ -62,7 +62,7 @@ def test_dispatcher_sees_no_users_page(gui: GuiContext, open_window) -> None:
 def test_admin_sees_users_page_and_navigates(gui: GuiContext, open_window, qtbot: QtBot) -> None:
     admin = create_admin(gui.application)
     window = open_window(admin)
-    assert window.page_keys() == ["home", "users"]
+    assert window.page_keys() == ["home", "users", "settings"]
     page = window.show_page("users")
     assert window.page_stack.currentWidget() is page
     wait_idle(qtbot, gui)

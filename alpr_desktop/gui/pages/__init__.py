@@ -1,8 +1,8 @@
 """The main window's pages and the registry that decides who sees which.
 
 A page is listed only when its capability has landed; a page needing an
-:class:`~alpr_desktop.core.roles.Action` appears only for users whose roles allow it
-(the services check again on every call).
+:class:`~alpr_desktop.core.roles.Action` (or any one of a set of actions) appears only
+for users whose roles allow it (the services check again on every call).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QWidget
 from alpr_desktop.core.roles import Action
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.pages.home import HomePage
+from alpr_desktop.gui.pages.settings import SETTINGS_ACTIONS, SettingsPage
 from alpr_desktop.gui.pages.users import UsersPage
 from alpr_desktop.services.base import Actor
 
@@ -24,16 +25,22 @@ class PageSpec:
     key: str
     title: str
     icon: str
-    action: Action | None
+    #: None: every user; an action, or a set of which any one will do.
+    action: Action | frozenset[Action] | None
     factory: Callable[[GuiContext, Actor], QWidget]
 
     def allowed(self, actor: Actor) -> bool:
-        return self.action is None or actor.may(self.action)
+        if self.action is None:
+            return True
+        if isinstance(self.action, Action):
+            return actor.may(self.action)
+        return any(actor.may(action) for action in self.action)
 
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("home", "Home", "fa5s.home", None, HomePage),
     PageSpec("users", "Users", "fa5s.users-cog", Action.VIEW_USERS, UsersPage),
+    PageSpec("settings", "Settings", "fa5s.sliders-h", SETTINGS_ACTIONS, SettingsPage),
 )
 
 
