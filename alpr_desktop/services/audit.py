@@ -53,6 +53,8 @@ _PG_LOCK_STMT = text("SELECT pg_advisory_xact_lock(:key)")
 _HEAD_STMT = (
     select(AccessRecord.seq, AccessRecord.record_hash).order_by(AccessRecord.seq.desc()).limit(1)
 )
+#: session.info key of the chain head this session's current transaction wrote last.
+_HEAD_KEY = "alpr_audit_chain_head"
 _INSERT_STMT = insert(cast(Table, AccessRecord.__table__))
 
 
@@ -107,10 +109,16 @@ def append_record(
     # the record follows the work it describes and their errors surface in the same place.
     session.flush()
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        conn.execute(_PG_LOCK_STMT, {"key": _PG_CHAIN_LOCK})
-    last = conn.execute(_HEAD_STMT).first()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    transaction = conn.get_transaction()
+    cached = session.info.get(_HEAD_KEY)
+    if cached is not None and cached[0] is transaction:
+        # This transaction already holds the chain lock and wrote the head itself.
+        seq, prev_hash = cached[1] + 1, cached[2]
+    else:
+        if conn.dialect.name == "postgresql":
+            conn.execute(_PG_LOCK_STMT, {"key": _PG_CHAIN_LOCK})
+        last = conn.execute(_HEAD_STMT).first()
+        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
     record = AccessRecord(
         seq=seq,
         # Microsecond precision is what both backends store; hash what is stored.
@@ -135,6 +143,7 @@ def append_record(
     key = conn.execute(_INSERT_STMT, values).inserted_primary_key
     assert key is not None
     record.id = key[0]
+    session.info[_HEAD_KEY] = (transaction, seq, record.record_hash)
     return record
 
 

@@ -192,3 +192,22 @@ def test_concurrent_appends_keep_one_chain(app: Application) -> None:
     assert not errors
     report = _verify(app)
     assert report.ok and report.checked == 100
+
+
+def test_many_appends_in_one_transaction_then_more(app: Application) -> None:
+    _fill(app, 30)  # one transaction: the head is carried between appends
+    _fill(app, 5)  # a new transaction reads the head again
+    with app.database.sessions() as session:
+        with pytest.raises(RuntimeError):
+            with session.begin():
+                append_record(
+                    session,
+                    now=dt.datetime.now(dt.UTC),
+                    username="x",
+                    category="admin",
+                    action="rolled_back",
+                )
+                raise RuntimeError("the work failed")
+    _fill(app, 2)  # the rolled-back head must not be reused
+    report = _verify(app)
+    assert report.ok and report.checked == 37
