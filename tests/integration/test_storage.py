@@ -13,6 +13,7 @@ from sqlalchemy import inspect
 
 from alpr_desktop.errors import ConfigurationError, StorageError
 from alpr_desktop.storage.engine import (
+    HEAD_REVISION,
     current_revision,
     head_revision,
     make_engine,
@@ -35,6 +36,10 @@ def test_migrations_take_empty_database_to_head(database_url: str) -> None:
         open_database(database_url).dispose()  # idempotent second start
     finally:
         db.dispose()
+
+
+def test_head_constant_matches_alembic() -> None:
+    assert head_revision() == HEAD_REVISION
 
 
 def test_migrated_schema_matches_models(database_url: str) -> None:
