@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         save(app, gui, window, out / "main-users-light.png")
         window.show_page("settings")
         save(app, gui, window, out / "main-settings-light.png")
+        window.show_page("users")
         theme.apply("dark")
         save(app, gui, window, out / "main-users-dark.png")
         window.show_page("home")
