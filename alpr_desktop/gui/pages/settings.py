@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -164,6 +165,8 @@ class SettingsGroup(QGroupBox):
         show_inline_error(self.error_label, "")
         self.status_label = QLabel(self)
         self.status_label.setObjectName("okLabel")
+        # never widen the group (a long text would make the page scroll sideways)
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.revert_button = QPushButton(
             self.gui.theme.icon("fa5s.history"), "Discard changes", self
         )
@@ -277,6 +280,7 @@ class SettingsGroup(QGroupBox):
         if self._loading:
             return
         self.status_label.clear()
+        self.status_label.setToolTip("")
         show_inline_error(self.error_label, "")
         self._update_buttons()
 
@@ -315,7 +319,8 @@ class SettingsGroup(QGroupBox):
         self.busy = False
         self.load(settings, force=True)
         names = ", ".join(NAMES.get(key, key) for key in self._saving)
-        self.status_label.setText("Saved and recorded in the access trail.")
+        self.status_label.setText("Saved.")
+        self.status_label.setToolTip(f"Saved {names}; the change is in the access trail.")
         self.gui.services.ctx.messages.info(f"Department settings saved: {names}.")
 
     def _failed(self, error: AlprError) -> None:
@@ -432,6 +437,8 @@ class SettingsPage(Page):
         self.load_error.setWordWrap(True)
         show_inline_error(self.load_error, "")
         content = QWidget(self)
+        content.setEnabled(False)  # until the settings are loaded: no edits to lose
+        self.content = content
         self.security = SecurityGroup(self)
         self.lists = ListsGroup(self)
         self.retention = RetentionGroup(self)
@@ -473,3 +480,4 @@ class SettingsPage(Page):
         show_inline_error(self.load_error, "")
         for group in self.groups:
             group.load(settings)
+        self.content.setEnabled(True)
