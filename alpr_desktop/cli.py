@@ -15,7 +15,8 @@ from alpr_desktop import __version__
 from alpr_desktop.errors import AlprError
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, evaluate_arguments: bool = True) -> argparse.ArgumentParser:
+    """The argument parser; ``evaluate_arguments=False`` skips loading the evaluate module."""
     parser = argparse.ArgumentParser(
         prog="alpr-desktop",
         description="ALPR workstation: live plate recognition, hotlist alerts, search and audit.",
@@ -54,23 +55,22 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser(
         "evaluate", help="run plate recognition on a folder in the bench format and score it"
     )
-    _add_evaluate_arguments(evaluate)
+    if evaluate_arguments:
+        _add_evaluate_arguments(evaluate)
     return parser
 
 
 def _add_evaluate_arguments(evaluate: argparse.ArgumentParser) -> None:
-    # The evaluate module keeps heavy imports (OpenCV, onnxruntime, torch) inside its
-    # functions, so building the parser stays cheap for the GUI's cold start.
-    try:
-        from alpr_desktop.recognition import evaluate as evaluate_mod
-    except ImportError:  # a build without the recognition module: the command says so
-        evaluate.add_argument("folder")
-        return
+    # Imported only when the evaluate command is asked for: it pulls in OpenCV and NumPy,
+    # which the GUI's cold start does without.
+    from alpr_desktop.recognition import evaluate as evaluate_mod
+
     evaluate_mod.add_arguments(evaluate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(evaluate_arguments="evaluate" in argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
