@@ -64,15 +64,18 @@ class StockEasyOcrReader:
                 "the baseline reader needs EasyOCR and torch (the 'ocr' extra)"
             ) from None
         torch.set_num_threads(threads)
-        self._reader: Any = easyocr.Reader(
-            ["en"],
-            gpu=False,
-            detector=False,
-            model_storage_directory=str(directory),
-            user_network_directory=str(directory),
-            download_enabled=False,
-            verbose=False,
-        )
+        with warnings.catch_warnings():
+            # EasyOCR quantizes the network on the CPU with a torch API torch now deprecates.
+            warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*")
+            self._reader: Any = easyocr.Reader(
+                ["en"],
+                gpu=False,
+                detector=False,
+                model_storage_directory=str(directory),
+                user_network_directory=str(directory),
+                download_enabled=False,
+                verbose=False,
+            )
 
     def read(self, crop: Image) -> PlateReading:
         """The characters of ``crop`` (BGR), upper case, letters and digits only."""
