@@ -1,0 +1,196 @@
+"""The plate reader: a plate-specialised CRNN loaded through EasyOCR's custom networks.
+
+The network (``alpr_plate_crnn.py``/``.yaml``/``.pth`` in
+``alpr_desktop/resources/models/plate_reader/``, see its ``MODEL_CARD.md``) is loaded by
+``easyocr.Reader(..., recog_network="alpr_plate_crnn")``. EasyOCR unpickles the weights
+with ``torch.load(weights_only=False)``, so the three files are checked against the
+SHA-256 values pinned here *before* EasyOCR sees them.
+
+The crop is prepared exactly as in training (:func:`prepare_crop`), the network's CTC
+output is decoded with a beam search, and the readings are ranked with plate rules
+(:mod:`alpr_desktop.recognition.decoding`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import threading
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from alpr_desktop.errors import ModelFileError
+from alpr_desktop.recognition.decoding import ctc_beam_search, rank_candidates
+from alpr_desktop.recognition.types import Candidate, PlateReading
+
+INPUT_H = 32
+INPUT_W = 128
+CHARACTERS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+MODEL_NAME = "alpr_plate_crnn"
+MODEL_DIR = Path(__file__).resolve().parent.parent / "resources" / "models" / "plate_reader"
+TORCH_THREADS = 2
+
+# SHA-256 of the shipped network files; update together with the files (see MODEL_CARD.md).
+PINNED_SHA256: Mapping[str, str] = {
+    f"{MODEL_NAME}.pth": "9e400dce03780ffa789d070a9ec92ce105971c9ff03f1b67b4d4b80c739175d6",
+    f"{MODEL_NAME}.py": "2917ae1b7a35df6f6fc8cc763b384602285b5a80d6ca756f01abfb893acc4a0e",
+    f"{MODEL_NAME}.yaml": "87da4cb46f56de32bf3a778ae8c32f89eccbee0c0767ca0dafebf0acebaef903",
+}
+
+_LOAD_LOCK = threading.Lock()
+
+
+def prepare_crop(crop_bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """The network's view of a crop: grey, 32x128, contrast stretched (2nd-98th percentile).
+
+    Training uses exactly this function, so change it only together with new weights.
+    """
+    grey = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2GRAY) if crop_bgr.ndim == 3 else crop_bgr
+    h, w = grey.shape[:2]
+    interp = cv2.INTER_AREA if (w > INPUT_W or h > INPUT_H) else cv2.INTER_LINEAR
+    small = cv2.resize(grey, (INPUT_W, INPUT_H), interpolation=interp).astype(np.float32)
+    lo, hi = np.percentile(small, (2, 98))
+    scale = 255.0 / max(float(hi - lo), 16.0)
+    out = np.clip((small - lo) * scale, 0, 255)
+    return out.astype(np.uint8)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_model_files(directory: Path, pins: Mapping[str, str] = PINNED_SHA256) -> None:
+    """Check every pinned file in ``directory``; raise :class:`ModelFileError` naming the file."""
+    for name, expected in pins.items():
+        path = directory / name
+        if not path.is_file():
+            raise ModelFileError(f"plate reader model file is missing: {path}")
+        try:
+            actual = sha256_of(path)
+        except OSError as exc:
+            raise ModelFileError(f"plate reader model file cannot be read: {path} ({exc})") from exc
+        if actual != expected:
+            raise ModelFileError(
+                f"plate reader model file has been altered (SHA-256 mismatch): {path}"
+            )
+
+
+class PlateTextReader:
+    """Reads the characters of a plate crop (implements ``PlateReader``).
+
+    Args:
+        model_dir: folder holding ``alpr_plate_crnn.{py,yaml,pth}``.
+        pins: expected SHA-256 per file name (defaults to the shipped files' values).
+        beam_width: CTC beam width.
+        top_k: readings kept (best plus alternatives).
+        threads: torch intra-op threads.
+    """
+
+    def __init__(
+        self,
+        model_dir: Path = MODEL_DIR,
+        *,
+        pins: Mapping[str, str] = PINNED_SHA256,
+        beam_width: int = 10,
+        top_k: int = 5,
+        threads: int = TORCH_THREADS,
+    ) -> None:
+        model_dir = Path(model_dir)
+        verify_model_files(model_dir, pins)
+        self.beam_width = beam_width
+        self.top_k = top_k
+        self._easyocr_reader, self._model = _load_network(model_dir, threads)
+
+    def read(self, crop: npt.NDArray[np.uint8]) -> PlateReading:
+        """Read one BGR (or grey) plate crop."""
+        return self.read_batch([crop])[0]
+
+    def read_batch(self, crops: Sequence[npt.NDArray[np.uint8]]) -> list[PlateReading]:
+        """Read several crops in one forward pass."""
+        if not crops:
+            return []
+        probs = self.class_probabilities(crops)
+        return [self._decode(p) for p in probs]
+
+    def class_probabilities(
+        self, crops: Sequence[npt.NDArray[np.uint8]]
+    ) -> npt.NDArray[np.float32]:
+        """Softmax output, shape (crops, columns, 1 + len(CHARACTERS))."""
+        import torch
+
+        for crop in crops:
+            if crop is None or crop.size == 0 or min(crop.shape[:2]) < 2:
+                raise ValueError("empty plate crop")
+        batch = np.stack([prepare_crop(c) for c in crops]).astype(np.float32)
+        x = torch.from_numpy(batch).div_(127.5).sub_(1.0).unsqueeze(1)
+        with torch.inference_mode():
+            logits = self._model(x, None)
+            probs = logits.float().softmax(dim=2)
+        return probs.numpy()
+
+    def _decode(self, probs: npt.NDArray[np.float32]) -> PlateReading:
+        beams = ctc_beam_search(probs, CHARACTERS, self.beam_width, self.top_k)
+        ranked = rank_candidates(beams)
+        if not ranked:
+            return PlateReading("", 0.0)
+        best = ranked[0]
+        alternatives: tuple[Candidate, ...] = tuple(ranked[1 : self.top_k])
+        return PlateReading(best.text, best.confidence, alternatives)
+
+
+def _load_network(model_dir: Path, threads: int) -> tuple[Any, Any]:
+    """Build the network through EasyOCR's custom-network loader."""
+    try:
+        import easyocr
+        import torch
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ModelFileError(
+            "the plate reader needs the 'ocr' extra (torch, EasyOCR): pip install "
+            f"'alpr-desktop[ocr]' ({exc})"
+        ) from exc
+    torch.set_num_threads(threads)
+    with _LOAD_LOCK:
+        saved_path = list(sys.path)
+        try:
+            with warnings.catch_warnings():
+                # EasyOCR's CPU path and torch emit these on every load; they are harmless.
+                warnings.filterwarnings("ignore", message=".*pin_memory.*", category=UserWarning)
+                warnings.filterwarnings(
+                    "ignore", message=".*weights_only.*", category=FutureWarning
+                )
+                reader = easyocr.Reader(
+                    ["en"],
+                    gpu=False,
+                    detector=False,
+                    recog_network=MODEL_NAME,
+                    user_network_directory=str(model_dir),
+                    model_storage_directory=str(model_dir),
+                    download_enabled=False,
+                    verbose=False,
+                    quantize=False,
+                )
+        except Exception as exc:
+            raise ModelFileError(
+                f"plate reader model in {model_dir} could not be loaded: {exc}"
+            ) from exc
+        finally:
+            sys.path[:] = saved_path  # EasyOCR appends the network folder to sys.path
+    model = reader.recognizer
+    model.float()
+    model.eval()
+    return reader, model
+
+
+def load_default_reader() -> PlateTextReader:
+    """The reader with the shipped, SHA-256-checked network."""
+    return PlateTextReader()
