@@ -11,7 +11,7 @@ share of returned boxes that overlap the plate with IoU >= 0.3 (the photos hold 
 labelled plate each, so a second real plate in a photo counts against precision).
 ``ms_per_frame`` is the median wall time of ``locate`` alone, after two warm-up calls,
 with onnxruntime (and OpenCV) limited to two threads. Options try the tuning knobs:
-``--conf``, ``--flip``, ``--padding``, and ``--model``/``--sha256`` for other exports.
+``--conf``, ``--flip``, ``--box-scale``, and ``--model``/``--sha256`` for other exports.
 Recall at IoU >= 0.3 is also given for the training and held-out parts of the fixed
 split (the int8 calibration and the confidence threshold were chosen on the training
 part only). The last line printed is one JSON object.
@@ -107,7 +107,14 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--sha256", default=MODEL_SHA256)
     parser.add_argument("--conf", type=float, default=LocalizerSettings.conf_threshold)
-    parser.add_argument("--padding", type=float, default=LocalizerSettings.box_padding)
+    parser.add_argument(
+        "--box-scale",
+        type=float,
+        nargs=2,
+        metavar=("W", "H"),
+        default=(LocalizerSettings.box_scale_w, LocalizerSettings.box_scale_h),
+        help="fraction of the detected width and height kept (1 1: the raw boxes)",
+    )
     parser.add_argument("--flip", action="store_true")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--native", action="store_true", help="photos as they are, not 1280x720")
@@ -115,7 +122,10 @@ def main() -> int:
 
     cv2.setNumThreads(2)
     settings = LocalizerSettings(
-        conf_threshold=args.conf, flip_pass=args.flip, box_padding=args.padding
+        conf_threshold=args.conf,
+        flip_pass=args.flip,
+        box_scale_w=args.box_scale[0],
+        box_scale_h=args.box_scale[1],
     )
     localizer = OnnxPlateLocalizer(
         args.model, expected_sha256=args.sha256, settings=settings, threads=2
@@ -128,7 +138,7 @@ def main() -> int:
         model=str(localizer.model_path.name),
         input_size=f"{localizer.input_w}x{localizer.input_h}",
         conf=args.conf,
-        padding=args.padding,
+        box_scale=list(args.box_scale),
         flip=args.flip,
         frames="native" if args.native else "1280x720",
     )

@@ -113,10 +113,10 @@ def quantize(src: Path, out: Path, folder: Path, height: int, width: int) -> int
 
     paths = calibration_images(folder)
 
-    class Reader(CalibrationDataReader):  # type: ignore[misc]
+    class Reader(CalibrationDataReader):
         def __init__(self) -> None:
             self.batches: Iterator[dict[str, Any]] = (
-                {"images": letterbox(cv2.imread(str(p)), height, width)} for p in paths
+                {"images": letterbox(np.asarray(cv2.imread(str(p))), height, width)} for p in paths
             )
 
         def get_next(self) -> dict[str, Any] | None:

@@ -13,10 +13,13 @@ from alpr_desktop.recognition.types import (
 )
 
 #: Margin added around a detected box before reading, as a fraction of its width and
-#: height on each side. The detector's boxes hug the plate; a little context keeps the
-#: first and last characters whole when a box is a few pixels short.
-DEFAULT_PAD_X = 0.06
-DEFAULT_PAD_Y = 0.12
+#: height on each side. The localizer already trims its boxes to the characters' region
+#: (the bench's convention, which the project reader is trained on); measured with the
+#: stock EasyOCR reader on the 120 bench photos, any margin lowered accuracy (no margin:
+#: 7.5% exact, 0.53 characters; 2%/4%: 3.3%, 0.46; 4%/8%: 2.5%, 0.43). A reader that
+#: wants context declares ``crop_padding = (pad_x, pad_y)``.
+DEFAULT_PAD_X = 0.0
+DEFAULT_PAD_Y = 0.0
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,12 @@ def localizer() -> OnnxPlateLocalizer:
     return OnnxPlateLocalizer()
 
 
+@pytest.fixture(scope="module")
+def raw_localizer() -> OnnxPlateLocalizer:
+    """Boxes exactly as the detector draws them (no trim to the characters' region)."""
+    return OnnxPlateLocalizer(settings=LocalizerSettings(box_scale_w=1.0, box_scale_h=1.0))
+
+
 def test_shipped_model_matches_its_pin_and_budget() -> None:
     path = default_model_path()
     data = path.read_bytes()
@@ -79,17 +85,23 @@ def test_unloadable_file_raises_naming_it(tmp_path: Path) -> None:
     assert str(junk) in str(info.value)
 
 
-def test_nms_keeps_the_best_of_overlapping_boxes(localizer: OnnxPlateLocalizer) -> None:
+def test_nms_keeps_the_best_of_overlapping_boxes(raw_localizer: OnnxPlateLocalizer) -> None:
     boxes = np.array([[100, 100, 80, 40], [102, 101, 80, 40], [400, 300, 60, 30]], dtype=np.float32)
     scores = np.array([0.6, 0.9, 0.3], dtype=np.float32)
-    kept = localizer._select(boxes, scores, 1280, 720)
+    kept = raw_localizer._select(boxes, scores, 1280, 720)
     assert [(b.x, b.y, round(b.confidence, 1)) for b in kept] == [(102, 101, 0.9), (400, 300, 0.3)]
 
 
-def test_boxes_are_clipped_to_the_frame(localizer: OnnxPlateLocalizer) -> None:
+def test_boxes_are_clipped_to_the_frame(raw_localizer: OnnxPlateLocalizer) -> None:
     boxes = np.array([[-10, 700, 50, 40]], dtype=np.float32)
-    (box,) = localizer._select(boxes, np.array([0.8], dtype=np.float32), 1280, 720)
+    (box,) = raw_localizer._select(boxes, np.array([0.8], dtype=np.float32), 1280, 720)
     assert (box.x, box.y, box.x + box.w, box.y + box.h) == (0, 700, 40, 720)
+
+
+def test_boxes_are_trimmed_to_the_characters_region(localizer: OnnxPlateLocalizer) -> None:
+    boxes = np.array([[100, 200, 100, 40]], dtype=np.float32)
+    (box,) = localizer._select(boxes, np.array([0.8], dtype=np.float32), 1280, 720)
+    assert (box.x, box.y, box.w, box.h) == (106, 205, 88, 30)
 
 
 class _FixedLocalizer:
