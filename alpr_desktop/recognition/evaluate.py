@@ -160,7 +160,8 @@ def load_reader(baseline: bool, threads: int) -> tuple[PlateReader, str]:
     if baseline:
         from alpr_desktop.recognition.stock_reader import StockEasyOcrReader
 
-        return StockEasyOcrReader(threads=threads), "easyocr-english_g2"
+        # One torch thread whatever --threads says: see StockEasyOcrReader.
+        return StockEasyOcrReader(threads=1), "easyocr-english_g2"
     try:
         from alpr_desktop.recognition.reader import (  # type: ignore[import-not-found,unused-ignore]
             load_default_reader,
@@ -186,7 +187,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, default=0, metavar="N", help="first N images only")
     parser.add_argument("--json-out", type=Path, metavar="FILE", help="also write the results")
     parser.add_argument(
-        "--threads", type=int, default=2, help="CPU threads for the models (default 2)"
+        "--threads", type=int, default=2, help="CPU threads for the localizer (default 2)"
     )
 
 
