@@ -38,9 +38,9 @@ TORCH_THREADS = 2
 
 # SHA-256 of the shipped network files; update together with the files (see MODEL_CARD.md).
 PINNED_SHA256: Mapping[str, str] = {
-    f"{MODEL_NAME}.pth": "9e400dce03780ffa789d070a9ec92ce105971c9ff03f1b67b4d4b80c739175d6",
-    f"{MODEL_NAME}.py": "2917ae1b7a35df6f6fc8cc763b384602285b5a80d6ca756f01abfb893acc4a0e",
-    f"{MODEL_NAME}.yaml": "87da4cb46f56de32bf3a778ae8c32f89eccbee0c0767ca0dafebf0acebaef903",
+    f"{MODEL_NAME}.pth": "3842d0e6b609dca60e21896ce68a268e1ab4b0ba8311de13d57f29d7164c8da5",
+    f"{MODEL_NAME}.py": "6c3777de03fb9905d351e18042385e3c50d2214d004a1d2260e36a51d213a9f5",
+    f"{MODEL_NAME}.yaml": "7da9f41c03bfcb4d11c03f4a21986ad2a14fdf42c1466291122a6f5ab8bc69ea",
 }
 
 _LOAD_LOCK = threading.Lock()

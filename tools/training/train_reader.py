@@ -44,12 +44,27 @@ NAME = "alpr_plate_crnn"
 NETWORK_PARAMS = {"input_channel": 1, "output_channel": 192, "hidden_size": 96}
 
 
-def load_model_class() -> type[nn.Module]:
+def _network_module():  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location(NAME, MODEL_DIR / f"{NAME}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.Model
+    return module
+
+
+def load_model_class() -> type[nn.Module]:
+    """The single network that is trained (``CRNN``; ``Model`` wraps one or more of them)."""
+    return _network_module().CRNN
+
+
+def ensemble(checkpoints: list[Path]) -> nn.Module:
+    """The shipped ``Model`` holding the trained CRNNs of ``checkpoints``."""
+    model = _network_module().Model(
+        num_class=len(CHARACTERS) + 1, members=len(checkpoints), **NETWORK_PARAMS
+    )
+    for member, ckpt in zip(model.members, checkpoints, strict=True):
+        member.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=True))
+    return model
 
 
 def encode(texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -173,6 +188,11 @@ def evaluate(model: nn.Module, crops: list[np.ndarray], texts: list[str]) -> dic
 def export(model: nn.Module, out_dir: Path, half: bool) -> Path:
     exp = out_dir / "export"
     exp.mkdir(parents=True, exist_ok=True)
+    if not hasattr(model, "members"):  # a single trained CRNN: wrap it as Model(members=1)
+        wrapped = _network_module().Model(num_class=len(CHARACTERS) + 1, **NETWORK_PARAMS)
+        wrapped.members[0].load_state_dict(model.state_dict())
+        model = wrapped
+    members = len(model.members)  # type: ignore[arg-type]
     state = OrderedDict()
     for k, v in model.state_dict().items():
         v = v.detach().clone()
@@ -186,7 +206,9 @@ def export(model: nn.Module, out_dir: Path, half: bool) -> Path:
         f"imgH: {INPUT_H}\n"
         "lang_list:\n  - en\n"
         f"character_list: {CHARACTERS}\n"
-        "network_params:\n" + "".join(f"  {k}: {v}\n" for k, v in NETWORK_PARAMS.items())
+        "network_params:\n"
+        + "".join(f"  {k}: {v}\n" for k, v in NETWORK_PARAMS.items())
+        + f"  members: {members}\n"
     )
     (exp / f"{NAME}.yaml").write_text(yaml, encoding="utf-8")
     return exp
@@ -199,7 +221,8 @@ def main() -> None:
     ap.add_argument("--bench", type=Path, default=REPO.parent / "shared" / "bench" / "openalpr-us")
     ap.add_argument("--out", type=Path, default=REPO / "training-output" / "reader")
     ap.add_argument("--synth", type=int, default=36000)
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=1, help="seed of the run (and of the synth data)")
+    ap.add_argument("--synth-seed", type=int, default=None, help="seed of the synth data")
     ap.add_argument("--minutes", type=float, default=60.0, help="training time budget")
     ap.add_argument("--max-steps", type=int, default=20000)
     ap.add_argument("--batch", type=int, default=64)
@@ -211,7 +234,13 @@ def main() -> None:
     ap.add_argument("--half", action="store_true", help="store the exported weights as fp16")
     ap.add_argument("--install", action="store_true", help="copy the export into the package")
     ap.add_argument("--no-wait", action="store_true", help="train while synth_data.py renders")
-    ap.add_argument("--export-only", type=Path, default=None, help="evaluate+export a checkpoint")
+    ap.add_argument(
+        "--export-only",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="evaluate and export checkpoint(s); several make an averaging ensemble",
+    )
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -226,14 +255,15 @@ def main() -> None:
         print(line, flush=True)
         log.write(line + "\n")
 
-    synth_dir = args.out / f"synth_s{args.seed}"
+    synth_seed = args.seed if args.synth_seed is None else args.synth_seed
+    synth_dir = args.out / f"synth_s{synth_seed}"
     if args.export_only:
         pass
     elif args.no_wait:  # another process (synth_data.py) is rendering; use what exists
         while len(load_synth(synth_dir, args.synth)[1]) < 2000:
             time.sleep(20)
     else:
-        build_synth(synth_dir, args.synth, args.seed, args.bench if args.bench.is_dir() else None)
+        build_synth(synth_dir, args.synth, synth_seed, args.bench if args.bench.is_dir() else None)
     s_images, s_texts = load_synth(synth_dir, args.synth)
     keep = [i for i, t in enumerate(s_texts) if 1 <= len(t) <= 12]
     say(f"synthetic samples: {len(s_texts)}")
@@ -249,9 +279,11 @@ def main() -> None:
 
     Model = load_model_class()
     model = Model(num_class=len(CHARACTERS) + 1, **NETWORK_PARAMS)
-    if args.init or args.export_only:
-        ckpt = args.export_only or args.init
-        model.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=True))
+    if args.export_only:
+        model = ensemble(args.export_only)
+        model.eval()
+    elif args.init:
+        model.load_state_dict(torch.load(args.init, map_location="cpu", weights_only=True))
     n_params = sum(p.numel() for p in model.parameters())
     say(f"model {NAME}: {n_params} parameters")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)

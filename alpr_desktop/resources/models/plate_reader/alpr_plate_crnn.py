@@ -2,8 +2,10 @@
 
 A small CRNN: a VGG-style convolutional stack turns a 1x32x128 greyscale crop into 32
 column features, one bidirectional LSTM reads them, and a linear layer scores the CTC
-classes (blank + the characters of the yaml's ``character_list``). EasyOCR builds it as
-``Model(num_class=..., **network_params)`` and calls ``model(image, text)``.
+classes (blank + the characters of the yaml's ``character_list``). ``members`` > 1 makes
+an ensemble of independently trained CRNNs whose per-column probabilities are averaged
+(the output is then the log of that average, so a softmax gives it back). EasyOCR builds
+it as ``Model(num_class=..., **network_params)`` and calls ``model(image, text)``.
 
 Licence: AGPL-3.0-or-later (part of alpr-desktop).
 """
@@ -18,7 +20,7 @@ def _block(cin: int, cout: int) -> list[nn.Module]:
     return [nn.Conv2d(cin, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
 
 
-class Model(nn.Module):
+class CRNN(nn.Module):
     def __init__(
         self,
         input_channel: int = 1,
@@ -57,3 +59,25 @@ class Model(nn.Module):
         seq = self.Dropout(feats.squeeze(2).permute(0, 2, 1))  # B x W' x C
         seq, _ = self.SequenceModeling(seq)
         return self.Prediction(seq)
+
+
+class Model(nn.Module):
+    def __init__(
+        self,
+        input_channel: int = 1,
+        output_channel: int = 192,
+        hidden_size: int = 96,
+        num_class: int = 37,
+        members: int = 1,
+    ) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(
+            CRNN(input_channel, output_channel, hidden_size, num_class) for _ in range(members)
+        )
+
+    def forward(self, input: torch.Tensor, text: torch.Tensor | None = None) -> torch.Tensor:
+        """Class scores (logits or log-probabilities), shape (batch, columns, num_class)."""
+        if len(self.members) == 1:
+            return self.members[0](input)
+        probs = torch.stack([m(input).softmax(2) for m in self.members]).mean(0)
+        return probs.clamp_min(1e-8).log()
