@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+pytest.importorskip("PIL")  # the generator draws with Pillow (the 'ocr' extra)
+
 from alpr_desktop.recognition.synth import (
     ALPHABET,
     find_fonts,
@@ -12,8 +14,6 @@ from alpr_desktop.recognition.synth import (
     random_plate,
     render_plate,
 )
-
-pytest.importorskip("PIL")
 
 
 def _fonts_or_skip() -> None:
