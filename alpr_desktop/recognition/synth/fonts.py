@@ -67,9 +67,14 @@ def _package_dir(name: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-@lru_cache(maxsize=1)
-def find_fonts() -> FontSet:
+@lru_cache(maxsize=2)
+def find_fonts(system: bool = True) -> FontSet:
     """The plate and small-text fonts available, in a fixed order (for determinism).
+
+    Args:
+        system: also use the Debian fonts when installed. ``False`` gives the same fonts on
+            every machine with the ``ocr`` extra (the PyPI font packages), so a seed gives
+            the same images everywhere.
 
     Raises:
         FileNotFoundError: no usable font is installed.
@@ -83,7 +88,7 @@ def find_fonts() -> FontSet:
         path = folder / "files" / filename
         if path.is_file():
             (plate if for_plate else small).append(path)
-    for name, for_plate in _SYSTEM_FONTS:
+    for name, for_plate in _SYSTEM_FONTS if system else ():
         path = Path(name)
         if path.is_file():
             (plate if for_plate else small).append(path)

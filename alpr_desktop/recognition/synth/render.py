@@ -535,9 +535,13 @@ def generate(
     clean: bool = False,
     backgrounds: list[U8] | None = None,
     start: int = 0,
+    fonts: FontSet | None = None,
 ) -> list[SynthSample]:
-    """``count`` samples; sample ``i`` depends only on (``seed``, ``start + i``)."""
-    fonts = find_fonts()
+    """``count`` samples; sample ``i`` depends only on (``seed``, ``start + i``) and the fonts.
+
+    ``fonts`` defaults to :func:`find_fonts` (PyPI and installed Debian fonts).
+    """
+    fonts = fonts or find_fonts()
     return [
         make_sample(
             np.random.default_rng([seed, start + i]),
