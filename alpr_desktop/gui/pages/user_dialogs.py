@@ -43,7 +43,11 @@ _CANCEL = QDialogButtonBox.StandardButton.Cancel
 
 
 class ServiceDialog(QDialog):
-    """A dialog with a body, an inline error label and OK/Cancel buttons."""
+    """A dialog with a body, an inline error label and OK/Cancel buttons.
+
+    Each subclass defines ``submit()``: it reads its fields and calls :meth:`run` with
+    the service call to make; OK is connected to it.
+    """
 
     def __init__(self, gui: GuiContext, title: str, ok_text: str, parent: QWidget | None) -> None:
         super().__init__(parent)
@@ -68,9 +72,6 @@ class ServiceDialog(QDialog):
     def finish_layout(self) -> None:
         self.body.addWidget(self.error_label)
         self.body.addWidget(self.buttons)
-
-    def submit(self) -> None:
-        raise NotImplementedError
 
     def run(self, fn: Callable[[], Any]) -> None:
         """Run ``fn`` on the worker; accept with its result, or show its error."""
