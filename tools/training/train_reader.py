@@ -1,9 +1,12 @@
 """Train the plate reader (CRNN + CTC) on synthetic plates and TRAINING bench crops.
 
-One command regenerates the synthetic data and the weights (CPU, ~1 h on 2 cores):
+One command regenerates the synthetic data and the shipped weights (CPU, ~45 min on a
+shared 2-core machine; see README.md beside this file):
 
     PYTHONPATH=. nice -n 10 .venv/bin/python tools/training/train_reader.py \
-        --bench ../shared/bench/openalpr-us --out training-output/reader --minutes 60
+        --bench ../shared/bench/openalpr-us --out training-output/reader \
+        --synth 40000 --synth-seed 1 --seed 2 --minutes 90 --max-steps 4000 \
+        --batch 32 --threads 1 --lr 3e-3 --install
 
 Held-out bench images (``alpr_desktop.recognition.bench.is_held_out``: every fifth in
 name order) are never trained on; they are only scored, every ``--eval-every`` steps.
