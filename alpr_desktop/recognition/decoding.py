@@ -40,7 +40,9 @@ COMMON_FORMATS: tuple[re.Pattern[str], ...] = tuple(
         r"\d{6,7}",
     )
 )
-FORMAT_BONUS = math.log(2.0)  # a reading in a common format counts as twice as likely
+# A reading in a common format counts as ten times as likely. Chosen on the training part
+# of the bench and on synthetic plates (x1, 2, 4, 10, 30, 100 tried), never on held-out.
+FORMAT_BONUS = math.log(10.0)
 FALLBACK_PENALTY = math.log(1e-3)  # readings breaking the hard rules go last
 
 

@@ -87,7 +87,7 @@ def test_format_breaks_near_ties_but_not_clear_winners() -> None:
     ranked = rank_candidates([Candidate("7ABC12", 0.40), Candidate("7ABC123", 0.35)])
     assert ranked[0].text == "7ABC123"
     # but a much more probable reading stays first
-    ranked = rank_candidates([Candidate("7ABC12", 0.80), Candidate("7ABC123", 0.10)])
+    ranked = rank_candidates([Candidate("7ABC12", 0.80), Candidate("7ABC123", 0.05)])
     assert ranked[0].text == "7ABC12"
 
 

@@ -162,6 +162,6 @@ def test_held_out_bench_crops(reader) -> None:  # type: ignore[no-untyped-def]
 
 
 # What the shipped weights reach on the held-out GT crops (MODEL_CARD.md), less a margin.
-HELD_OUT_EXACT_FLOOR = 0.75
+HELD_OUT_EXACT_FLOOR = 0.79
 # Clean project-rendered plates: the goal is >= 0.9; the shipped weights read 21/24 (0.875).
 CLEAN_SYNTH_EXACT_FLOOR = 0.85
