@@ -224,13 +224,9 @@ class AuditService(BaseService):
         case_number = case_number.strip()
         if require_case_number and not case_number:
             raise ValidationError("A case or incident number is required.")
-        return append_record(
+        return self._append(
             session,
-            now=self.ctx.now(),
-            user_id=actor.user_id,
-            username=actor.username,
-            organisation=actor.organisation,
-            workstation=self.ctx.workstation,
+            actor,
             category="data",
             action=action.value,
             purpose=purpose,
@@ -239,6 +235,18 @@ class AuditService(BaseService):
             detail=detail,
             target_type=target_type,
             target_id=target_id,
+        )
+
+    def _append(self, session: Session, actor: Actor, **fields: Any) -> AccessRecord:
+        """Append a record by ``actor`` on this workstation, stamped with the clock."""
+        return append_record(
+            session,
+            now=self.ctx.now(),
+            user_id=actor.user_id,
+            username=actor.username,
+            organisation=actor.organisation,
+            workstation=self.ctx.workstation,
+            **fields,
         )
 
     def record_admin(
@@ -252,13 +260,9 @@ class AuditService(BaseService):
         target_id: str | int = "",
         query: Mapping[str, Any] | None = None,
     ) -> AccessRecord:
-        return append_record(
+        return self._append(
             session,
-            now=self.ctx.now(),
-            user_id=actor.user_id,
-            username=actor.username,
-            organisation=actor.organisation,
-            workstation=self.ctx.workstation,
+            actor,
             category="admin",
             action=action,
             query=query,
