@@ -23,21 +23,9 @@ import cv2
 import numpy as np
 
 from alpr_desktop.recognition.bench import load_bench
+from alpr_desktop.recognition.evaluate import edit_distance
+from alpr_desktop.recognition.evaluate import fold_confusables as fold
 from alpr_desktop.recognition.reader import TORCH_THREADS, PlateTextReader
-
-
-def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
-def fold(s: str) -> str:
-    return s.replace("O", "0").replace("I", "1")
 
 
 def crop(image: np.ndarray, x: int, y: int, w: int, h: int, pad: float) -> np.ndarray:
