@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
@@ -200,21 +201,31 @@ class UsersPage(Page):
             dialog = RolesDialog(self.gui, self.actor, user, self)
             self._open(dialog, lambda: self._info(f"Roles of {user.username} saved."))
 
+    def _account_action(
+        self,
+        user: UserView,
+        title: str,
+        text: str,
+        done: str,
+        work: Callable[[str], object],
+        **options: Any,
+    ) -> None:
+        """Confirm an account-state change in an :class:`ActionDialog`, then report it."""
+        dialog = ActionDialog(self.gui, title=title, text=text, work=work, parent=self, **options)
+        self._open(dialog, lambda: self._info(f"{done} {user.username}."))
+
     def do_activate(self) -> None:
         user = self.selected_user()
         if user is None:
             return
         users, actor = self.gui.services.users, self.actor
-        self._open(
-            ActionDialog(
-                self.gui,
-                title="Activate account",
-                text=f"Activate the account of {user.full_name} ({user.username})?",
-                ok_text="Activate",
-                work=lambda _reason: users.activate(actor, user.id),
-                parent=self,
-            ),
-            lambda: self._info(f"Activated {user.username}."),
+        self._account_action(
+            user,
+            "Activate account",
+            f"Activate the account of {user.full_name} ({user.username})?",
+            "Activated",
+            lambda _reason: users.activate(actor, user.id),
+            ok_text="Activate",
         )
 
     def do_suspend(self) -> None:
@@ -222,18 +233,15 @@ class UsersPage(Page):
         if user is None:
             return
         users, actor = self.gui.services.users, self.actor
-        self._open(
-            ActionDialog(
-                self.gui,
-                title="Suspend account",
-                text=f"Suspend {user.full_name} ({user.username})? They cannot sign in "
-                "until the account is activated again.",
-                ok_text="Suspend",
-                work=lambda reason: users.suspend(actor, user.id, reason),
-                reason=True,
-                parent=self,
-            ),
-            lambda: self._info(f"Suspended {user.username}."),
+        self._account_action(
+            user,
+            "Suspend account",
+            f"Suspend {user.full_name} ({user.username})? They cannot sign in "
+            "until the account is activated again.",
+            "Suspended",
+            lambda reason: users.suspend(actor, user.id, reason),
+            ok_text="Suspend",
+            reason=True,
         )
 
     def do_deactivate(self) -> None:
@@ -241,19 +249,16 @@ class UsersPage(Page):
         if user is None:
             return
         users, actor = self.gui.services.users, self.actor
-        self._open(
-            ActionDialog(
-                self.gui,
-                title="Deactivate account",
-                text=f"Deactivate {user.full_name} ({user.username}) for good? A deactivated "
-                "account cannot be activated again.",
-                ok_text="Deactivate",
-                work=lambda reason: users.deactivate(actor, user.id, reason),
-                reason=True,
-                confirm=f"I understand that {user.username} can never sign in again.",
-                parent=self,
-            ),
-            lambda: self._info(f"Deactivated {user.username}."),
+        self._account_action(
+            user,
+            "Deactivate account",
+            f"Deactivate {user.full_name} ({user.username}) for good? A deactivated "
+            "account cannot be activated again.",
+            "Deactivated",
+            lambda reason: users.deactivate(actor, user.id, reason),
+            ok_text="Deactivate",
+            reason=True,
+            confirm=f"I understand that {user.username} can never sign in again.",
         )
 
     def do_reset(self) -> None:
