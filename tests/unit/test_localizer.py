@@ -48,7 +48,7 @@ def test_shipped_model_matches_its_pin_and_budget() -> None:
 
 
 def test_shipped_model_loads(localizer: OnnxPlateLocalizer) -> None:
-    assert (localizer.input_h, localizer.input_w) == (352, 640)
+    assert (localizer.input_h, localizer.input_w) == (448, 800)
     blank = np.full((720, 1280, 3), 90, dtype=np.uint8)
     assert localizer.locate(blank) == []
 
