@@ -2,9 +2,12 @@
 
 :func:`ctc_beam_search` turns per-column class probabilities into the most probable
 readings (each with the probability the network gives it, summed over alignments).
-:func:`rank_candidates` then applies what is known about US plates: only 0-9 and A-Z,
-2 to 8 characters, and common state serial formats. Formats only *rank* readings the
-network proposed; they never add or change a character.
+:func:`ensemble_candidates` lets several independently trained networks vote: each
+proposes its best readings, and every proposal is scored under all of them by its exact
+CTC likelihood (:func:`ctc_log_likelihood`). :func:`rank_candidates` then applies what is
+known about US plates: only 0-9 and A-Z, 2 to 8 characters, and common state serial
+formats. Formats only *rank* readings the networks proposed; they never add or change a
+character.
 """
 
 from __future__ import annotations
@@ -101,6 +104,102 @@ def ctc_beam_search(
     for prefix, (pb, pnb) in final[:top_k]:
         out.append(Candidate("".join(charset[k - 1] for k in prefix), float(pb + pnb)))
     return out
+
+
+def ctc_log_likelihood(
+    log_probs: npt.NDArray[np.floating], text: str, charset: str
+) -> npt.NDArray[np.float64]:
+    """log P(text | columns) under CTC, summed over every alignment (forward algorithm).
+
+    Args:
+        log_probs: (columns, 1 + len(charset)) log-softmax output of one network, or
+            (networks, columns, 1 + len(charset)) to score the text under several at once.
+        text: the reading; every character must be in ``charset``.
+        charset: the characters of classes 1..N (class 0 is the blank).
+
+    Returns:
+        One log-likelihood per network (shape ``(networks,)``, or ``(1,)`` for 2-D input);
+        ``-inf`` where the text cannot be aligned to that many columns.
+    """
+    return ctc_log_likelihoods(log_probs, [text], charset)[:, 0]
+
+
+def ctc_log_likelihoods(
+    log_probs: npt.NDArray[np.floating], texts: Sequence[str], charset: str
+) -> npt.NDArray[np.float64]:
+    """:func:`ctc_log_likelihood` of several texts at once, shape (networks, texts).
+
+    All texts run through one forward pass: their extended label sequences (blank, l1,
+    blank, l2, ..., blank) are padded to the longest, and each text's likelihood is read
+    at its own last two states.
+    """
+    lp = np.asarray(log_probs, dtype=np.float64)
+    if lp.ndim == 2:
+        lp = lp[None]
+    if lp.ndim != 3 or lp.shape[2] != len(charset) + 1:
+        raise ValueError(f"log_probs must be (N, T, {len(charset) + 1}), got {lp.shape}")
+    lengths = np.array([len(t) for t in texts], dtype=np.int64)
+    states = 2 * int(lengths.max(initial=0)) + 1
+    ext = np.zeros((len(texts), states), dtype=np.int64)  # padding and blanks: class 0
+    for k, text in enumerate(texts):
+        try:
+            ext[k, 1 : 2 * len(text) : 2] = [charset.index(c) + 1 for c in text]
+        except ValueError:
+            raise ValueError(f"{text!r} has characters outside the charset") from None
+    # a label state may also be reached from two states back unless it repeats that label
+    skip = np.zeros_like(ext, dtype=bool)
+    skip[:, 3::2] = ext[:, 3::2] != ext[:, 1:-2:2]
+    n, columns = lp.shape[0], lp.shape[1]
+    alpha = np.full((n, len(texts), states), -np.inf)
+    alpha[:, :, 0] = lp[:, 0, 0][:, None]
+    if states > 1:
+        alpha[:, :, 1] = lp[:, 0, ext[:, 1]]
+    for t in range(1, columns):
+        prev = alpha
+        alpha = prev.copy()
+        alpha[:, :, 1:] = np.logaddexp(alpha[:, :, 1:], prev[:, :, :-1])
+        from_two_back = np.logaddexp(alpha[:, :, 2:], prev[:, :, :-2])
+        alpha[:, :, 2:] = np.where(skip[:, 2:], from_two_back, alpha[:, :, 2:])
+        alpha += lp[:, t, ext]
+    rows = np.arange(len(texts))
+    last = alpha[:, rows, 2 * lengths]
+    before_last = alpha[:, rows, np.maximum(2 * lengths - 1, 0)]
+    return np.where(lengths > 0, np.logaddexp(last, before_last), last)
+
+
+def ensemble_candidates(
+    member_log_probs: npt.NDArray[np.floating],
+    charset: str,
+    beam_width: int = 10,
+    top_k: int = 5,
+) -> list[Candidate]:
+    """Readings proposed by several networks, scored under all of them.
+
+    Each network's beam search proposes its ``top_k`` readings; each proposal is then
+    scored by the mean over networks of its exact CTC log-likelihood, i.e. the geometric
+    mean of the probabilities the networks give it, which is its ``confidence``. With one
+    network this is the exact probability of each beam reading. No reading is invented:
+    every candidate is one some network proposed.
+
+    Args:
+        member_log_probs: (networks, columns, 1 + len(charset)) log-softmax outputs.
+
+    Returns:
+        The proposals, most probable first (not yet ranked with plate rules).
+    """
+    lp = np.asarray(member_log_probs, dtype=np.float64)
+    if lp.ndim != 3:
+        raise ValueError(f"member_log_probs must be (N, T, C), got shape {lp.shape}")
+    proposals: dict[str, None] = {}
+    for member in lp:
+        for cand in ctc_beam_search(np.exp(member), charset, beam_width, top_k):
+            proposals.setdefault(cand.text, None)
+    if not proposals:
+        return []
+    texts = list(proposals)
+    mean_ll = ctc_log_likelihoods(lp, texts, charset).mean(axis=0)
+    scored = [Candidate(text, math.exp(float(ll))) for text, ll in zip(texts, mean_ll, strict=True)]
+    return sorted(scored, key=lambda c: c.confidence, reverse=True)
 
 
 def greedy_decode(probs: npt.NDArray[np.floating], charset: str) -> str:

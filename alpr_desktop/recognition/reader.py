@@ -6,9 +6,10 @@ The network (``alpr_plate_crnn.py``/``.yaml``/``.pth`` in
 with ``torch.load(weights_only=False)``, so the three files are checked against the
 SHA-256 values pinned here *before* EasyOCR sees them.
 
-The crop is prepared exactly as in training (:func:`prepare_crop`), the network's CTC
-output is decoded with a beam search, and the readings are ranked with plate rules
-(:mod:`alpr_desktop.recognition.decoding`).
+The crop is prepared exactly as in training (:func:`prepare_crop`). The shipped model is
+an ensemble of independently trained CRNNs: each member's CTC output is decoded with a
+beam search, every proposed reading is scored under all members, and the readings are
+ranked with plate rules (:mod:`alpr_desktop.recognition.decoding`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alpr_desktop.errors import ModelFileError
-from alpr_desktop.recognition.decoding import ctc_beam_search, rank_candidates
+from alpr_desktop.recognition.decoding import ensemble_candidates, rank_candidates
 from alpr_desktop.recognition.types import Candidate, PlateReading
 
 INPUT_H = 32
@@ -40,9 +41,9 @@ TORCH_THREADS = 1
 
 # SHA-256 of the shipped network files; update together with the files (see MODEL_CARD.md).
 PINNED_SHA256: Mapping[str, str] = {
-    f"{MODEL_NAME}.pth": "3842d0e6b609dca60e21896ce68a268e1ab4b0ba8311de13d57f29d7164c8da5",
-    f"{MODEL_NAME}.py": "6c3777de03fb9905d351e18042385e3c50d2214d004a1d2260e36a51d213a9f5",
-    f"{MODEL_NAME}.yaml": "7da9f41c03bfcb4d11c03f4a21986ad2a14fdf42c1466291122a6f5ab8bc69ea",
+    f"{MODEL_NAME}.pth": "5f8528208eb4e37d2062b1d168e87de51344e983224e003bef35c2be75034e40",
+    f"{MODEL_NAME}.py": "4b14d01a1db33194da0e02a11b7ef9672c46453f4908e91dae2404f23e5a7e48",
+    f"{MODEL_NAME}.yaml": "d374b4ccaca39318a29d17b7f337fd48a6f6a55ee06967e14791a6d40cd7877b",
 }
 
 _LOAD_LOCK = threading.Lock()
@@ -121,13 +122,11 @@ class PlateTextReader:
         """Read several crops in one forward pass."""
         if not crops:
             return []
-        probs = self.class_probabilities(crops)
-        return [self._decode(p) for p in probs]
+        log_probs = self.member_log_probs(crops)
+        return [self._decode(log_probs[:, i]) for i in range(len(crops))]
 
-    def class_probabilities(
-        self, crops: Sequence[npt.NDArray[np.uint8]]
-    ) -> npt.NDArray[np.float32]:
-        """Softmax output, shape (crops, columns, 1 + len(CHARACTERS))."""
+    def member_log_probs(self, crops: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
+        """Each ensemble member's log-softmax output, shape (members, crops, columns, 37)."""
         import torch
 
         for crop in crops:
@@ -136,13 +135,15 @@ class PlateTextReader:
         batch = np.stack([prepare_crop(c) for c in crops]).astype(np.float32)
         x = torch.from_numpy(batch).div_(127.5).sub_(1.0).unsqueeze(1)
         with torch.inference_mode():
-            logits = self._model(x, None)
-            probs = logits.float().softmax(dim=2)
-        return probs.numpy()
+            if hasattr(self._model, "member_log_probs"):
+                out = self._model.member_log_probs(x)
+            else:  # a network file without members: one network
+                out = self._model(x, None).float().log_softmax(2).unsqueeze(0)
+        return out.float().numpy()
 
-    def _decode(self, probs: npt.NDArray[np.float32]) -> PlateReading:
-        beams = ctc_beam_search(probs, CHARACTERS, self.beam_width, self.top_k)
-        ranked = rank_candidates(beams)
+    def _decode(self, log_probs: npt.NDArray[np.float32]) -> PlateReading:
+        proposals = ensemble_candidates(log_probs, CHARACTERS, self.beam_width, self.top_k)
+        ranked = rank_candidates(proposals)
         if not ranked:
             return PlateReading("", 0.0)
         best = ranked[0]

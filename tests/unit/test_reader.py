@@ -20,7 +20,8 @@ from alpr_desktop.recognition.reader import (
 )
 
 BENCH = Path(__file__).resolve().parents[3] / "shared" / "bench" / "openalpr-us"
-WEIGHTS_BUDGET = int(7.5 * 1024 * 1024)
+# The budget: all model weights shipped in the package, <= 20 MB together.
+WEIGHTS_BUDGET = 20 * 1000 * 1000
 
 
 def _copy_model(tmp_path: Path) -> Path:
@@ -38,7 +39,9 @@ def test_shipped_files_match_pinned_sha256() -> None:
 
 
 def test_weights_fit_the_size_budget() -> None:
-    assert (MODEL_DIR / f"{MODEL_NAME}.pth").stat().st_size <= WEIGHTS_BUDGET
+    detector = MODEL_DIR.parent / "plate_detector" / "plate_detector.onnx"
+    total = (MODEL_DIR / f"{MODEL_NAME}.pth").stat().st_size + detector.stat().st_size
+    assert total <= WEIGHTS_BUDGET
 
 
 def test_model_card_is_shipped() -> None:
@@ -120,6 +123,19 @@ def test_reading_has_ranked_alternatives(reader) -> None:  # type: ignore[no-unt
 
 
 @pytest.mark.ocr
+def test_every_ensemble_member_scores_the_crop(reader) -> None:  # type: ignore[no-untyped-def]
+    from alpr_desktop.recognition.synth import generate
+
+    sample = generate(1, seed=7, clean=True)[0]
+    log_probs = reader.member_log_probs([sample.image, sample.image[:, ::-1]])
+    assert log_probs.shape == (SHIPPED_MEMBERS, 2, 32, 37)
+    np.testing.assert_allclose(np.exp(log_probs).sum(axis=-1), 1.0, atol=1e-4)
+    for a in range(SHIPPED_MEMBERS):  # independently trained networks, not copies
+        for b in range(a + 1, SHIPPED_MEMBERS):
+            assert not np.allclose(log_probs[a], log_probs[b], atol=1e-3)
+
+
+@pytest.mark.ocr
 def test_rejects_empty_crop(reader) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError):
         reader.read(np.zeros((0, 0, 3), np.uint8))
@@ -161,6 +177,8 @@ def test_held_out_bench_crops(reader) -> None:  # type: ignore[no-untyped-def]
     assert exact >= HELD_OUT_EXACT_FLOOR, f"held-out exact {exact:.2f}"
 
 
+# The shipped model: independently trained CRNNs (MODEL_CARD.md).
+SHIPPED_MEMBERS = 5
 # What the shipped weights reach on the held-out GT crops (MODEL_CARD.md), less a margin.
 HELD_OUT_EXACT_FLOOR = 0.79
 # Clean project-rendered plates: the goal is >= 0.9; the shipped weights read 21/24 (0.875).

@@ -1,12 +1,14 @@
-"""Train the plate reader (CRNN + CTC) on synthetic plates and TRAINING bench crops.
+"""Train one plate-reader network (CRNN + CTC) on synthetic plates and TRAINING bench crops.
 
-One command regenerates the synthetic data and the shipped weights (CPU, ~45 min on a
-shared 2-core machine; see README.md beside this file):
+The shipped reader is an ensemble of five such networks (seeds 1-5), trained and exported
+by ``train_ensemble.py`` (see README.md beside this file), which runs, per seed:
 
     PYTHONPATH=. nice -n 10 .venv/bin/python tools/training/train_reader.py \
-        --bench ../shared/bench/openalpr-us --out training-output/reader \
-        --synth 40000 --synth-seed 1 --seed 2 --minutes 90 --max-steps 4000 \
-        --batch 32 --threads 1 --lr 3e-3 --install
+        --bench ../shared/bench/openalpr-us --synth 40000 --synth-seed 1 \
+        --synth-dir training-output/ensemble/synth_s1 --out training-output/ensemble/seed_N \
+        --seed N --minutes 600 --max-steps 4000 --batch 32 --threads 1 --lr 3e-3
+
+and then ``--export-only OUT/seed_1/last.pt ... OUT/seed_5/last.pt [--install]``.
 
 Held-out bench images (``alpr_desktop.recognition.bench.is_held_out``: every fifth in
 name order) are never trained on; they are only scored, every ``--eval-every`` steps.
@@ -39,12 +41,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synth_data import build_synth, load_synth
 
 from alpr_desktop.recognition.bench import BenchItem, load_bench
+from alpr_desktop.recognition.decoding import ensemble_candidates, rank_candidates
 from alpr_desktop.recognition.reader import CHARACTERS, INPUT_H, INPUT_W, prepare_crop
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL_DIR = REPO / "alpr_desktop" / "resources" / "models" / "plate_reader"
 NAME = "alpr_plate_crnn"
-NETWORK_PARAMS = {"input_channel": 1, "output_channel": 192, "hidden_size": 96}
+ARCH_PARAMS: dict[str, dict[str, object]] = {
+    # trained from scratch
+    "crnn": {"input_channel": 1, "output_channel": 192, "hidden_size": 96},
+    # EasyOCR's generation-2 network, fine-tuned from english_g2
+    "vgg": {"input_channel": 1, "output_channel": 256, "hidden_size": 256, "arch": "vgg"},
+}
 
 
 def _network_module():  # type: ignore[no-untyped-def]
@@ -55,15 +63,40 @@ def _network_module():  # type: ignore[no-untyped-def]
     return module
 
 
-def load_model_class() -> type[nn.Module]:
-    """The single network that is trained (``CRNN``; ``Model`` wraps one or more of them)."""
-    return _network_module().CRNN
+def build_member(arch: str) -> nn.Module:
+    """One untrained network of ``arch`` (``Model`` wraps one or more of them)."""
+    params = {k: v for k, v in ARCH_PARAMS[arch].items() if k != "arch"}
+    return _network_module().ARCHITECTURES[arch](num_class=len(CHARACTERS) + 1, **params)
 
 
-def ensemble(checkpoints: list[Path]) -> nn.Module:
-    """The shipped ``Model`` holding the trained CRNNs of ``checkpoints``."""
+def english_g2_weights() -> Path:
+    """EasyOCR's english_g2 recognition weights, from the offline model package."""
+    import easyocr_en_models  # type: ignore[import-not-found]
+
+    return Path(easyocr_en_models.__file__).resolve().parent / "models" / "english_g2.pth"
+
+
+def load_english_g2(member: nn.Module, weights: Path) -> None:
+    """Start a ``vgg`` member from english_g2: every layer, and the head's rows of 0-9 A-Z.
+
+    english_g2 scores blank + 96 characters; the plate head keeps the blank's row and the
+    rows of the 36 plate characters, so the network starts out already reading them.
+    """
+    from easyocr.config import recognition_models
+
+    g2_chars = recognition_models["gen2"]["english_g2"]["characters"]
+    state = torch.load(weights, map_location="cpu", weights_only=True)
+    state = {k.removeprefix("module."): v for k, v in state.items()}
+    rows = [0] + [g2_chars.index(c) + 1 for c in CHARACTERS]
+    state["Prediction.weight"] = state["Prediction.weight"][rows]
+    state["Prediction.bias"] = state["Prediction.bias"][rows]
+    member.load_state_dict(state)
+
+
+def ensemble(checkpoints: list[Path], arch: str = "crnn") -> nn.Module:
+    """The shipped ``Model`` holding the trained networks of ``checkpoints``."""
     model = _network_module().Model(
-        num_class=len(CHARACTERS) + 1, members=len(checkpoints), **NETWORK_PARAMS
+        num_class=len(CHARACTERS) + 1, members=len(checkpoints), **ARCH_PARAMS[arch]
     )
     for member, ckpt in zip(model.members, checkpoints, strict=True):
         member.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=True))
@@ -73,18 +106,6 @@ def ensemble(checkpoints: list[Path]) -> nn.Module:
 def encode(texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
     flat = [CHARACTERS.index(c) + 1 for t in texts for c in t]
     return torch.tensor(flat, dtype=torch.long), torch.tensor([len(t) for t in texts])
-
-
-def greedy(logits: torch.Tensor) -> list[str]:
-    out = []
-    for row in logits.argmax(2).tolist():
-        chars, prev = [], 0
-        for k in row:
-            if k != prev and k != 0:
-                chars.append(CHARACTERS[k - 1])
-            prev = k
-        out.append("".join(chars))
-    return out
 
 
 def fold(s: str) -> str:
@@ -176,11 +197,21 @@ def to_tensor(batch: np.ndarray) -> torch.Tensor:
 
 @torch.no_grad()
 def evaluate(model: nn.Module, crops: list[np.ndarray], texts: list[str]) -> dict[str, float]:
+    """Exact and folded-exact reading of ``crops``, decoded as the shipped reader does.
+
+    (beam search per member, proposals scored under every member, plate-rule ranking)
+    """
     model.eval()
     preds = []
     for i in range(0, len(crops), 64):
         x = to_tensor(np.stack([prepare_crop(c) for c in crops[i : i + 64]]))
-        preds.extend(greedy(model(x)))
+        if hasattr(model, "member_log_probs"):
+            lp = model.member_log_probs(x)
+        else:
+            lp = model(x).log_softmax(2).unsqueeze(0)
+        for j in range(lp.shape[1]):
+            ranked = rank_candidates(ensemble_candidates(lp[:, j].numpy(), CHARACTERS))
+            preds.append(ranked[0].text if ranked else "")
     model.train()
     n = max(1, len(texts))
     exact = sum(p == t for p, t in zip(preds, texts, strict=True)) / n
@@ -188,11 +219,11 @@ def evaluate(model: nn.Module, crops: list[np.ndarray], texts: list[str]) -> dic
     return {"exact": exact, "folded": folded, "n": len(texts), "preds": preds}  # type: ignore[dict-item]
 
 
-def export(model: nn.Module, out_dir: Path, half: bool) -> Path:
+def export(model: nn.Module, out_dir: Path, half: bool, arch: str = "crnn") -> Path:
     exp = out_dir / "export"
     exp.mkdir(parents=True, exist_ok=True)
-    if not hasattr(model, "members"):  # a single trained CRNN: wrap it as Model(members=1)
-        wrapped = _network_module().Model(num_class=len(CHARACTERS) + 1, **NETWORK_PARAMS)
+    if not hasattr(model, "members"):  # a single trained network: wrap it as Model(members=1)
+        wrapped = _network_module().Model(num_class=len(CHARACTERS) + 1, **ARCH_PARAMS[arch])
         wrapped.members[0].load_state_dict(model.state_dict())
         model = wrapped
     members = len(model.members)  # type: ignore[arg-type]
@@ -210,7 +241,7 @@ def export(model: nn.Module, out_dir: Path, half: bool) -> Path:
         "lang_list:\n  - en\n"
         f"character_list: {CHARACTERS}\n"
         "network_params:\n"
-        + "".join(f"  {k}: {v}\n" for k, v in NETWORK_PARAMS.items())
+        + "".join(f"  {k}: {v}\n" for k, v in ARCH_PARAMS[arch].items())
         + f"  members: {members}\n"
     )
     (exp / f"{NAME}.yaml").write_text(yaml, encoding="utf-8")
@@ -226,6 +257,9 @@ def main() -> None:
     ap.add_argument("--synth", type=int, default=36000)
     ap.add_argument("--seed", type=int, default=1, help="seed of the run (and of the synth data)")
     ap.add_argument("--synth-seed", type=int, default=None, help="seed of the synth data")
+    ap.add_argument(
+        "--synth-dir", type=Path, default=None, help="rendered synth data (default OUT/synth_sN)"
+    )
     ap.add_argument("--minutes", type=float, default=60.0, help="training time budget")
     ap.add_argument("--max-steps", type=int, default=20000)
     ap.add_argument("--batch", type=int, default=64)
@@ -234,6 +268,18 @@ def main() -> None:
     ap.add_argument("--eval-every", type=int, default=200)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--init", type=Path, default=None, help="start from these weights (.pt)")
+    ap.add_argument(
+        "--arch",
+        choices=sorted(ARCH_PARAMS),
+        default="crnn",
+        help="crnn: small CRNN from scratch; vgg: EasyOCR's english_g2 network, fine-tuned",
+    )
+    ap.add_argument(
+        "--pretrained",
+        type=Path,
+        default=None,
+        help="english_g2.pth to start a vgg network from (default: the easyocr model package)",
+    )
     ap.add_argument("--half", action="store_true", help="store the exported weights as fp16")
     ap.add_argument("--install", action="store_true", help="copy the export into the package")
     ap.add_argument("--no-wait", action="store_true", help="train while synth_data.py renders")
@@ -242,7 +288,7 @@ def main() -> None:
         type=Path,
         nargs="+",
         default=None,
-        help="evaluate and export checkpoint(s); several make an averaging ensemble",
+        help="evaluate and export checkpoint(s); several make an ensemble",
     )
     args = ap.parse_args()
 
@@ -259,7 +305,7 @@ def main() -> None:
         log.write(line + "\n")
 
     synth_seed = args.seed if args.synth_seed is None else args.synth_seed
-    synth_dir = args.out / f"synth_s{synth_seed}"
+    synth_dir = args.synth_dir or args.out / f"synth_s{synth_seed}"
     if args.export_only:
         pass
     elif args.no_wait:  # another process (synth_data.py) is rendering; use what exists
@@ -280,13 +326,14 @@ def main() -> None:
     held = RealCrops(held_items) if held_items else None
     say(f"bench: {len(train_items)} training, {len(held_items)} held out (never trained on)")
 
-    Model = load_model_class()
-    model = Model(num_class=len(CHARACTERS) + 1, **NETWORK_PARAMS)
+    model = build_member(args.arch)
     if args.export_only:
-        model = ensemble(args.export_only)
+        model = ensemble(args.export_only, args.arch)
         model.eval()
     elif args.init:
         model.load_state_dict(torch.load(args.init, map_location="cpu", weights_only=True))
+    elif args.arch == "vgg":
+        load_english_g2(model, args.pretrained or english_g2_weights())
     n_params = sum(p.numel() for p in model.parameters())
     say(f"model {NAME}: {n_params} parameters")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
@@ -390,7 +437,7 @@ def main() -> None:
     (args.out / "metrics.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     say(f"metrics: {json.dumps(results)}")
 
-    exp = export(model, args.out, args.half)
+    exp = export(model, args.out, args.half, args.arch)
     for f in sorted(exp.iterdir()):
         say(
             f"{f.name} {f.stat().st_size} bytes sha256 {hashlib.sha256(f.read_bytes()).hexdigest()}"

@@ -52,6 +52,11 @@ _SYSTEM_FONTS: tuple[tuple[str, bool], ...] = (
 )
 
 
+def missing_system_fonts() -> list[Path]:
+    """The Debian font files of the full training font set that are not installed here."""
+    return [Path(name) for name, _ in _SYSTEM_FONTS if not Path(name).is_file()]
+
+
 @dataclass(frozen=True)
 class FontSet:
     """Font files found on this machine: ``plate`` for the characters, ``small`` for the rest."""

@@ -1,0 +1,129 @@
+"""Train the shipped plate-reader ensemble with one command (see README.md beside this file).
+
+    PYTHONPATH=. nice -n 10 .venv/bin/python tools/training/train_ensemble.py \\
+        --bench ../shared/bench/openalpr-us --out training-output/ensemble \\
+        --seeds 1 2 3 4 5 --jobs 2 --install
+
+1. Renders the synthetic set once (``synth_data.py``: 40 000 crops of seed 1, under
+   ``OUT/synth_s1/``; resumable).
+2. Trains one CRNN per seed with ``train_reader.py`` (same recipe and data, different
+   initialisation and sampling), ``--jobs`` at a time, each with one torch thread, into
+   ``OUT/seed_N/`` (``last.pt``, ``train.log``, ``metrics.json``). A seed whose
+   ``last.pt`` and ``metrics.json`` exist is not trained again.
+3. Exports the members as one model (``train_reader.py --half --export-only``; weights
+   stored as fp16, loaded as fp32, which reads the bench exactly as the fp32 file does):
+   ``OUT/export/`` holds ``alpr_plate_crnn.{py,yaml,pth}`` (``members: N``) and
+   ``OUT/metrics.json`` its
+   held-out scores; ``--install`` copies it into the package and prints the SHA-256 values
+   to pin in ``alpr_desktop/recognition/reader.py`` and ``MODEL_CARD.md``.
+
+Held-out bench images (every fifth in name order) are never trained on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(HERE))
+
+from synth_data import build_synth  # noqa: E402
+
+from alpr_desktop.recognition.synth.fonts import missing_system_fonts  # noqa: E402
+
+DEBIAN_FONT_PACKAGES = "fonts-dejavu-core fonts-liberation fonts-freefont-ttf"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--bench", type=Path, default=REPO.parent / "shared" / "bench" / "openalpr-us")
+    ap.add_argument("--out", type=Path, default=REPO / "training-output" / "ensemble")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    ap.add_argument("--jobs", type=int, default=2, help="members trained at the same time")
+    ap.add_argument("--synth", type=int, default=40000)
+    ap.add_argument("--synth-seed", type=int, default=1)
+    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--install", action="store_true", help="copy the export into the package")
+    ap.add_argument(
+        "--allow-missing-fonts",
+        action="store_true",
+        help="render the synthetic set even if some of the Debian fonts are not installed",
+    )
+    args = ap.parse_args()
+
+    missing = missing_system_fonts()
+    if missing and not args.allow_missing_fonts:
+        sys.exit(
+            "the synthetic plates of the shipped weights use fonts this machine lacks: "
+            + ", ".join(str(p) for p in missing)
+            + f"\ninstall them (apt-get install {DEBIAN_FONT_PACKAGES}) or pass "
+            "--allow-missing-fonts to train on fewer fonts"
+        )
+
+    synth_dir = args.out / f"synth_s{args.synth_seed}"
+    build_synth(synth_dir, args.synth, args.synth_seed, args.bench if args.bench.is_dir() else None)
+
+    script = HERE / "train_reader.py"
+    common = [
+        sys.executable,
+        str(script),
+        "--bench",
+        str(args.bench),
+        "--synth",
+        str(args.synth),
+        "--synth-seed",
+        str(args.synth_seed),
+        "--synth-dir",
+        str(synth_dir),
+    ]
+    pending = [s for s in args.seeds if not _done(args.out / f"seed_{s}")]
+    running: list[tuple[int, subprocess.Popen[bytes]]] = []
+    failed: list[int] = []
+    while pending or running:
+        while pending and len(running) < args.jobs:
+            seed = pending.pop(0)
+            out = args.out / f"seed_{seed}"
+            out.mkdir(parents=True, exist_ok=True)
+            cmd = [
+                *common,
+                *("--out", str(out), "--seed", str(seed), "--minutes", "600"),
+                *("--max-steps", str(args.steps), "--batch", "32", "--threads", "1"),
+                *("--lr", "3e-3"),
+            ]
+            log = (out / "stdout.log").open("ab")
+            print(f"training member seed {seed} -> {out}", flush=True)
+            running.append((seed, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)))
+        time.sleep(5)
+        for seed, proc in list(running):
+            if proc.poll() is not None:
+                running.remove((seed, proc))
+                print(f"member seed {seed} finished with exit code {proc.returncode}", flush=True)
+                if proc.returncode:
+                    failed.append(seed)
+    if failed:
+        sys.exit(f"members {failed} failed; see OUT/seed_N/stdout.log")
+
+    export = [
+        *common,
+        *("--out", str(args.out), "--half", "--export-only"),
+        *(str(args.out / f"seed_{s}" / "last.pt") for s in args.seeds),
+    ]
+    if args.install:
+        export.append("--install")
+    subprocess.run(export, check=True)
+
+
+def _done(folder: Path) -> bool:
+    return (folder / "last.pt").is_file() and (folder / "metrics.json").is_file()
+
+
+if __name__ == "__main__":
+    main()
