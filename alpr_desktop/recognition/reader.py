@@ -135,10 +135,7 @@ class PlateTextReader:
         batch = np.stack([prepare_crop(c) for c in crops]).astype(np.float32)
         x = torch.from_numpy(batch).div_(127.5).sub_(1.0).unsqueeze(1)
         with torch.inference_mode():
-            if hasattr(self._model, "member_log_probs"):
-                out = self._model.member_log_probs(x)
-            else:  # a network file without members: one network
-                out = self._model(x, None).float().log_softmax(2).unsqueeze(0)
+            out = self._model.member_log_probs(x)
         return out.float().numpy()
 
     def _decode(self, log_probs: npt.NDArray[np.float32]) -> PlateReading:
