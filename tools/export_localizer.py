@@ -13,8 +13,9 @@ Run it in a throw-away virtual environment outside the repository::
         --wheel /work/venv-export/dl/fastanpr-0.1.13-py3-none-any.whl \\
         --calibration ../shared/bench/openalpr-us
 
-The default run (no ``--imgsz``, no ``--out``) writes the package file; run twice, it
-gave the same bytes (SHA-256 ``8f757f95...94f6``, 3,485,400 bytes, pinned as
+The command above (448x800, the default ``--imgsz``; ``--calibration`` makes the int8
+file; no ``--out``) writes the package file; run twice, it gave the same bytes (SHA-256
+``8f757f95...94f6``, 3,485,400 bytes, pinned as
 ``MODEL_SHA256`` in ``alpr_desktop/recognition/localizer.py``).
 
 Steps: check the SHA-256 of ``best.pt``; export it at a fixed 448x800 (height x width)

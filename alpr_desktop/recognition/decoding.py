@@ -4,7 +4,7 @@
 readings (each with the probability the network gives it, summed over alignments).
 :func:`ensemble_candidates` lets several independently trained networks vote: each
 proposes its best readings, and every proposal is scored under all of them by its exact
-CTC likelihood (:func:`ctc_log_likelihood`). :func:`rank_candidates` then applies what is
+CTC likelihood (:func:`ctc_log_likelihoods`). :func:`rank_candidates` then applies what is
 known about US plates: only 0-9 and A-Z, 2 to 8 characters, and common state serial
 formats. Formats only *rank* readings the networks proposed; they never add or change a
 character.
@@ -43,8 +43,9 @@ COMMON_FORMATS: tuple[re.Pattern[str], ...] = tuple(
         r"\d{6,7}",
     )
 )
-# A reading in a common format counts as ten times as likely. Chosen on the training part
-# of the bench and on synthetic plates (x1, 2, 4, 10, 30, 100 tried), never on held-out.
+# A reading in a common format counts as ten times as likely. Chosen for the previous
+# single-network reader on the training part of the bench and on synthetic plates
+# (x1, 2, 4, 10, 30, 100 tried), never on held-out; not re-tuned for the ensemble.
 FORMAT_BONUS = math.log(10.0)
 FALLBACK_PENALTY = math.log(1e-3)  # readings breaking the hard rules go last
 
@@ -106,38 +107,31 @@ def ctc_beam_search(
     return out
 
 
-def ctc_log_likelihood(
-    log_probs: npt.NDArray[np.floating], text: str, charset: str
-) -> npt.NDArray[np.float64]:
-    """log P(text | columns) under CTC, summed over every alignment (forward algorithm).
-
-    Args:
-        log_probs: (columns, 1 + len(charset)) log-softmax output of one network, or
-            (networks, columns, 1 + len(charset)) to score the text under several at once.
-        text: the reading; every character must be in ``charset``.
-        charset: the characters of classes 1..N (class 0 is the blank).
-
-    Returns:
-        One log-likelihood per network (shape ``(networks,)``, or ``(1,)`` for 2-D input);
-        ``-inf`` where the text cannot be aligned to that many columns.
-    """
-    return ctc_log_likelihoods(log_probs, [text], charset)[:, 0]
-
-
 def ctc_log_likelihoods(
     log_probs: npt.NDArray[np.floating], texts: Sequence[str], charset: str
 ) -> npt.NDArray[np.float64]:
-    """:func:`ctc_log_likelihood` of several texts at once, shape (networks, texts).
+    """log P(text | columns) under CTC, summed over every alignment, for several texts.
 
-    All texts run through one forward pass: their extended label sequences (blank, l1,
-    blank, l2, ..., blank) are padded to the longest, and each text's likelihood is read
-    at its own last two states.
+    One forward pass (the CTC forward algorithm) scores all texts: their extended label
+    sequences (blank, l1, blank, l2, ..., blank) are padded to the longest, and each
+    text's likelihood is read at its own last two states (padding states come after them
+    and never feed back).
+
+    Args:
+        log_probs: (columns, 1 + len(charset)) log-softmax output of one network, or
+            (networks, columns, 1 + len(charset)) to score under several at once.
+        texts: the readings; every character must be in ``charset``.
+        charset: the characters of classes 1..N (class 0 is the blank).
+
+    Returns:
+        Shape (networks, texts) (networks = 1 for 2-D input); ``-inf`` where a text cannot
+        be aligned to that many columns.
     """
     lp = np.asarray(log_probs, dtype=np.float64)
     if lp.ndim == 2:
         lp = lp[None]
-    if lp.ndim != 3 or lp.shape[2] != len(charset) + 1:
-        raise ValueError(f"log_probs must be (N, T, {len(charset) + 1}), got {lp.shape}")
+    if lp.ndim != 3 or lp.shape[1] < 1 or lp.shape[2] != len(charset) + 1:
+        raise ValueError(f"log_probs must be (N, T>=1, {len(charset) + 1}), got {lp.shape}")
     lengths = np.array([len(t) for t in texts], dtype=np.int64)
     states = 2 * int(lengths.max(initial=0)) + 1
     ext = np.zeros((len(texts), states), dtype=np.int64)  # padding and blanks: class 0

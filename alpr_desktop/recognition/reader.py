@@ -42,7 +42,7 @@ TORCH_THREADS = 1
 # SHA-256 of the shipped network files; update together with the files (see MODEL_CARD.md).
 PINNED_SHA256: Mapping[str, str] = {
     f"{MODEL_NAME}.pth": "5f8528208eb4e37d2062b1d168e87de51344e983224e003bef35c2be75034e40",
-    f"{MODEL_NAME}.py": "4b14d01a1db33194da0e02a11b7ef9672c46453f4908e91dae2404f23e5a7e48",
+    f"{MODEL_NAME}.py": "7f87b3623f93ac68f95a74b55adc0625778f517c6d44e1bd462dc0a7c6b15be1",
     f"{MODEL_NAME}.yaml": "d374b4ccaca39318a29d17b7f337fd48a6f6a55ee06967e14791a6d40cd7877b",
 }
 

@@ -10,7 +10,6 @@ import pytest
 
 from alpr_desktop.recognition.decoding import (
     ctc_beam_search,
-    ctc_log_likelihood,
     ctc_log_likelihoods,
     ensemble_candidates,
     greedy_decode,
@@ -84,7 +83,7 @@ def test_ctc_likelihood_equals_sum_over_every_alignment(text: str) -> None:
         for path in itertools.product(range(len(SMALL) + 1), repeat=5)
         if _collapse(path) == text
     )
-    got = ctc_log_likelihood(np.log(probs), text, SMALL)
+    got = ctc_log_likelihoods(np.log(probs), [text], SMALL)[:, 0]
     assert got.shape == (1,)
     if brute == 0:  # "7777" needs 7 columns (blanks between repeats): impossible in 5
         assert got[0] == -np.inf
@@ -95,23 +94,30 @@ def test_ctc_likelihood_equals_sum_over_every_alignment(text: str) -> None:
 def test_batched_likelihoods_equal_one_text_at_a_time() -> None:
     rng = np.random.default_rng(7)
     log_probs = np.log(rng.dirichlet(np.ones(len(CHARSET) + 1), size=(3, 12)))
-    texts = ["", "7", "ABC123", "AA", "8B8B8B8B", "ZZ"]  # mixed lengths, repeats
+    # mixed lengths, repeats, and one text too long for 12 columns (AAAAAAA needs 13)
+    texts = ["", "7", "ABC123", "AA", "8B8B8B8B", "AAAAAAA", "ZZ"]
     batched = ctc_log_likelihoods(log_probs, texts, CHARSET)
     assert batched.shape == (3, len(texts))
     for k, text in enumerate(texts):
-        np.testing.assert_allclose(batched[:, k], ctc_log_likelihood(log_probs, text, CHARSET))
+        np.testing.assert_allclose(
+            batched[:, k], ctc_log_likelihoods(log_probs, [text], CHARSET)[:, 0]
+        )
+    assert np.all(batched[:, texts.index("AAAAAAA")] == -np.inf)
+    assert np.all(np.isfinite(np.delete(batched, texts.index("AAAAAAA"), axis=1)))
 
 
 def test_ctc_likelihood_scores_several_networks_and_rejects_bad_input() -> None:
     a = np.log(_probs([{"A": 0.9}, {"-": 0.9}, {"7": 0.9}]))
     b = np.log(_probs([{"B": 0.9}, {"-": 0.9}, {"7": 0.9}]))
-    both = ctc_log_likelihood(np.stack([a, b]), "A7", CHARSET)
+    both = ctc_log_likelihoods(np.stack([a, b]), ["A7"], CHARSET)[:, 0]
     assert both.shape == (2,)
     assert both[0] > math.log(0.5) > both[1]
     with pytest.raises(ValueError, match="outside the charset"):
-        ctc_log_likelihood(a, "A-7", CHARSET)
+        ctc_log_likelihoods(a, ["A7", "A-7"], CHARSET)
     with pytest.raises(ValueError, match="log_probs must be"):
-        ctc_log_likelihood(a[:, :10], "A7", CHARSET)
+        ctc_log_likelihoods(a[:, :10], ["A7"], CHARSET)
+    with pytest.raises(ValueError, match="log_probs must be"):
+        ctc_log_likelihoods(a[:0], ["A7"], CHARSET)
 
 
 def test_ensemble_picks_the_reading_most_networks_support() -> None:

@@ -17,6 +17,9 @@ import numpy as np
 from alpr_desktop.recognition.bench import load_bench
 from alpr_desktop.recognition.reader import prepare_crop
 from alpr_desktop.recognition.synth import generate
+from alpr_desktop.recognition.synth.fonts import missing_system_fonts
+
+DEBIAN_FONT_PACKAGES = "fonts-dejavu-core fonts-liberation fonts-freefont-ttf"
 
 CHUNK = 500
 _BACKGROUNDS: list[np.ndarray] = []
@@ -58,12 +61,31 @@ def _chunk(args: tuple[Path, int, int]) -> int:
     return start
 
 
-def build_synth(folder: Path, count: int, seed: int, bench: Path | None, workers: int = 2) -> None:
-    """Render the missing chunks of the first ``count`` samples of ``seed`` into ``folder``."""
+def build_synth(
+    folder: Path,
+    count: int,
+    seed: int,
+    bench: Path | None,
+    workers: int = 2,
+    allow_missing_fonts: bool = False,
+) -> None:
+    """Render the missing chunks of the first ``count`` samples of ``seed`` into ``folder``.
+
+    Stops (SystemExit) before rendering when a Debian font of the recipe is not installed,
+    unless ``allow_missing_fonts``: the shipped weights were trained with all of them.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     jobs = [(folder, seed, s) for s in range(0, count, CHUNK) if not chunk_path(folder, s).exists()]
     if not jobs:
         return
+    missing = missing_system_fonts()
+    if missing and not allow_missing_fonts:
+        raise SystemExit(
+            "the synthetic plates of the shipped weights use fonts this machine lacks: "
+            + ", ".join(str(p) for p in missing)
+            + f"\ninstall them (apt-get install {DEBIAN_FONT_PACKAGES}) or pass "
+            "--allow-missing-fonts to render with fewer fonts"
+        )
     t0 = time.time()
     cv2.setNumThreads(1)
     backgrounds = training_backgrounds(bench)

@@ -9,9 +9,12 @@
 2. Trains one CRNN per seed with ``train_reader.py`` (same recipe and data, different
    initialisation and sampling), ``--jobs`` at a time, each with one torch thread, into
    ``OUT/seed_N/`` (``last.pt``, ``train.log``, ``metrics.json``). A seed whose
-   ``last.pt`` and ``metrics.json`` exist is not trained again.
+   ``last.pt`` and ``metrics.json`` exist is not trained again (whatever recipe made them:
+   use a new ``--out`` after changing ``--steps`` or ``--synth``); a member interrupted
+   part-way is trained again from the start.
 3. Exports the members as one model (``train_reader.py --half --export-only``; weights
-   stored as fp16, loaded as fp32, which reads the bench exactly as the fp32 file does):
+   stored as fp16 and loaded as fp32; for the shipped release the fp16 file read the
+   bench exactly as the fp32 one):
    ``OUT/export/`` holds ``alpr_plate_crnn.{py,yaml,pth}`` (``members: N``) and
    ``OUT/metrics.json`` its
    held-out scores; ``--install`` copies it into the package and prints the SHA-256 values
@@ -27,6 +30,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -34,10 +38,6 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
 from synth_data import build_synth  # noqa: E402
-
-from alpr_desktop.recognition.synth.fonts import missing_system_fonts  # noqa: E402
-
-DEBIAN_FONT_PACKAGES = "fonts-dejavu-core fonts-liberation fonts-freefont-ttf"
 
 
 def main() -> None:
@@ -59,17 +59,17 @@ def main() -> None:
     )
     args = ap.parse_args()
 
-    missing = missing_system_fonts()
-    if missing and not args.allow_missing_fonts:
-        sys.exit(
-            "the synthetic plates of the shipped weights use fonts this machine lacks: "
-            + ", ".join(str(p) for p in missing)
-            + f"\ninstall them (apt-get install {DEBIAN_FONT_PACKAGES}) or pass "
-            "--allow-missing-fonts to train on fewer fonts"
-        )
+    if args.jobs < 1:
+        ap.error("--jobs must be at least 1")
 
     synth_dir = args.out / f"synth_s{args.synth_seed}"
-    build_synth(synth_dir, args.synth, args.synth_seed, args.bench if args.bench.is_dir() else None)
+    build_synth(
+        synth_dir,
+        args.synth,
+        args.synth_seed,
+        args.bench if args.bench.is_dir() else None,
+        allow_missing_fonts=args.allow_missing_fonts,
+    )
 
     script = HERE / "train_reader.py"
     common = [
@@ -85,7 +85,7 @@ def main() -> None:
         str(synth_dir),
     ]
     pending = [s for s in args.seeds if not _done(args.out / f"seed_{s}")]
-    running: list[tuple[int, subprocess.Popen[bytes]]] = []
+    running: list[tuple[int, subprocess.Popen[bytes], IO[bytes]]] = []
     failed: list[int] = []
     while pending or running:
         while pending and len(running) < args.jobs:
@@ -98,18 +98,22 @@ def main() -> None:
                 *("--max-steps", str(args.steps), "--batch", "32", "--threads", "1"),
                 *("--lr", "3e-3"),
             ]
-            log = (out / "stdout.log").open("ab")
+            log = (out / "stdout.log").open("ab")  # closed when the member is reaped
             print(f"training member seed {seed} -> {out}", flush=True)
-            running.append((seed, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)))
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+            running.append((seed, proc, log))
         time.sleep(5)
-        for seed, proc in list(running):
+        for entry in list(running):
+            seed, proc, log = entry
             if proc.poll() is not None:
-                running.remove((seed, proc))
+                running.remove(entry)
+                log.close()
                 print(f"member seed {seed} finished with exit code {proc.returncode}", flush=True)
                 if proc.returncode:
                     failed.append(seed)
     if failed:
-        sys.exit(f"members {failed} failed; see OUT/seed_N/stdout.log")
+        logs = ", ".join(str(args.out / f"seed_{s}" / "stdout.log") for s in failed)
+        sys.exit(f"members {failed} failed; see {logs}")
 
     export = [
         *common,

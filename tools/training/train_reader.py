@@ -47,12 +47,7 @@ from alpr_desktop.recognition.reader import CHARACTERS, INPUT_H, INPUT_W, prepar
 REPO = Path(__file__).resolve().parents[2]
 MODEL_DIR = REPO / "alpr_desktop" / "resources" / "models" / "plate_reader"
 NAME = "alpr_plate_crnn"
-ARCH_PARAMS: dict[str, dict[str, object]] = {
-    # trained from scratch
-    "crnn": {"input_channel": 1, "output_channel": 192, "hidden_size": 96},
-    # EasyOCR's generation-2 network, fine-tuned from english_g2
-    "vgg": {"input_channel": 1, "output_channel": 256, "hidden_size": 256, "arch": "vgg"},
-}
+NETWORK_PARAMS = {"input_channel": 1, "output_channel": 192, "hidden_size": 96}
 
 
 def _network_module():  # type: ignore[no-untyped-def]
@@ -63,40 +58,15 @@ def _network_module():  # type: ignore[no-untyped-def]
     return module
 
 
-def build_member(arch: str) -> nn.Module:
-    """One untrained network of ``arch`` (``Model`` wraps one or more of them)."""
-    params = {k: v for k, v in ARCH_PARAMS[arch].items() if k != "arch"}
-    return _network_module().ARCHITECTURES[arch](num_class=len(CHARACTERS) + 1, **params)
+def build_member() -> nn.Module:
+    """One untrained CRNN (``Model`` wraps one or more of them)."""
+    return _network_module().CRNN(num_class=len(CHARACTERS) + 1, **NETWORK_PARAMS)
 
 
-def english_g2_weights() -> Path:
-    """EasyOCR's english_g2 recognition weights, from the offline model package."""
-    import easyocr_en_models  # type: ignore[import-not-found]
-
-    return Path(easyocr_en_models.__file__).resolve().parent / "models" / "english_g2.pth"
-
-
-def load_english_g2(member: nn.Module, weights: Path) -> None:
-    """Start a ``vgg`` member from english_g2: every layer, and the head's rows of 0-9 A-Z.
-
-    english_g2 scores blank + 96 characters; the plate head keeps the blank's row and the
-    rows of the 36 plate characters, so the network starts out already reading them.
-    """
-    from easyocr.config import recognition_models
-
-    g2_chars = recognition_models["gen2"]["english_g2"]["characters"]
-    state = torch.load(weights, map_location="cpu", weights_only=True)
-    state = {k.removeprefix("module."): v for k, v in state.items()}
-    rows = [0] + [g2_chars.index(c) + 1 for c in CHARACTERS]
-    state["Prediction.weight"] = state["Prediction.weight"][rows]
-    state["Prediction.bias"] = state["Prediction.bias"][rows]
-    member.load_state_dict(state)
-
-
-def ensemble(checkpoints: list[Path], arch: str = "crnn") -> nn.Module:
-    """The shipped ``Model`` holding the trained networks of ``checkpoints``."""
+def ensemble(checkpoints: list[Path]) -> nn.Module:
+    """The shipped ``Model`` holding the trained CRNNs of ``checkpoints``."""
     model = _network_module().Model(
-        num_class=len(CHARACTERS) + 1, members=len(checkpoints), **ARCH_PARAMS[arch]
+        num_class=len(CHARACTERS) + 1, members=len(checkpoints), **NETWORK_PARAMS
     )
     for member, ckpt in zip(model.members, checkpoints, strict=True):
         member.load_state_dict(torch.load(ckpt, map_location="cpu", weights_only=True))
@@ -219,11 +189,11 @@ def evaluate(model: nn.Module, crops: list[np.ndarray], texts: list[str]) -> dic
     return {"exact": exact, "folded": folded, "n": len(texts), "preds": preds}  # type: ignore[dict-item]
 
 
-def export(model: nn.Module, out_dir: Path, half: bool, arch: str = "crnn") -> Path:
+def export(model: nn.Module, out_dir: Path, half: bool) -> Path:
     exp = out_dir / "export"
     exp.mkdir(parents=True, exist_ok=True)
     if not hasattr(model, "members"):  # a single trained network: wrap it as Model(members=1)
-        wrapped = _network_module().Model(num_class=len(CHARACTERS) + 1, **ARCH_PARAMS[arch])
+        wrapped = _network_module().Model(num_class=len(CHARACTERS) + 1, **NETWORK_PARAMS)
         wrapped.members[0].load_state_dict(model.state_dict())
         model = wrapped
     members = len(model.members)  # type: ignore[arg-type]
@@ -241,7 +211,7 @@ def export(model: nn.Module, out_dir: Path, half: bool, arch: str = "crnn") -> P
         "lang_list:\n  - en\n"
         f"character_list: {CHARACTERS}\n"
         "network_params:\n"
-        + "".join(f"  {k}: {v}\n" for k, v in ARCH_PARAMS[arch].items())
+        + "".join(f"  {k}: {v}\n" for k, v in NETWORK_PARAMS.items())
         + f"  members: {members}\n"
     )
     (exp / f"{NAME}.yaml").write_text(yaml, encoding="utf-8")
@@ -268,19 +238,12 @@ def main() -> None:
     ap.add_argument("--eval-every", type=int, default=200)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--init", type=Path, default=None, help="start from these weights (.pt)")
-    ap.add_argument(
-        "--arch",
-        choices=sorted(ARCH_PARAMS),
-        default="crnn",
-        help="crnn: small CRNN from scratch; vgg: EasyOCR's english_g2 network, fine-tuned",
-    )
-    ap.add_argument(
-        "--pretrained",
-        type=Path,
-        default=None,
-        help="english_g2.pth to start a vgg network from (default: the easyocr model package)",
-    )
     ap.add_argument("--half", action="store_true", help="store the exported weights as fp16")
+    ap.add_argument(
+        "--allow-missing-fonts",
+        action="store_true",
+        help="render the synthetic set even if some of the Debian fonts are not installed",
+    )
     ap.add_argument("--install", action="store_true", help="copy the export into the package")
     ap.add_argument("--no-wait", action="store_true", help="train while synth_data.py renders")
     ap.add_argument(
@@ -312,7 +275,13 @@ def main() -> None:
         while len(load_synth(synth_dir, args.synth)[1]) < 2000:
             time.sleep(20)
     else:
-        build_synth(synth_dir, args.synth, synth_seed, args.bench if args.bench.is_dir() else None)
+        build_synth(
+            synth_dir,
+            args.synth,
+            synth_seed,
+            args.bench if args.bench.is_dir() else None,
+            allow_missing_fonts=args.allow_missing_fonts,
+        )
     s_images, s_texts = load_synth(synth_dir, args.synth)
     keep = [i for i, t in enumerate(s_texts) if 1 <= len(t) <= 12]
     say(f"synthetic samples: {len(s_texts)}")
@@ -326,14 +295,12 @@ def main() -> None:
     held = RealCrops(held_items) if held_items else None
     say(f"bench: {len(train_items)} training, {len(held_items)} held out (never trained on)")
 
-    model = build_member(args.arch)
+    model = build_member()
     if args.export_only:
-        model = ensemble(args.export_only, args.arch)
+        model = ensemble(args.export_only)
         model.eval()
     elif args.init:
         model.load_state_dict(torch.load(args.init, map_location="cpu", weights_only=True))
-    elif args.arch == "vgg":
-        load_english_g2(model, args.pretrained or english_g2_weights())
     n_params = sum(p.numel() for p in model.parameters())
     say(f"model {NAME}: {n_params} parameters")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
@@ -437,7 +404,7 @@ def main() -> None:
     (args.out / "metrics.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     say(f"metrics: {json.dumps(results)}")
 
-    exp = export(model, args.out, args.half, args.arch)
+    exp = export(model, args.out, args.half)
     for f in sorted(exp.iterdir()):
         say(
             f"{f.name} {f.stat().st_size} bytes sha256 {hashlib.sha256(f.read_bytes()).hexdigest()}"

@@ -1,24 +1,19 @@
 """alpr-desktop plate reader network (loaded by EasyOCR as a custom recognition network).
 
-Two architectures, chosen by the yaml's ``arch`` network parameter:
+A small CRNN (:class:`CRNN`) trained from scratch: a VGG-style convolutional stack turns
+a 1x32x128 greyscale crop into 32 column features, one bidirectional LSTM reads them, and
+a linear layer scores the CTC classes (blank + the characters of the yaml's
+``character_list``).
 
-- ``crnn`` (:class:`CRNN`): a small CRNN trained from scratch. A VGG-style convolutional
-  stack turns a 1x32x128 greyscale crop into 32 column features, one bidirectional LSTM
-  reads them, and a linear layer scores the CTC classes (blank + the characters of the
-  yaml's ``character_list``).
-- ``vgg`` (:class:`VGGReader`): EasyOCR's own generation-2 recognition network
-  (``easyocr.model.vgg_model.Model``: VGG features, two bidirectional LSTMs), the
-  architecture of ``english_g2``, fine-tuned from those weights with a plate-only head;
-  a 1x32x128 crop gives 31 columns.
-
-``members`` > 1 holds
-an ensemble of independently trained CRNNs. :meth:`Model.member_log_probs` gives each
-member's own output: alpr-desktop's reader decodes every member and scores each proposed
-reading under all of them (independently trained CTC networks do not align their columns,
-so their per-column probabilities must not be mixed). ``forward`` keeps EasyOCR's
-contract: EasyOCR builds ``Model(num_class=..., **network_params)`` and calls
-``model(image, text)``; with several members it returns the log of their mean per-column
-probabilities, a rough reading meant only for EasyOCR's own code paths.
+``Model`` holds ``members`` independently trained CRNNs (an ensemble).
+:meth:`Model.member_log_probs` gives each member's own output: alpr-desktop's reader
+decodes every member and scores each proposed reading under all of them (independently
+trained CTC networks do not align their columns, so their per-column probabilities must
+not be mixed). ``forward`` keeps EasyOCR's contract: EasyOCR builds
+``Model(num_class=..., **network_params)`` and calls ``model(image, text)``; with several
+members it returns the log of their mean per-column probabilities, a rough reading meant
+only for EasyOCR's own code paths (``readtext``/``recognize``), which alpr-desktop does
+not use.
 
 Licence: AGPL-3.0-or-later (part of alpr-desktop).
 """
@@ -74,37 +69,6 @@ class CRNN(nn.Module):
         return self.Prediction(seq)
 
 
-class VGGReader(nn.Module):
-    """EasyOCR's generation-2 recognition network (english_g2's architecture)."""
-
-    def __init__(
-        self,
-        input_channel: int = 1,
-        output_channel: int = 256,
-        hidden_size: int = 256,
-        num_class: int = 37,
-    ) -> None:
-        super().__init__()
-        from easyocr.model.modules import BidirectionalLSTM, VGG_FeatureExtractor
-
-        # the same layer names as easyocr.model.vgg_model.Model, so english_g2's weights load
-        self.FeatureExtraction = VGG_FeatureExtractor(input_channel, output_channel)
-        self.AdaptiveAvgPool = nn.AdaptiveAvgPool2d((None, 1))
-        self.SequenceModeling = nn.Sequential(
-            BidirectionalLSTM(output_channel, hidden_size, hidden_size),
-            BidirectionalLSTM(hidden_size, hidden_size, hidden_size),
-        )
-        self.Prediction = nn.Linear(hidden_size, num_class)
-
-    def forward(self, input: torch.Tensor, text: torch.Tensor | None = None) -> torch.Tensor:
-        """Class scores, shape (batch, columns, num_class); ``text`` is ignored (CTC)."""
-        visual = self.AdaptiveAvgPool(self.FeatureExtraction(input).permute(0, 3, 1, 2))
-        return self.Prediction(self.SequenceModeling(visual.squeeze(3)).contiguous())
-
-
-ARCHITECTURES: dict[str, type[nn.Module]] = {"crnn": CRNN, "vgg": VGGReader}
-
-
 class Model(nn.Module):
     def __init__(
         self,
@@ -113,14 +77,10 @@ class Model(nn.Module):
         hidden_size: int = 96,
         num_class: int = 37,
         members: int = 1,
-        arch: str = "crnn",
     ) -> None:
         super().__init__()
-        if arch not in ARCHITECTURES:
-            raise ValueError(f"unknown plate reader architecture {arch!r}")
-        member = ARCHITECTURES[arch]
         self.members = nn.ModuleList(
-            member(input_channel, output_channel, hidden_size, num_class) for _ in range(members)
+            CRNN(input_channel, output_channel, hidden_size, num_class) for _ in range(members)
         )
 
     def member_log_probs(self, input: torch.Tensor) -> torch.Tensor:
