@@ -238,6 +238,14 @@ def main() -> None:
     ap.add_argument("--eval-every", type=int, default=200)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--init", type=Path, default=None, help="start from these weights (.pt)")
+    ap.add_argument(
+        "--val-fold",
+        type=int,
+        choices=range(4),
+        default=None,
+        help="also keep training photos with index %% 5 == K out of training and score them "
+        "(a validation fold for comparing recipes without touching the held-out fifth)",
+    )
     ap.add_argument("--half", action="store_true", help="store the exported weights as fp16")
     ap.add_argument(
         "--allow-missing-fonts",
@@ -291,9 +299,17 @@ def main() -> None:
         items = load_bench(args.bench)
         train_items = [i for i in items if not i.held_out]
         held_items = [i for i in items if i.held_out]
+    val_items = [
+        i for i in train_items if args.val_fold is not None and i.index % 5 == args.val_fold
+    ]
+    train_items = [i for i in train_items if i not in val_items]
     real = RealCrops(train_items) if train_items else None
     held = RealCrops(held_items) if held_items else None
-    say(f"bench: {len(train_items)} training, {len(held_items)} held out (never trained on)")
+    val = RealCrops(val_items) if val_items else None
+    say(
+        f"bench: {len(train_items)} training, {len(val_items)} validation, "
+        f"{len(held_items)} held out (never trained on)"
+    )
 
     model = build_member()
     if args.export_only:
@@ -340,6 +356,9 @@ def main() -> None:
             f"{tag} held-out GT crops exact {tight['exact']:.3f} folded {tight['folded']:.3f} | "
             f"+25% pad exact {loose['exact']:.3f} folded {loose['folded']:.3f}"
         )
+        if val:
+            v = evaluate(model, [val.gt_crop(i) for i in range(len(val.texts))], val.texts)
+            say(f"{tag} validation GT crops exact {v['exact']:.3f} folded {v['folded']:.3f}")
         return tight
 
     t0 = time.time()
@@ -401,6 +420,9 @@ def main() -> None:
     if real:
         r = evaluate(model, [real.gt_crop(i) for i in range(len(real.texts))], real.texts)
         results["train"] = {k: r[k] for k in ("exact", "folded", "n")}
+    if val:
+        r = evaluate(model, [val.gt_crop(i) for i in range(len(val.texts))], val.texts)
+        results["validation"] = {k: r[k] for k in ("exact", "folded", "n")}
     (args.out / "metrics.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     say(f"metrics: {json.dumps(results)}")
 
