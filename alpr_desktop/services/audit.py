@@ -237,18 +237,6 @@ class AuditService(BaseService):
             target_id=target_id,
         )
 
-    def _append(self, session: Session, actor: Actor, **fields: Any) -> AccessRecord:
-        """Append a record by ``actor`` on this workstation, stamped with the clock."""
-        return append_record(
-            session,
-            now=self.ctx.now(),
-            user_id=actor.user_id,
-            username=actor.username,
-            organisation=actor.organisation,
-            workstation=self.ctx.workstation,
-            **fields,
-        )
-
     def record_admin(
         self,
         session: Session,

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,7 +23,7 @@ from alpr_desktop.errors import PasswordChangeRequired, PermissionDenied
 from alpr_desktop.messages import ChangeBus, Changes, MessageBridge
 from alpr_desktop.settings import DepartmentSettings
 from alpr_desktop.storage.engine import Database
-from alpr_desktop.storage.models import AccountState, SettingRow, User
+from alpr_desktop.storage.models import AccessRecord, AccountState, SettingRow, User
 from alpr_desktop.storage.types import utcnow
 
 #: How stale ``last_activity_at`` may get before an action refreshes it (saves writes).
@@ -122,17 +123,25 @@ class BaseService:
         if user.last_activity_at is None or now - user.last_activity_at > ACTIVITY_RESOLUTION:
             user.last_activity_at = now
 
-    def _record_refusal(self, actor: Actor, action: Action, reason: str) -> None:
+    def _append(self, session: Session, actor: Actor, **fields: Any) -> AccessRecord:
+        """Append an access record by ``actor`` on this workstation, stamped with the clock."""
         from alpr_desktop.services.audit import append_record
 
+        return append_record(
+            session,
+            now=self.ctx.now(),
+            user_id=actor.user_id,
+            username=actor.username,
+            organisation=actor.organisation,
+            workstation=self.ctx.workstation,
+            **fields,
+        )
+
+    def _record_refusal(self, actor: Actor, action: Action, reason: str) -> None:
         with self.ctx.db.sessions.begin() as session:
-            append_record(
+            self._append(
                 session,
-                now=self.ctx.now(),
-                user_id=actor.user_id,
-                username=actor.username,
-                organisation=actor.organisation,
-                workstation=self.ctx.workstation,
+                actor,
                 category="data" if action.data_access else "admin",
                 action=action.value,
                 outcome="refused",
