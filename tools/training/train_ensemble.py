@@ -51,12 +51,6 @@ def main() -> None:
     ap.add_argument("--synth", type=int, default=40000)
     ap.add_argument("--synth-seed", type=int, default=1)
     ap.add_argument("--steps", type=int, default=4000)
-    ap.add_argument(
-        "--splice-frac",
-        type=float,
-        default=0.0,
-        help="share of each batch made of spliced real plates (train_reader.py, splice.py)",
-    )
     ap.add_argument("--install", action="store_true", help="copy the export into the package")
     ap.add_argument(
         "--allow-missing-fonts",
@@ -102,7 +96,7 @@ def main() -> None:
                 *common,
                 *("--out", str(out), "--seed", str(seed), "--minutes", "600"),
                 *("--max-steps", str(args.steps), "--batch", "32", "--threads", "1"),
-                *("--lr", "3e-3", "--splice-frac", str(args.splice_frac)),
+                *("--lr", "3e-3"),
             ]
             log = (out / "stdout.log").open("ab")  # closed when the member is reaped
             print(f"training member seed {seed} -> {out}", flush=True)

@@ -38,7 +38,6 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from splice import SpliceBank
 from synth_data import build_synth, load_synth
 
 from alpr_desktop.recognition.bench import BenchItem, load_bench
@@ -106,11 +105,6 @@ class RealCrops:
         return region[y0 : int(y + h + py), x0 : int(x + w + px)]
 
     def sample(self, i: int, rng: np.random.Generator) -> np.ndarray:
-        """An augmented, prepared (32x128 grey) crop of plate ``i``."""
-        return prepare_crop(degrade(self.view(i, rng), rng))
-
-    def view(self, i: int, rng: np.random.Generator) -> np.ndarray:
-        """Plate ``i`` through a random box and warp (no photometric change), 32x128 BGR."""
         region, (x, y, w, h) = self.regions[i]
         mode = rng.random()
         if mode < 0.5:  # ground-truth-like box
@@ -129,36 +123,32 @@ class RealCrops:
         a = np.array([[ca * sx, -sa * sy + shear * sy], [sa * sx, ca * sy]], np.float32)
         c = np.array([cx, cy], np.float32) - a @ np.array([INPUT_W / 2, INPUT_H / 2], np.float32)
         mat = np.hstack([a, c[:, None]])
-        return cv2.warpAffine(
+        # shrink first when the crop is big so the warp does not alias
+        out = cv2.warpAffine(
             region,
             mat,
             (INPUT_W, INPUT_H),
             flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
             borderMode=cv2.BORDER_REPLICATE,
-        )
-
-
-def degrade(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Photometric augmentation of a 32x128 crop (BGR or grey): resolution loss, contrast,
-    brightness, blur, noise, JPEG."""
-    out = image.astype(np.float32)
-    if rng.random() < 0.4:  # lower resolution
-        f = rng.uniform(0.35, 0.8)
-        small = cv2.resize(
-            out, (int(INPUT_W * f), max(6, int(INPUT_H * f))), interpolation=cv2.INTER_AREA
-        )
-        out = cv2.resize(small, (INPUT_W, INPUT_H), interpolation=cv2.INTER_LINEAR)
-    out = (out - 128) * rng.uniform(0.6, 1.3) + 128 * rng.uniform(0.6, 1.3)
-    offset = rng.uniform(-20, 20, 3).astype(np.float32)
-    out += offset if out.ndim == 3 else offset[0]
-    if rng.random() < 0.4:
-        out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, 1.1))
-    out += rng.standard_normal(out.shape, dtype=np.float32) * rng.uniform(0, 5)
-    out = np.clip(out, 0, 255).astype(np.uint8)
-    if rng.random() < 0.4:
-        _, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(20, 90))])
-        out = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-    return out
+        ).astype(np.float32)
+        if rng.random() < 0.4:  # lower resolution
+            f = rng.uniform(0.35, 0.8)
+            small = cv2.resize(
+                out, (int(INPUT_W * f), max(6, int(INPUT_H * f))), interpolation=cv2.INTER_AREA
+            )
+            out = cv2.resize(small, (INPUT_W, INPUT_H), interpolation=cv2.INTER_LINEAR)
+        out = (out - 128) * rng.uniform(0.6, 1.3) + 128 * rng.uniform(0.6, 1.3)
+        out += rng.uniform(-20, 20, 3).astype(np.float32)
+        if rng.random() < 0.4:
+            out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, 1.1))
+        out += rng.standard_normal(out.shape, dtype=np.float32) * rng.uniform(0, 5)
+        out = np.clip(out, 0, 255).astype(np.uint8)
+        if rng.random() < 0.4:
+            _, buf = cv2.imencode(
+                ".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(20, 90))]
+            )
+            out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        return prepare_crop(out)
 
 
 def shift_aug(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -244,20 +234,6 @@ def main() -> None:
     ap.add_argument("--max-steps", type=int, default=20000)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--real-frac", type=float, default=0.25)
-    ap.add_argument(
-        "--splice-frac",
-        type=float,
-        default=0.0,
-        help="share of each batch made of spliced real plates (splice.py), once the bank exists",
-    )
-    ap.add_argument(
-        "--splice-start",
-        type=float,
-        default=0.3,
-        help="build the splice bank after this share of the steps (the network aligns it)",
-    )
-    ap.add_argument("--splice-every", type=int, default=500, help="rebuild the bank every N steps")
-    ap.add_argument("--splice-views", type=int, default=8, help="augmented views per plate")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--eval-every", type=int, default=200)
     ap.add_argument("--threads", type=int, default=2)
@@ -347,22 +323,13 @@ def main() -> None:
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     synth_state: dict[str, object] = {"images": s_images, "texts": s_texts}
     n_real = round(args.batch * args.real_frac) if real else 0
-    n_splice = round(args.batch * args.splice_frac) if real else 0
-    bank = SpliceBank()
+    n_synth = args.batch - n_real
 
     def batch() -> tuple[torch.Tensor, list[str]]:
-        imgs: list[np.ndarray] = []
-        texts: list[str] = []
-        if bank.crops:
-            for _ in range(n_splice):
-                spliced = bank.sample(rng, degrade)
-                if spliced is not None:
-                    imgs.append(prepare_crop(spliced[0]))
-                    texts.append(spliced[1])
-        idx = rng.choice(keep, args.batch - n_real - len(imgs))
+        idx = rng.choice(keep, n_synth)
         s_images, s_texts = synth_state["images"], synth_state["texts"]
-        imgs += [shift_aug(s_images[i], rng) if rng.random() < 0.5 else s_images[i] for i in idx]
-        texts += [s_texts[i] for i in idx]
+        imgs = [shift_aug(s_images[i], rng) if rng.random() < 0.5 else s_images[i] for i in idx]
+        texts = [s_texts[i] for i in idx]
         if real:
             for j in rng.integers(0, len(real.texts), n_real):
                 imgs.append(real.sample(int(j), rng))
@@ -379,32 +346,6 @@ def main() -> None:
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
         return float(loss.detach())
-
-    @torch.no_grad()
-    def refresh_bank() -> None:
-        """Align fresh views of the training plates with the network as it is now."""
-        assert real is not None
-        views, texts = [], []
-        for i, text in enumerate(real.texts):
-            for _ in range(args.splice_views):
-                views.append(prepare_crop(real.view(i, rng)))
-                texts.append(text)
-        model.eval()
-        lp = np.concatenate(
-            [
-                model(to_tensor(np.stack(views[k : k + 128]))).log_softmax(2).numpy()
-                for k in range(0, len(views), 128)
-            ]
-        )
-        model.train()
-        greedy = []
-        for best in lp.argmax(2):
-            chars = [
-                CHARACTERS[c - 1] for j, c in enumerate(best) if c and (j == 0 or c != best[j - 1])
-            ]
-            greedy.append("".join(chars))
-        kept = bank.refresh(views, texts, lp, greedy, CHARACTERS)
-        say(f"splice bank: {kept} of {len(views)} views read right and aligned")
 
     def report(tag: str) -> dict[str, float]:
         if not held:
@@ -447,10 +388,7 @@ def main() -> None:
             final_div_factor=200,
         )
         losses: list[float] = []
-        splice_start = max(1, int(total * args.splice_start))
         for it in range(1, total + 1):
-            if n_splice and it >= splice_start and (it - splice_start) % args.splice_every == 0:
-                refresh_bank()
             losses.append(step(*batch()))
             sched.step()
             if it % 50 == 0:
