@@ -81,9 +81,12 @@ def ctc_beam_search(
     # beams: prefix (tuple of class ids) -> (p ending in blank, p ending in non-blank)
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (1.0, 0.0)}
     prune = 1e-4
-    for col in probs:
+    # Python floats and lists: arithmetic on NumPy scalars is several times slower here
+    rows = probs.tolist()
+    above = probs[:, 1:] > prune
+    for col, mask in zip(rows, above, strict=True):
         nxt: dict[tuple[int, ...], list[float]] = defaultdict(lambda: [0.0, 0.0])
-        candidates = [int(k) for k in np.nonzero(col > prune)[0] if k != 0]
+        candidates = (np.flatnonzero(mask) + 1).tolist()
         for prefix, (pb, pnb) in beams.items():
             total = pb + pnb
             entry = nxt[prefix]

@@ -134,6 +134,7 @@ class PlateTextReader:
                 raise ValueError("empty plate crop")
         batch = np.stack([prepare_crop(c) for c in crops]).astype(np.float32)
         x = torch.from_numpy(batch).div_(127.5).sub_(1.0).unsqueeze(1)
+        x = x.contiguous(memory_format=torch.channels_last)  # as the weights (see below)
         with torch.inference_mode():
             out = self._model.member_log_probs(x)
         return out.float().numpy()
@@ -188,7 +189,48 @@ def _load_network(model_dir: Path, threads: int) -> tuple[Any, Any]:
     model = reader.recognizer
     model.float()
     model.eval()
+    _optimise_for_cpu(model, model_dir)
     return reader, model
+
+
+def _optimise_for_cpu(model: Any, model_dir: Path) -> None:
+    """Fold each BatchNorm into the convolution before it and keep weights channels-last.
+
+    The function computed is unchanged (checked on a fixed random input; any difference
+    beyond float rounding raises :class:`ModelFileError`); at batch 1 on a 2-core CPU the
+    five members' forward passes take about 8 ms instead of about 10.
+    """
+    import torch
+    from torch import nn
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    members = getattr(model, "members", None)
+    if members is None or not hasattr(model, "member_log_probs"):
+        return
+    probe = torch.rand(2, 1, INPUT_H, INPUT_W, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with torch.inference_mode():
+        before = model.member_log_probs(probe)
+    for member in members:
+        layers = list(member.FeatureExtraction)
+        fused: list[nn.Module] = []
+        i = 0
+        while i < len(layers):
+            conv, nxt = layers[i], layers[i + 1] if i + 1 < len(layers) else None
+            if isinstance(conv, nn.Conv2d) and isinstance(nxt, nn.BatchNorm2d):
+                fused.append(fuse_conv_bn_eval(conv, nxt))
+                i += 2
+            else:
+                fused.append(conv)
+                i += 1
+        member.FeatureExtraction = nn.Sequential(*fused)
+    model.to(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        after = model.member_log_probs(probe.contiguous(memory_format=torch.channels_last))
+    if not torch.allclose(before, after, atol=1e-3, rtol=0):
+        raise ModelFileError(
+            f"plate reader model in {model_dir} changed its output when prepared for the CPU "
+            f"(max difference {float((before - after).abs().max()):.2e})"
+        )
 
 
 def load_default_reader() -> PlateTextReader:

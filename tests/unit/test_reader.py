@@ -147,6 +147,66 @@ def test_forward_keeps_easyocrs_contract(reader) -> None:  # type: ignore[no-unt
     np.testing.assert_allclose(out.exp().sum(-1).numpy(), 1.0, atol=1e-4)
 
 
+def _plain_network():  # type: ignore[no-untyped-def]
+    """The shipped network built straight from its files, without EasyOCR or CPU tuning."""
+    import importlib.util
+
+    import torch
+    import yaml
+
+    spec = importlib.util.spec_from_file_location("plain_crnn", MODEL_DIR / f"{MODEL_NAME}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config = yaml.safe_load((MODEL_DIR / f"{MODEL_NAME}.yaml").read_text(encoding="utf-8"))
+    model = module.Model(
+        num_class=len(config["character_list"]) + 1, **config["network_params"]
+    ).eval()
+    state = torch.load(MODEL_DIR / f"{MODEL_NAME}.pth", map_location="cpu", weights_only=True)
+    model.load_state_dict({k.removeprefix("module."): v.float() for k, v in state.items()})
+    return model
+
+
+@pytest.mark.ocr
+def test_cpu_preparation_keeps_the_networks_output(reader) -> None:  # type: ignore[no-untyped-def]
+    # The reader folds BatchNorm into the convolutions and stores weights channels-last;
+    # on real crops it must compute what the shipped network computes.
+    import torch
+    from torch import nn
+
+    from alpr_desktop.recognition.synth import generate
+
+    crops = [s.image for s in generate(6, seed=11)]
+    tuned = reader.member_log_probs(crops)
+    batch = np.stack([prepare_crop(c) for c in crops]).astype(np.float32)
+    x = torch.from_numpy(batch).div_(127.5).sub_(1.0).unsqueeze(1)
+    with torch.inference_mode():
+        plain = _plain_network().member_log_probs(x).numpy()
+    np.testing.assert_allclose(tuned, plain, atol=1e-4)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in reader._model.modules())
+
+
+@pytest.mark.ocr
+def test_cpu_preparation_that_changes_the_output_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("easyocr")
+    import torch.nn.utils.fusion as fusion
+
+    from alpr_desktop.recognition.reader import PlateTextReader
+
+    real_fuse = fusion.fuse_conv_bn_eval
+
+    def broken_fuse(conv, bn):  # type: ignore[no-untyped-def]
+        fused = real_fuse(conv, bn)
+        fused.bias.data += 0.5  # a wrong fold
+        return fused
+
+    monkeypatch.setattr(fusion, "fuse_conv_bn_eval", broken_fuse)
+    with pytest.raises(ModelFileError, match="changed its output"):
+        PlateTextReader(_copy_model(tmp_path))
+
+
 @pytest.mark.ocr
 def test_rejects_empty_crop(reader) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError):
