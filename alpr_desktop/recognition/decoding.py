@@ -81,7 +81,7 @@ def ctc_beam_search(
     # beams: prefix (tuple of class ids) -> (p ending in blank, p ending in non-blank)
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (1.0, 0.0)}
     prune = 1e-4
-    # Python floats and lists: arithmetic on NumPy scalars is several times slower here
+    # Python floats and lists: arithmetic on NumPy scalars is slower in this inner loop
     rows = probs.tolist()
     above = probs[:, 1:] > prune
     for col, mask in zip(rows, above, strict=True):

@@ -207,6 +207,8 @@ def _optimise_for_cpu(model: Any, model_dir: Path) -> None:
     members = getattr(model, "members", None)
     if members is None or not hasattr(model, "member_log_probs"):
         return
+    if not all(isinstance(getattr(m, "FeatureExtraction", None), nn.Sequential) for m in members):
+        return  # not the layout this preparation knows; run the network as it is
     probe = torch.rand(2, 1, INPUT_H, INPUT_W, generator=torch.Generator().manual_seed(0)) * 2 - 1
     with torch.inference_mode():
         before = model.member_log_probs(probe)

@@ -184,6 +184,8 @@ def test_cpu_preparation_keeps_the_networks_output(reader) -> None:  # type: ign
         plain = _plain_network().member_log_probs(x).numpy()
     np.testing.assert_allclose(tuned, plain, atol=1e-4)
     assert not any(isinstance(m, nn.BatchNorm2d) for m in reader._model.modules())
+    convs = [m for m in reader._model.modules() if isinstance(m, nn.Conv2d)]
+    assert convs and all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
 
 
 @pytest.mark.ocr
