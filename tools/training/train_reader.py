@@ -44,7 +44,6 @@ from alpr_desktop.recognition.bench import BenchItem, load_bench
 from alpr_desktop.recognition.decoding import ensemble_candidates, rank_candidates
 from alpr_desktop.recognition.pipeline import crop_plate
 from alpr_desktop.recognition.reader import CHARACTERS, INPUT_H, INPUT_W, prepare_crop
-from alpr_desktop.recognition.types import PlateBox
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL_DIR = REPO / "alpr_desktop" / "resources" / "models" / "plate_reader"
@@ -153,15 +152,16 @@ class RealCrops:
         return prepare_crop(out)
 
 
-def localizer_boxes(items: list[BenchItem]) -> dict[str, PlateBox]:
-    """The shipped localizer's best box (IoU >= 0.3 with the label) per photo name."""
+def localizer_crops(items: list[BenchItem]) -> dict[str, np.ndarray]:
+    """Per photo name, the crop of the shipped localizer's best box (IoU >= 0.3 with the
+    label, no margin); photos without such a box are left out."""
     if not items:
         return {}
     from alpr_desktop.recognition.evaluate import iou
     from alpr_desktop.recognition.localizer import OnnxPlateLocalizer
 
     localizer = OnnxPlateLocalizer(threads=1)
-    found: dict[str, PlateBox] = {}
+    found: dict[str, np.ndarray] = {}
     for it in items:
         frame = cv2.imread(str(it.image))
         if frame is None:
@@ -169,7 +169,7 @@ def localizer_boxes(items: list[BenchItem]) -> dict[str, PlateBox]:
         boxes = localizer.locate(frame)
         best = max(boxes, key=lambda b: iou(b, it.box), default=None)
         if best is not None and iou(best, it.box) >= 0.3:
-            found[it.image.name] = best
+            found[it.image.name] = crop_plate(frame, best, 0.0, 0.0)
     return found
 
 
@@ -325,7 +325,7 @@ def main() -> None:
         i for i in train_items if args.val_fold is not None and i.index % 5 == args.val_fold
     ]
     train_items = [i for i in train_items if i not in val_items]
-    detections = localizer_boxes(val_items + held_items)
+    detected_crops = localizer_crops(val_items + held_items)
     real = RealCrops(train_items) if train_items else None
     held = RealCrops(held_items) if held_items else None
     val = RealCrops(val_items) if val_items else None
@@ -376,9 +376,8 @@ def main() -> None:
             return {}
         crops, texts, n = [], [], len(bench_items)
         for it in bench_items:
-            box = detections.get(it.image.name)
-            if box is not None:
-                crops.append(crop_plate(cv2.imread(str(it.image)), box, 0.0, 0.0))
+            if it.image.name in detected_crops:
+                crops.append(detected_crops[it.image.name])
                 texts.append(it.plate)
         r = evaluate(model, crops, texts) if crops else {"exact": 0.0, "folded": 0.0}
         return {
