@@ -72,3 +72,26 @@ def test_render_plate_boxes_inside_image() -> None:
         assert 0 <= plate_box[1] < plate_box[3] <= h
         assert plate_box[0] <= char_box[0] < char_box[2] <= plate_box[2]
         assert plate_box[1] <= char_box[1] < char_box[3] <= plate_box[3]
+
+
+def test_missing_debian_fonts_name_their_packages(monkeypatch: pytest.MonkeyPatch) -> None:
+    from alpr_desktop.recognition.synth import fonts
+
+    assert len(set(fonts.DEBIAN_FONT_PACKAGES)) == len(fonts.DEBIAN_FONT_PACKAGES)
+    assert {pkg for pkg, _, _ in fonts._SYSTEM_FONTS} == set(fonts.DEBIAN_FONT_PACKAGES)
+    monkeypatch.setattr(
+        fonts,
+        "_SYSTEM_FONTS",
+        (
+            ("fonts-nowhere", "/nonexistent/a.ttf", True),
+            ("fonts-nowhere", "/nonexistent/b.ttf", False),
+            ("fonts-elsewhere", "/nonexistent/c.ttf", True),
+            ("fonts-here", __file__, True),  # present
+        ),
+    )
+    assert [str(p) for p in fonts.missing_system_fonts()] == [
+        "/nonexistent/a.ttf",
+        "/nonexistent/b.ttf",
+        "/nonexistent/c.ttf",
+    ]
+    assert fonts.missing_font_packages() == ["fonts-nowhere", "fonts-elsewhere"]

@@ -17,9 +17,7 @@ import numpy as np
 from alpr_desktop.recognition.bench import load_bench
 from alpr_desktop.recognition.reader import prepare_crop
 from alpr_desktop.recognition.synth import generate
-from alpr_desktop.recognition.synth.fonts import missing_system_fonts
-
-DEBIAN_FONT_PACKAGES = "fonts-dejavu-core fonts-liberation fonts-freefont-ttf"
+from alpr_desktop.recognition.synth.fonts import missing_font_packages, missing_system_fonts
 
 CHUNK = 500
 _BACKGROUNDS: list[np.ndarray] = []
@@ -83,7 +81,7 @@ def build_synth(
         raise SystemExit(
             "the synthetic plates of the shipped weights use fonts this machine lacks: "
             + ", ".join(str(p) for p in missing)
-            + f"\ninstall them (apt-get install {DEBIAN_FONT_PACKAGES}) or pass "
+            + f"\ninstall them (apt-get install {' '.join(missing_font_packages())}) or pass "
             "--allow-missing-fonts to render with fewer fonts"
         )
     t0 = time.time()

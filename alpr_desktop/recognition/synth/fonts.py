@@ -2,9 +2,11 @@
 
 Fonts come from PyPI font packages (``font-roboto``, ``font-fjallaone``,
 ``font-source-sans-pro``, ``font-lato``; listed in the ``ocr`` extra) and, when present,
-from the Debian packages ``fonts-dejavu-core``, ``fonts-liberation`` and
-``fonts-freefont-ttf``. Licences: Apache-2.0 (Roboto), SIL OFL 1.1 (the others), GPL with
-font exception (FreeFont), DejaVu's Bitstream Vera licence.
+from the Debian packages in ``DEBIAN_FONT_PACKAGES`` (``fonts-dejavu-core``,
+``fonts-dejavu-extra``, ``fonts-liberation``, ``fonts-freefont-ttf``). Only rendered
+images are used, at training time; no font ships with the application. Licences:
+Apache-2.0 (Roboto), SIL OFL 1.1 (the others), GPL with font exception (FreeFont),
+DejaVu's Bitstream Vera licence.
 """
 
 from __future__ import annotations
@@ -34,27 +36,49 @@ _PYPI_FONTS: tuple[tuple[str, str, bool], ...] = (
     ("font_lato", "Lato-BoldItalic.ttf", False),
 )
 
-_SYSTEM_FONTS: tuple[tuple[str, bool], ...] = (
-    ("/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf", True),
-    ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", True),
-    ("/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf", True),
-    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", False),
-    ("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf", False),
-    ("/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-BoldOblique.ttf", False),
-    ("/usr/share/fonts/truetype/liberation/LiberationSansNarrow-Bold.ttf", True),
-    ("/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf", True),
-    ("/usr/share/fonts/truetype/liberation/LiberationMono-Bold.ttf", True),
-    ("/usr/share/fonts/truetype/liberation/LiberationSerif-BoldItalic.ttf", False),
-    ("/usr/share/fonts/truetype/liberation/LiberationSans-Italic.ttf", False),
-    ("/usr/share/fonts/truetype/freefont/FreeSansBold.ttf", True),
-    ("/usr/share/fonts/truetype/freefont/FreeMonoBold.ttf", False),
-    ("/usr/share/fonts/truetype/freefont/FreeSerifBoldItalic.ttf", False),
+# (Debian package, file, usable for the big plate characters)
+_SYSTEM_FONTS: tuple[tuple[str, str, bool], ...] = (
+    ("fonts-dejavu-extra", "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf", True),
+    ("fonts-dejavu-core", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", True),
+    ("fonts-dejavu-core", "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf", True),
+    ("fonts-dejavu-core", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", False),
+    ("fonts-dejavu-core", "/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf", False),
+    (
+        "fonts-dejavu-extra",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-BoldOblique.ttf",
+        False,
+    ),
+    (
+        "fonts-liberation",
+        "/usr/share/fonts/truetype/liberation/LiberationSansNarrow-Bold.ttf",
+        True,
+    ),
+    ("fonts-liberation", "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf", True),
+    ("fonts-liberation", "/usr/share/fonts/truetype/liberation/LiberationMono-Bold.ttf", True),
+    (
+        "fonts-liberation",
+        "/usr/share/fonts/truetype/liberation/LiberationSerif-BoldItalic.ttf",
+        False,
+    ),
+    ("fonts-liberation", "/usr/share/fonts/truetype/liberation/LiberationSans-Italic.ttf", False),
+    ("fonts-freefont-ttf", "/usr/share/fonts/truetype/freefont/FreeSansBold.ttf", True),
+    ("fonts-freefont-ttf", "/usr/share/fonts/truetype/freefont/FreeMonoBold.ttf", False),
+    ("fonts-freefont-ttf", "/usr/share/fonts/truetype/freefont/FreeSerifBoldItalic.ttf", False),
 )
+
+# every Debian package of _SYSTEM_FONTS, in order (training wants all of them)
+DEBIAN_FONT_PACKAGES: tuple[str, ...] = tuple(dict.fromkeys(pkg for pkg, _, _ in _SYSTEM_FONTS))
 
 
 def missing_system_fonts() -> list[Path]:
     """The Debian font files of the full training font set that are not installed here."""
-    return [Path(name) for name, _ in _SYSTEM_FONTS if not Path(name).is_file()]
+    return [Path(name) for _, name, _ in _SYSTEM_FONTS if not Path(name).is_file()]
+
+
+def missing_font_packages() -> list[str]:
+    """The Debian packages to install for :func:`missing_system_fonts`, in order."""
+    missing = {str(p) for p in missing_system_fonts()}
+    return list(dict.fromkeys(pkg for pkg, name, _ in _SYSTEM_FONTS if name in missing))
 
 
 @dataclass(frozen=True)
@@ -93,7 +117,7 @@ def find_fonts(system: bool = True) -> FontSet:
         path = folder / "files" / filename
         if path.is_file():
             (plate if for_plate else small).append(path)
-    for name, for_plate in _SYSTEM_FONTS if system else ():
+    for _, name, for_plate in _SYSTEM_FONTS if system else ():
         path = Path(name)
         if path.is_file():
             (plate if for_plate else small).append(path)
