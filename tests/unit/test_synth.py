@@ -95,3 +95,20 @@ def test_missing_debian_fonts_name_their_packages(monkeypatch: pytest.MonkeyPatc
         "/nonexistent/c.ttf",
     ]
     assert fonts.missing_font_packages() == ["fonts-nowhere", "fonts-elsewhere"]
+
+
+def test_font_table_names_the_package_that_installs_each_file() -> None:
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from alpr_desktop.recognition.synth import fonts
+
+    if shutil.which("dpkg") is None:
+        pytest.skip("not a Debian system")
+    installed = [(pkg, name) for pkg, name, _ in fonts._SYSTEM_FONTS if Path(name).is_file()]
+    if not installed:
+        pytest.skip("none of the Debian fonts is installed")
+    for pkg, name in installed:
+        owner = subprocess.run(["dpkg", "-S", name], capture_output=True, text=True, check=False)
+        assert owner.stdout.split(":")[0] == pkg, (name, owner.stdout, owner.stderr)
