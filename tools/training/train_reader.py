@@ -257,6 +257,13 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--real-frac", type=float, default=0.25)
     ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument(
+        "--train-every",
+        type=int,
+        default=1,
+        help="train on every K-th training photo only (in name order), to measure how "
+        "accuracy grows with the number of real plates",
+    )
     ap.add_argument("--eval-every", type=int, default=200)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--init", type=Path, default=None, help="start from these weights (.pt)")
@@ -284,6 +291,8 @@ def main() -> None:
         help="evaluate and export checkpoint(s); several make an ensemble",
     )
     args = ap.parse_args()
+    if args.train_every < 1:
+        ap.error("--train-every must be 1 or more")
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -325,6 +334,8 @@ def main() -> None:
         i for i in train_items if args.val_fold is not None and i.index % 5 == args.val_fold
     ]
     train_items = [i for i in train_items if i not in val_items]
+    if args.train_every > 1:  # a learning curve: fewer real plates, everything else equal
+        train_items = train_items[:: args.train_every]
     detected_crops = localizer_crops(val_items + held_items)
     real = RealCrops(train_items) if train_items else None
     held = RealCrops(held_items) if held_items else None
