@@ -73,7 +73,7 @@ def test_prepare_crop_shape_and_range() -> None:
     crop = np.full((40, 90, 3), 90, np.uint8)
     crop[10:30, 20:70] = 30
     out = prepare_crop(crop)
-    assert out.shape == (32, 128)
+    assert out.shape == (48, 160)
     assert out.dtype == np.uint8
     assert out.min() == 0
     assert out.max() >= 200
@@ -123,27 +123,26 @@ def test_reading_has_ranked_alternatives(reader) -> None:  # type: ignore[no-unt
 
 
 @pytest.mark.ocr
-def test_every_ensemble_member_scores_the_crop(reader) -> None:  # type: ignore[no-untyped-def]
+def test_every_member_scores_every_crop(reader) -> None:  # type: ignore[no-untyped-def]
     from alpr_desktop.recognition.synth import generate
 
     sample = generate(1, seed=7, clean=True)[0]
     log_probs = reader.member_log_probs([sample.image, sample.image[:, ::-1]])
-    assert log_probs.shape == (SHIPPED_MEMBERS, 2, 32, 37)
+    # one column per 8 input pixels: 160 / 8
+    assert log_probs.shape == (SHIPPED_MEMBERS, 2, 20, 37)
     np.testing.assert_allclose(np.exp(log_probs).sum(axis=-1), 1.0, atol=1e-4)
-    for a in range(SHIPPED_MEMBERS):  # independently trained networks, not copies
-        for b in range(a + 1, SHIPPED_MEMBERS):
-            assert not np.allclose(log_probs[a], log_probs[b], atol=1e-3)
+    assert not np.allclose(log_probs[:, 0], log_probs[:, 1], atol=1e-3)  # mirrored: other text
 
 
 @pytest.mark.ocr
 def test_forward_keeps_easyocrs_contract(reader) -> None:  # type: ignore[no-untyped-def]
     # EasyOCR's own recognize path calls model(image, text): one (batch, columns, classes)
-    # tensor of log-probabilities, here the members' mean per-column probabilities.
+    # tensor of log-probabilities.
     import torch
 
     with torch.inference_mode():
-        out = reader._model(torch.zeros(2, 1, 32, 128), None)
-    assert out.shape == (2, 32, 37)
+        out = reader._model(torch.zeros(2, 1, 48, 160), None)
+    assert out.shape == (2, 20, 37)
     np.testing.assert_allclose(out.exp().sum(-1).numpy(), 1.0, atol=1e-4)
 
 
@@ -154,7 +153,7 @@ def _plain_network():  # type: ignore[no-untyped-def]
     import torch
     import yaml
 
-    spec = importlib.util.spec_from_file_location("plain_crnn", MODEL_DIR / f"{MODEL_NAME}.py")
+    spec = importlib.util.spec_from_file_location("plain_net", MODEL_DIR / f"{MODEL_NAME}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -169,8 +168,8 @@ def _plain_network():  # type: ignore[no-untyped-def]
 
 @pytest.mark.ocr
 def test_cpu_preparation_keeps_the_networks_output(reader) -> None:  # type: ignore[no-untyped-def]
-    # The reader folds BatchNorm into the convolutions and stores weights channels-last;
-    # on real crops it must compute what the shipped network computes.
+    # The reader folds BatchNorm into the convolutions; on real crops it must compute what
+    # the shipped network computes.
     import torch
     from torch import nn
 
@@ -184,8 +183,6 @@ def test_cpu_preparation_keeps_the_networks_output(reader) -> None:  # type: ign
         plain = _plain_network().member_log_probs(x).numpy()
     np.testing.assert_allclose(tuned, plain, atol=1e-4)
     assert not any(isinstance(m, nn.BatchNorm2d) for m in reader._model.modules())
-    convs = [m for m in reader._model.modules() if isinstance(m, nn.Conv2d)]
-    assert convs and all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
 
 
 @pytest.mark.ocr
@@ -251,9 +248,10 @@ def test_held_out_bench_crops(reader) -> None:  # type: ignore[no-untyped-def]
     assert exact >= HELD_OUT_EXACT_FLOOR, f"held-out exact {exact:.2f}"
 
 
-# The shipped model: independently trained CRNNs (MODEL_CARD.md).
-SHIPPED_MEMBERS = 5
-# What the shipped weights reach on the held-out GT crops (MODEL_CARD.md), less a margin.
-HELD_OUT_EXACT_FLOOR = 0.79
-# Clean project-rendered plates: the goal is >= 0.9; the shipped weights read 22/24 (0.917).
-CLEAN_SYNTH_EXACT_FLOOR = 0.85
+# The shipped model: one fine-tuned PP-OCRv4 network (MODEL_CARD.md).
+SHIPPED_MEMBERS = 1
+# What the shipped weights reach on the held-out GT crops (MODEL_CARD.md: 22/24), less one
+# plate (floating-point kernels differ between CPUs; a near tie can go either way).
+HELD_OUT_EXACT_FLOOR = 0.87
+# Clean project-rendered plates: the goal is >= 0.9; the shipped weights read 23/24 (0.958).
+CLEAN_SYNTH_EXACT_FLOOR = 0.9

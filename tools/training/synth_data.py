@@ -2,7 +2,8 @@
 
 Chunk ``k`` of seed ``s`` holds samples ``k*CHUNK .. (k+1)*CHUNK-1`` of
 ``alpr_desktop.recognition.synth.generate(..., seed=s)``, already passed through
-``prepare_crop`` (32x128 grey). Chunks that exist are kept, so an interrupted run resumes.
+``prepare_crop`` (grey, the reader's input size). Chunks that exist are kept, so an
+interrupted run resumes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import cv2
 import numpy as np
 
 from alpr_desktop.recognition.bench import load_bench
-from alpr_desktop.recognition.reader import prepare_crop
+from alpr_desktop.recognition.reader import INPUT_H, INPUT_W, prepare_crop
 from alpr_desktop.recognition.synth import generate
 from alpr_desktop.recognition.synth.fonts import missing_font_packages, missing_system_fonts
 
@@ -102,10 +103,15 @@ def load_synth(folder: Path, count: int) -> tuple[np.ndarray, list[str]]:
         p = chunk_path(folder, s)
         if p.exists():
             with np.load(p) as data:
+                if data["images"].shape[1:] != (INPUT_H, INPUT_W):
+                    raise SystemExit(
+                        f"{p} holds {data['images'].shape[1:]} crops, not the reader's "
+                        f"{(INPUT_H, INPUT_W)}: render into a new folder"
+                    )
                 images.append(data["images"])
                 texts.extend(str(t) for t in data["texts"])
     if not images:
-        return np.zeros((0, 32, 128), np.uint8), []
+        return np.zeros((0, INPUT_H, INPUT_W), np.uint8), []
     return np.concatenate(images), texts
 
 

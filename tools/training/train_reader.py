@@ -1,18 +1,23 @@
-"""Train one plate-reader network (CRNN + CTC) on synthetic plates and TRAINING bench crops.
+"""Fine-tune the plate reader (PP-OCRv4 recogniser, CTC) on synthetic and TRAINING bench plates.
 
-The shipped reader is an ensemble of five such networks (seeds 1-5), trained and exported
-by ``train_ensemble.py`` (see README.md beside this file), which runs, per seed:
+The network (``alpr_plate_svtr.PlateRecNet``) starts from PaddleOCR's pretrained PP-OCRv4
+recogniser, imported by ``ppocr_base.py`` (``--base``). The shipped reader is one such
+network (seed 1), trained and exported by ``train_ensemble.py`` (see README.md beside this
+file), which runs:
 
     PYTHONPATH=. nice -n 10 .venv/bin/python tools/training/train_reader.py \
-        --bench ../shared/bench/openalpr-us --synth 40000 --synth-seed 1 \
-        --synth-dir training-output/ensemble/synth_s1 --out training-output/ensemble/seed_N \
-        --seed N --minutes 600 --max-steps 4000 --batch 32 --threads 1 --lr 3e-3
+        --bench ../shared/bench/openalpr-us --synth 24000 --synth-seed 1 \
+        --synth-dir training-output/reader/synth_s1 --out training-output/reader/seed_1 \
+        --base training-output/ppocr_base.pt --seed 1 --minutes 600 --max-steps 1000 \
+        --batch 32 --real-frac 0.5 --threads 1 --lr 5e-4
 
-and then ``--export-only OUT/seed_1/last.pt ... OUT/seed_5/last.pt [--install]``.
+and then ``--export-only OUT/seed_1/last.pt`` (several checkpoints make an ensemble).
+Fine-tuning keeps the BatchNorm statistics and the backbone's learnable affine scalars of
+the base model fixed and trains every other weight.
 
 Held-out bench images (``alpr_desktop.recognition.bench.is_held_out``: every fifth in
 name order) are never trained on; they are only scored, every ``--eval-every`` steps.
-The result is exported to ``OUT/export/`` (``alpr_plate_crnn.{py,yaml,pth}``);
+The result is exported to ``OUT/export/`` (``alpr_plate_svtr.{py,yaml,pth}``);
 ``--install`` copies it into ``alpr_desktop/resources/models/plate_reader/`` and prints
 the SHA-256 values to pin in ``alpr_desktop/recognition/reader.py``.
 """
@@ -47,8 +52,8 @@ from alpr_desktop.recognition.reader import CHARACTERS, INPUT_H, INPUT_W, prepar
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL_DIR = REPO / "alpr_desktop" / "resources" / "models" / "plate_reader"
-NAME = "alpr_plate_crnn"
-NETWORK_PARAMS = {"input_channel": 1, "output_channel": 192, "hidden_size": 96}
+NAME = "alpr_plate_svtr"
+NETWORK_PARAMS = {"input_channel": 1}
 
 
 def _network_module():  # type: ignore[no-untyped-def]
@@ -59,13 +64,35 @@ def _network_module():  # type: ignore[no-untyped-def]
     return module
 
 
-def build_member() -> nn.Module:
-    """One untrained CRNN (``Model`` wraps one or more of them)."""
-    return _network_module().CRNN(num_class=len(CHARACTERS) + 1, **NETWORK_PARAMS)
+def build_member(base: Path | None = None) -> nn.Module:
+    """One network (``Model`` wraps one or more of them), with the base weights if given."""
+    member = _network_module().PlateRecNet(num_classes=len(CHARACTERS) + 1)
+    if base is not None:
+        member.load_state_dict(torch.load(base, map_location="cpu", weights_only=True))
+    return member
+
+
+def set_training(model: nn.Module) -> None:
+    """Training mode with the BatchNorm statistics kept as the base model has them."""
+    model.train()
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.eval()
+
+
+def trainable(model: nn.Module) -> list[nn.Parameter]:
+    """The weights fine-tuning changes: all but the backbone's learnable affine scalars."""
+    frozen = {
+        id(p)
+        for m in model.modules()
+        if type(m).__name__ == "LearnableAffine"
+        for p in m.parameters()
+    }
+    return [p for p in model.parameters() if id(p) not in frozen]
 
 
 def ensemble(checkpoints: list[Path]) -> nn.Module:
-    """The shipped ``Model`` holding the trained CRNNs of ``checkpoints``."""
+    """The shipped ``Model`` holding the trained networks of ``checkpoints``."""
     model = _network_module().Model(
         num_class=len(CHARACTERS) + 1, members=len(checkpoints), **NETWORK_PARAMS
     )
@@ -174,7 +201,7 @@ def localizer_crops(items: list[BenchItem]) -> dict[str, np.ndarray]:
 
 
 def shift_aug(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Small random scale/translation of an already prepared 32x128 image."""
+    """Small random scale/translation of an already prepared crop."""
     s = rng.uniform(0.92, 1.08)
     tx, ty = rng.uniform(-4, 4), rng.uniform(-2, 2)
     mat = np.array(
@@ -184,7 +211,9 @@ def shift_aug(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def to_tensor(batch: np.ndarray) -> torch.Tensor:
-    return (torch.from_numpy(batch).float().div_(127.5).sub_(1.0)).unsqueeze(1)
+    """Grey crops as the three-channel input the network was pre-trained on."""
+    x = torch.from_numpy(batch).float().div_(127.5).sub_(1.0).unsqueeze(1)
+    return x.expand(-1, 3, -1, -1).contiguous()
 
 
 @torch.no_grad()
@@ -204,7 +233,7 @@ def evaluate(model: nn.Module, crops: list[np.ndarray], texts: list[str]) -> dic
         for j in range(lp.shape[1]):
             ranked = rank_candidates(ensemble_candidates(lp[:, j].numpy(), CHARACTERS))
             preds.append(ranked[0].text if ranked else "")
-    model.train()
+    set_training(model)
     n = max(1, len(texts))
     exact = sum(p == t for p, t in zip(preds, texts, strict=True)) / n
     folded = sum(fold(p) == fold(t) for p, t in zip(preds, texts, strict=True)) / n
@@ -246,17 +275,17 @@ def main() -> None:
     )
     ap.add_argument("--bench", type=Path, default=REPO.parent / "shared" / "bench" / "openalpr-us")
     ap.add_argument("--out", type=Path, default=REPO / "training-output" / "reader")
-    ap.add_argument("--synth", type=int, default=36000)
+    ap.add_argument("--synth", type=int, default=24000)
     ap.add_argument("--seed", type=int, default=1, help="seed of the run (and of the synth data)")
     ap.add_argument("--synth-seed", type=int, default=None, help="seed of the synth data")
     ap.add_argument(
         "--synth-dir", type=Path, default=None, help="rendered synth data (default OUT/synth_sN)"
     )
     ap.add_argument("--minutes", type=float, default=60.0, help="training time budget")
-    ap.add_argument("--max-steps", type=int, default=20000)
-    ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--real-frac", type=float, default=0.25)
-    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--max-steps", type=int, default=1000)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--real-frac", type=float, default=0.5)
+    ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument(
         "--train-every",
         type=int,
@@ -265,8 +294,16 @@ def main() -> None:
         "accuracy grows with the number of real plates",
     )
     ap.add_argument("--eval-every", type=int, default=200)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--init", type=Path, default=None, help="start from these weights (.pt)")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument(
+        "--base",
+        type=Path,
+        default=REPO / "training-output" / "ppocr_base.pt",
+        help="pretrained PP-OCRv4 weights written by ppocr_base.py",
+    )
+    ap.add_argument(
+        "--init", type=Path, default=None, help="start from these weights (.pt) instead of --base"
+    )
     ap.add_argument(
         "--val-fold",
         type=int,
@@ -345,7 +382,12 @@ def main() -> None:
         f"{len(held_items)} held out (never trained on)"
     )
 
-    model = build_member()
+    if not args.export_only and not args.init and not args.base.is_file():
+        raise SystemExit(
+            f"{args.base} is missing: write it first with "
+            f"tools/training/ppocr_base.py --out {args.base}"
+        )
+    model = build_member(None if (args.export_only or args.init) else args.base)
     if args.export_only:
         model = ensemble(args.export_only)
         model.eval()
@@ -353,7 +395,8 @@ def main() -> None:
         model.load_state_dict(torch.load(args.init, map_location="cpu", weights_only=True))
     n_params = sum(p.numel() for p in model.parameters())
     say(f"model {NAME}: {n_params} parameters")
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    set_training(model)
+    opt = torch.optim.AdamW(trainable(model), lr=args.lr, weight_decay=1e-4)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     synth_state: dict[str, object] = {"images": s_images, "texts": s_texts}
     n_real = round(args.batch * args.real_frac) if real else 0
