@@ -12,7 +12,7 @@ the PyPI wheel ``rapidocr_onnxruntime==1.4.4`` (Apache-2.0). This script
 5. keeps the CTC head's rows for blank, 0-9 and A-Z, and saves the state dict.
 
     PYTHONPATH=. .venv/bin/python tools/training/ppocr_base.py \
-        --out training-output/ppocr_base.pt
+        --out training-output/reader/ppocr_base.pt
 
 It needs the ``train`` extra (onnx, onnx2torch) and, without ``--wheel``, network access
 to PyPI; nothing of this is needed at run time. ``train_reader.py --base`` fine-tunes
@@ -173,7 +173,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--out", type=Path, default=REPO / "training-output" / "ppocr_base.pt")
+    ap.add_argument(
+        "--out", type=Path, default=REPO / "training-output" / "reader" / "ppocr_base.pt"
+    )
     ap.add_argument("--wheel", type=Path, default=None, help=f"a local copy of {WHEEL_NAME}")
     args = ap.parse_args()
     base, diff = build_base(fetch_onnx(args.wheel))

@@ -1,6 +1,6 @@
 """Train the shipped plate reader with one command (see README.md beside this file).
 
-    PYTHONPATH=. nice -n 10 .venv/bin/python tools/training/train_ensemble.py \
+    PYTHONPATH=. nice -n 10 .venv/bin/python tools/training/train_ensemble.py \\
         --bench ../shared/bench/openalpr-us --out training-output/reader --install
 
 1. Imports the pretrained PP-OCRv4 recogniser (``ppocr_base.py``: downloads the pinned

@@ -8,7 +8,7 @@ file), which runs:
     PYTHONPATH=. nice -n 10 .venv/bin/python tools/training/train_reader.py \
         --bench ../shared/bench/openalpr-us --synth 24000 --synth-seed 1 \
         --synth-dir training-output/reader/synth_s1 --out training-output/reader/seed_1 \
-        --base training-output/ppocr_base.pt --seed 1 --minutes 600 --max-steps 1000 \
+        --base training-output/reader/ppocr_base.pt --seed 1 --minutes 600 --max-steps 1000 \
         --batch 32 --real-frac 0.5 --threads 1 --lr 5e-4
 
 and then ``--export-only OUT/seed_1/last.pt`` (several checkpoints make an ensemble).
@@ -298,7 +298,7 @@ def main() -> None:
     ap.add_argument(
         "--base",
         type=Path,
-        default=REPO / "training-output" / "ppocr_base.pt",
+        default=REPO / "training-output" / "reader" / "ppocr_base.pt",
         help="pretrained PP-OCRv4 weights written by ppocr_base.py",
     )
     ap.add_argument(
