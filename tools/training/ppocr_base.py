@@ -11,7 +11,7 @@ the PyPI wheel ``rapidocr_onnxruntime==1.4.4`` (Apache-2.0). This script
    input (all 6 625 classes, before the head is cut down), and
 5. keeps the CTC head's rows for blank, 0-9 and A-Z, and saves the state dict.
 
-    PYTHONPATH=. .venv/bin/python tools/training/ppocr_base.py \
+    PYTHONPATH=. .venv/bin/python tools/training/ppocr_base.py \\
         --out training-output/reader/ppocr_base.pt
 
 It needs the ``train`` extra (onnx, onnx2torch) and, without ``--wheel``, network access
