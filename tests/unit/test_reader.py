@@ -250,8 +250,8 @@ def test_held_out_bench_crops(reader) -> None:  # type: ignore[no-untyped-def]
 
 # The shipped model: one fine-tuned PP-OCRv4 network (MODEL_CARD.md).
 SHIPPED_MEMBERS = 1
-# What the shipped weights reach on the held-out GT crops (MODEL_CARD.md: 22/24), less one
+# What the shipped weights reach on the held-out GT crops (MODEL_CARD.md: 23/24), less one
 # plate (floating-point kernels differ between CPUs; a near tie can go either way).
-HELD_OUT_EXACT_FLOOR = 0.87
+HELD_OUT_EXACT_FLOOR = 0.91
 # Clean project-rendered plates: the goal is >= 0.9; the shipped weights read 23/24 (0.958).
 CLEAN_SYNTH_EXACT_FLOOR = 0.9

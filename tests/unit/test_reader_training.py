@@ -102,3 +102,46 @@ def test_export_loads_as_the_shipped_format(train_reader: ModuleType, tmp_path: 
         )
         want = member(x.unsqueeze(1).expand(-1, 3, -1, -1)).numpy()
     np.testing.assert_allclose(got[0], want, atol=1e-4)
+
+
+def _striped_photo(tmp_path: Path) -> Path:
+    """A photo whose labelled box holds horizontal stripes and, just below it, a second box
+    (where a localizer might put its box) holds vertical stripes."""
+    import cv2
+
+    frame = np.full((600, 600, 3), 128, np.uint8)
+    rows = (np.arange(50)[:, None] // 8 % 2 * 255).astype(np.uint8)
+    frame[250:300, 250:350] = np.repeat(np.repeat(rows, 100, 1)[:, :, None], 3, 2)
+    cols = (np.arange(100)[None, :] // 8 % 2 * 255).astype(np.uint8)
+    frame[330:380, 250:350] = np.repeat(np.repeat(cols, 50, 0)[:, :, None], 3, 2)
+    path = tmp_path / "striped.png"
+    cv2.imwrite(str(path), frame)
+    return path
+
+
+def _share_cut_around_second_box(crops: ModuleType, n: int = 300) -> float:
+    rng = np.random.default_rng(3)
+    hits = 0
+    for _ in range(n):
+        s = crops.sample(0, rng).astype(np.float32)
+        gx = np.abs(np.diff(s, axis=1)).mean()
+        gy = np.abs(np.diff(s, axis=0)).mean()
+        hits += gx > 2 * gy  # vertical stripes dominate: cut around the second box
+    return hits / n
+
+
+@pytest.mark.ocr
+def test_real_crops_follow_the_localizer_box_when_given(
+    train_reader: ModuleType, tmp_path: Path
+) -> None:
+    from alpr_desktop.recognition.bench import BenchItem
+    from alpr_desktop.recognition.types import PlateBox
+
+    item = BenchItem(_striped_photo(tmp_path), PlateBox(250, 250, 100, 50, 1.0), "ABC123", 0)
+    plain = train_reader.RealCrops([item])
+    assert plain.sample(0, np.random.default_rng(0)).shape == (48, 160)
+    assert _share_cut_around_second_box(plain) < 0.05
+
+    localized = train_reader.RealCrops([item], {"striped.png": PlateBox(250, 330, 100, 50, 0.9)})
+    assert localized.detected == [(100, 180, 100, 50)]  # region coordinates
+    assert 0.2 <= _share_cut_around_second_box(localized) <= 0.4

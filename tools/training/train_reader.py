@@ -13,7 +13,9 @@ file), which runs:
 
 and then ``--export-only OUT/seed_1/last.pt`` (several checkpoints make an ensemble).
 Fine-tuning keeps the BatchNorm statistics and the backbone's learnable affine scalars of
-the base model fixed and trains every other weight.
+the base model fixed and trains every other weight. Real crops are cut around the label's
+box (jittered tight or loose, sometimes far too tall) and around the shipped localizer's
+own box on the photo (``RealCrops``), so the reader learns the boxes it reads in use.
 
 Held-out bench images (``alpr_desktop.recognition.bench.is_held_out``: every fifth in
 name order) are never trained on; they are only scored, every ``--eval-every`` steps.
@@ -49,6 +51,7 @@ from alpr_desktop.recognition.bench import BenchItem, load_bench
 from alpr_desktop.recognition.decoding import ensemble_candidates, rank_candidates
 from alpr_desktop.recognition.pipeline import crop_plate
 from alpr_desktop.recognition.reader import CHARACTERS, INPUT_H, INPUT_W, prepare_crop
+from alpr_desktop.recognition.types import PlateBox
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL_DIR = REPO / "alpr_desktop" / "resources" / "models" / "plate_reader"
@@ -112,10 +115,16 @@ def fold(s: str) -> str:
 
 # --------------------------------------------------------------------------- real crops
 class RealCrops:
-    """Augmented crops of bench photos around their ground-truth boxes."""
+    """Augmented crops of bench photos around their ground-truth boxes.
 
-    def __init__(self, items: list[BenchItem]) -> None:
+    ``detected`` maps a photo's name to the shipped localizer's box on it (see
+    :func:`localizer_boxes`); a share of the samples are cut around that box instead, so
+    the reader learns the localizer's real errors (boxes too tall, shifted, too wide).
+    """
+
+    def __init__(self, items: list[BenchItem], detected: dict[str, PlateBox] | None = None) -> None:
         self.regions: list[tuple[np.ndarray, tuple[float, float, float, float]]] = []
+        self.detected: list[tuple[float, float, float, float] | None] = []
         self.texts: list[str] = []
         for it in items:
             img = cv2.imread(str(it.image))
@@ -124,6 +133,8 @@ class RealCrops:
             x0, y0 = max(0, b.x - m), max(0, b.y - m)
             x1, y1 = min(img.shape[1], b.x + b.w + m), min(img.shape[0], b.y + b.h + m)
             self.regions.append((img[y0:y1, x0:x1].copy(), (b.x - x0, b.y - y0, b.w, b.h)))
+            d = (detected or {}).get(it.image.name)
+            self.detected.append(None if d is None else (d.x - x0, d.y - y0, d.w, d.h))
             self.texts.append(it.plate)
 
     def gt_crop(self, i: int, pad: float = 0.0) -> np.ndarray:
@@ -135,14 +146,28 @@ class RealCrops:
     def sample(self, i: int, rng: np.random.Generator) -> np.ndarray:
         region, (x, y, w, h) = self.regions[i]
         mode = rng.random()
-        if mode < 0.5:  # ground-truth-like box
-            cw = w * rng.uniform(0.97, 1.15)
-            ch = cw / 2 * rng.uniform(0.85, 1.2)
-        else:  # detector-like, looser
-            cw = w * rng.uniform(1.05, 1.45)
-            ch = cw / 2 * rng.uniform(0.85, 1.25)
-        cx = x + w / 2 + rng.uniform(-0.05, 0.05) * w
-        cy = y + h / 2 + rng.uniform(-0.08, 0.08) * h
+        det = self.detected[i]
+        tall = False
+        if mode < 0.3 and det is not None:  # the localizer's own box, slightly jittered
+            dx, dy, dw, dh = det
+            cw, ch = dw * rng.uniform(0.95, 1.05), dh * rng.uniform(0.95, 1.05)
+            cx = dx + dw / 2 + rng.uniform(-0.03, 0.03) * dw
+            cy = dy + dh / 2 + rng.uniform(-0.03, 0.03) * dh
+        else:
+            if mode < 0.65:  # ground-truth-like box
+                cw = w * rng.uniform(0.97, 1.15)
+                ch = cw / 2 * rng.uniform(0.85, 1.2)
+            else:  # detector-like, looser
+                cw = w * rng.uniform(1.05, 1.45)
+                ch = cw / 2 * rng.uniform(0.85, 1.25)
+            cx = x + w / 2 + rng.uniform(-0.05, 0.05) * w
+            cy = y + h / 2 + rng.uniform(-0.08, 0.08) * h
+            if mode >= 0.65 and rng.random() < 0.2:
+                # the localizer's tail: a box up to twice too tall (frame, slogan or
+                # dealer text included) with the characters off centre, still inside
+                tall_h = ch * rng.uniform(1.3, 2.2)
+                cy += rng.choice([-1.0, 1.0]) * rng.uniform(0.3, 0.9) * (tall_h - ch) / 2
+                ch, tall = tall_h, True
         ang = np.deg2rad(rng.uniform(-5, 5))
         shear = rng.uniform(-0.12, 0.12)
         # affine: output (u, v) in [0,W]x[0,H] -> region pixels
@@ -159,7 +184,7 @@ class RealCrops:
             flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
             borderMode=cv2.BORDER_REPLICATE,
         ).astype(np.float32)
-        if rng.random() < 0.4:  # lower resolution
+        if rng.random() < 0.4 and not tall:  # lower resolution (a tall box is low enough)
             f = rng.uniform(0.35, 0.8)
             small = cv2.resize(
                 out, (int(INPUT_W * f), max(6, int(INPUT_H * f))), interpolation=cv2.INTER_AREA
@@ -179,25 +204,34 @@ class RealCrops:
         return prepare_crop(out)
 
 
-def localizer_crops(items: list[BenchItem]) -> dict[str, np.ndarray]:
-    """Per photo name, the crop of the shipped localizer's best box (IoU >= 0.3 with the
-    label, no margin); photos without such a box are left out."""
+def localizer_boxes(items: list[BenchItem]) -> dict[str, PlateBox]:
+    """Per photo name, the shipped localizer's box best matching the label (IoU >= 0.3);
+    photos without such a box are left out."""
     if not items:
         return {}
     from alpr_desktop.recognition.evaluate import iou
     from alpr_desktop.recognition.localizer import OnnxPlateLocalizer
 
     localizer = OnnxPlateLocalizer(threads=1)
-    found: dict[str, np.ndarray] = {}
+    found: dict[str, PlateBox] = {}
     for it in items:
         frame = cv2.imread(str(it.image))
         if frame is None:
             raise SystemExit(f"{it.image} is not a readable image")
-        boxes = localizer.locate(frame)
-        best = max(boxes, key=lambda b: iou(b, it.box), default=None)
+        best = max(localizer.locate(frame), key=lambda b: iou(b, it.box), default=None)
         if best is not None and iou(best, it.box) >= 0.3:
-            found[it.image.name] = crop_plate(frame, best, 0.0, 0.0)
+            found[it.image.name] = best
     return found
+
+
+def localizer_crops(items: list[BenchItem]) -> dict[str, np.ndarray]:
+    """Per photo name, the crop (no margin) of its :func:`localizer_boxes` box."""
+    boxes = localizer_boxes(items)
+    return {
+        it.image.name: crop_plate(cv2.imread(str(it.image)), boxes[it.image.name], 0.0, 0.0)
+        for it in items
+        if it.image.name in boxes
+    }
 
 
 def shift_aug(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -374,7 +408,7 @@ def main() -> None:
     if args.train_every > 1:  # a learning curve: fewer real plates, everything else equal
         train_items = train_items[:: args.train_every]
     detected_crops = localizer_crops(val_items + held_items)
-    real = RealCrops(train_items) if train_items else None
+    real = RealCrops(train_items, localizer_boxes(train_items)) if train_items else None
     held = RealCrops(held_items) if held_items else None
     val = RealCrops(val_items) if val_items else None
     say(
