@@ -163,8 +163,8 @@ class RealCrops:
             cx = x + w / 2 + rng.uniform(-0.05, 0.05) * w
             cy = y + h / 2 + rng.uniform(-0.08, 0.08) * h
             if mode >= 0.65 and rng.random() < 0.2:
-                # the localizer's tail: a box up to twice too tall (frame, slogan or
-                # dealer text included) with the characters off centre, still inside
+                # the localizer's tail: the loose box made 1.3-2.2 times taller (frame,
+                # slogan or bumper taken in), the characters off centre but inside it
                 tall_h = ch * rng.uniform(1.3, 2.2)
                 cy += rng.choice([-1.0, 1.0]) * rng.uniform(0.3, 0.9) * (tall_h - ch) / 2
                 ch, tall = tall_h, True
