@@ -224,14 +224,14 @@ def localizer_boxes(items: list[BenchItem]) -> dict[str, PlateBox]:
     return found
 
 
-def localizer_crops(items: list[BenchItem]) -> dict[str, np.ndarray]:
-    """Per photo name, the crop (no margin) of its :func:`localizer_boxes` box."""
-    boxes = localizer_boxes(items)
-    return {
-        it.image.name: crop_plate(cv2.imread(str(it.image)), boxes[it.image.name], 0.0, 0.0)
-        for it in items
-        if it.image.name in boxes
-    }
+def localizer_crops(items: list[BenchItem], boxes: dict[str, PlateBox]) -> dict[str, np.ndarray]:
+    """Per photo name, the crop (no margin) of its box in ``boxes`` (:func:`localizer_boxes`)."""
+    crops = {}
+    for it in items:
+        if it.image.name in boxes:
+            frame = cv2.imread(str(it.image))
+            crops[it.image.name] = crop_plate(frame, boxes[it.image.name], 0.0, 0.0)
+    return crops
 
 
 def shift_aug(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -407,8 +407,10 @@ def main() -> None:
     train_items = [i for i in train_items if i not in val_items]
     if args.train_every > 1:  # a learning curve: fewer real plates, everything else equal
         train_items = train_items[:: args.train_every]
-    detected_crops = localizer_crops(val_items + held_items)
-    real = RealCrops(train_items, localizer_boxes(train_items)) if train_items else None
+    # one localizer pass: its boxes train the reader (training photos) and score it
+    detected = localizer_boxes(train_items + val_items + held_items)
+    detected_crops = localizer_crops(val_items + held_items, detected)
+    real = RealCrops(train_items, detected) if train_items else None
     held = RealCrops(held_items) if held_items else None
     val = RealCrops(val_items) if val_items else None
     say(
