@@ -44,12 +44,18 @@ def database_url_for(config: LocalConfig) -> str:
 
 
 def open_application(
-    config: LocalConfig, *, demo: bool = False, migrate: bool = True
+    config: LocalConfig, *, demo: bool = False, migrate: bool = True, create: bool = False
 ) -> Application:
     """Open (and migrate) the database named by ``config`` and build the services.
 
-    With ``demo`` the database is a throw-away SQLite file in a temporary directory that
-    :meth:`Application.close` removes.
+    Args:
+        config: This workstation's settings.
+        demo: Use a throw-away SQLite file in a temporary directory that
+            :meth:`Application.close` removes (always created).
+        migrate: Upgrade the schema to head.
+        create: Create the database when it does not exist yet. Only ``init`` and the
+            GUI (whose first run sets the database up) pass True; a command that reads a
+            database must not leave a new, empty one behind a mistyped path.
     """
     temp_dir = None
     if demo:
@@ -58,7 +64,7 @@ def open_application(
             update={"database_url": sqlite_url(Path(temp_dir.name) / "demo.sqlite3")}
         )
     try:
-        database = open_database(database_url_for(config), migrate=migrate)
+        database = open_database(database_url_for(config), migrate=migrate, create=create or demo)
     except BaseException:
         if temp_dir is not None:
             temp_dir.cleanup()

@@ -10,50 +10,80 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from alpr_desktop import __version__
 from alpr_desktop.errors import AlprError
+from alpr_desktop.settings import default_data_dir
+
+DESCRIPTION = (
+    "ALPR workstation: sign-in with role-based access, user and training administration, "
+    "department settings, a hash-chained record of every access, and plate recognition "
+    "scored on photos. Without a command it starts the workstation window."
+)
+
+
+def _global_options(parser: argparse.ArgumentParser, *, sub: bool) -> None:
+    """Options accepted before and after the sub-command.
+
+    On sub-commands their default is SUPPRESS, so an option given before the sub-command
+    is not overwritten by the sub-parser's default.
+    """
+    default = argparse.SUPPRESS if sub else None
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        default=default,
+        help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB (default: SQLite in the data dir)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=default,
+        help=f"where the embedded database lives (default: {default_data_dir()}; "
+        "or set ALPR_DATA_DIR)",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=default or False, help="log more"
+    )
 
 
 def build_parser(*, evaluate_arguments: bool = True) -> argparse.ArgumentParser:
     """The argument parser; ``evaluate_arguments=False`` skips loading the evaluate module."""
-    parser = argparse.ArgumentParser(
-        prog="alpr-desktop",
-        description="ALPR workstation: live plate recognition, hotlist alerts, search and audit.",
-    )
+    parser = argparse.ArgumentParser(prog="alpr-desktop", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"alpr-desktop {__version__}")
-    parser.add_argument(
-        "--database-url",
-        metavar="URL",
-        help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB (default: SQLite in the data dir)",
-    )
-    parser.add_argument("--data-dir", metavar="DIR", help="where the embedded database lives")
+    _global_options(parser, sub=False)
     parser.add_argument(
         "--demo",
         action="store_true",
         help="open a throw-away database with one demo account per role",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    sub.add_parser("gui", help="start the workstation (the default)")
+    def command(name: str, help_text: str, parent: Any = sub) -> argparse.ArgumentParser:
+        child: argparse.ArgumentParser = parent.add_parser(
+            name, help=help_text, description=help_text[0].upper() + help_text[1:] + "."
+        )
+        _global_options(child, sub=True)
+        return child
 
-    init = sub.add_parser("init", help="create the database and the first administrator")
+    command("gui", "start the workstation window (the default)")
+    init = command("init", "create the database and the first administrator")
     init.add_argument("--username", required=True)
     init.add_argument("--full-name", required=True)
     init.add_argument("--organisation", default="")
     init.add_argument(
         "--password-stdin",
         action="store_true",
-        help="read the password from standard input instead of prompting",
+        help="read the password from standard input (or set ALPR_PASSWORD) instead of prompting",
     )
 
-    audit = sub.add_parser("audit", help="access-record tools")
+    audit = command("audit", "access-record tools")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="AUDIT_COMMAND", required=True)
-    audit_sub.add_parser("verify", help="check the hash chain and report the first broken link")
+    command("verify", "check the hash chain and report the first broken link", audit_sub)
 
-    evaluate = sub.add_parser(
-        "evaluate", help="run plate recognition on a folder in the bench format and score it"
+    evaluate = command(
+        "evaluate", "run plate recognition on a folder in the bench format and score it"
     )
     if evaluate_arguments:
         _add_evaluate_arguments(evaluate)

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alpr_desktop.app import Application, open_application
-from alpr_desktop.errors import ConfigurationError, ValidationError
-from alpr_desktop.services.audit import append_record, verify_chain
+from alpr_desktop.errors import ConfigurationError, StorageError, ValidationError
 from alpr_desktop.settings import LocalConfig
+
+if TYPE_CHECKING:
+    from alpr_desktop.app import Application
+
+# The database layer is imported by the commands that use it, not here: the GUI command
+# shows its first window before SQLAlchemy is loaded (see gui/main.py).
 
 
 def load_config(args: argparse.Namespace) -> LocalConfig:
@@ -38,9 +44,21 @@ def run(command: str, args: argparse.Namespace) -> int:
     raise ConfigurationError(f"unknown command {command!r}")
 
 
+#: Commands that act for a user read the password from this variable when it is set.
+PASSWORD_ENV = "ALPR_PASSWORD"  # noqa: S105 (a variable name, not a password)
+
+
 def _read_password(from_stdin: bool) -> str:
+    """The new administrator's password: standard input, ``ALPR_PASSWORD`` or a prompt."""
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    if not sys.stdin.isatty():
+        raise ValidationError(
+            "No terminal to ask for the password: pipe it in with --password-stdin or set "
+            f"{PASSWORD_ENV}; nothing was created."
+        )
     first = getpass.getpass("Password for the first administrator: ")
     second = getpass.getpass("Repeat the password: ")
     if first != second:
@@ -49,24 +67,44 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _init(config: LocalConfig, args: argparse.Namespace) -> int:
-    app = open_application(config)
+    from alpr_desktop.app import open_application
+
+    existing = _existing_application(config)
+    if existing is not None:
+        try:
+            if not existing.services.auth.setup_needed():
+                raise ValidationError("This database already has users; nothing was changed.")
+        finally:
+            existing.close()
+    password = _read_password(args.password_stdin)  # before anything is created
+    app = open_application(config, create=True)
     try:
-        if not app.services.auth.setup_needed():
-            raise ValidationError("This database already has users; nothing was changed.")
-        password = _read_password(args.password_stdin)
         actor = app.services.auth.create_first_administrator(
             username=args.username,
             full_name=args.full_name,
             organisation=args.organisation,
             password=password,
         )
-        print(f"Created administrator {actor.username!r} in {app.database.masked_url}.")
+        print(f"Created administrator {actor.username!r} in {app.database.description}.")
         return 0
     finally:
         app.close()
 
 
+def _existing_application(config: LocalConfig) -> Application | None:
+    """The application on an existing database, or None where there is none yet."""
+    from alpr_desktop.app import open_application
+
+    try:
+        return open_application(config)
+    except StorageError:
+        return None  # absent or empty; the real open below reports any other problem
+
+
 def _audit_verify(config: LocalConfig) -> int:
+    from alpr_desktop.app import open_application
+    from alpr_desktop.services.audit import append_record, verify_chain
+
     app: Application = open_application(config)
     try:
         ctx = app.services.ctx

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any, Literal
 
@@ -74,11 +75,24 @@ class LocalConfig(BaseModel):
             ) from None
 
     def save(self, config_dir: Path | None = None) -> None:
+        """Write the settings atomically, readable by the owner only.
+
+        The file may hold a database password in ``database_url``: it is written 0600
+        (or keeps a narrower mode it already had) in a 0700 directory.
+        """
         directory = config_dir or default_config_dir()
-        directory.mkdir(parents=True, exist_ok=True)
+        if not directory.exists():
+            directory.mkdir(parents=True, mode=0o700)
+            directory.chmod(0o700)  # mkdir's mode is filtered by the umask
         target = directory / CONFIG_FILE
+        mode = 0o600
+        if target.exists():
+            mode = (stat.S_IMODE(target.stat().st_mode) & 0o600) or 0o600
         tmp = target.with_suffix(".tmp")
-        tmp.write_text(self.model_dump_json(indent=2), encoding="utf-8")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        os.fchmod(fd, mode)  # an old .tmp left by a crash keeps its own mode otherwise
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(self.model_dump_json(indent=2))
         os.replace(tmp, target)  # atomic: a crash never leaves half a file
 
 
@@ -114,6 +128,8 @@ class DepartmentSettings(BaseModel):
     designee_title: str = ""
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     argon2: Argon2Parameters = Field(default_factory=Argon2Parameters)
+    #: Separation of duties: may a supervisor suspend an administrator (docs/accounts.md)?
+    supervisors_may_suspend_administrators: bool = False
 
     @field_validator("purposes", "disposition_reasons")
     @classmethod

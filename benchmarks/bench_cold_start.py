@@ -22,6 +22,10 @@ top-level imports, and self time summed per package), and one under ``cProfile``
 the start into its steps (imports, opening and migrating the database, theme, dialog);
 profiling inflates every figure, so read those as shares.
 
+The sign-in window appears before the database is opened (gui/main.py), so two spans
+are reported: ``to_dialog`` (the window is on screen) and ``to_ready`` (the database is
+open and the Sign-in button enabled).
+
 Target: <= 1.5 s to the sign-in dialog; torch, easyocr, cv2 and onnxruntime not imported.
 
 The first run reads files the page cache may not hold yet; later runs are warm-cache.
@@ -116,6 +120,7 @@ def start_once(env: dict[str, str], data_dir: Path, *importtime: str) -> tuple[d
         after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 3
     )
     report["to_dialog_s"] = round(report["shown_at"] - spawned, 4)
+    report["to_ready_s"] = round(report["ready_at"] - spawned, 4)
     report["imports_done_s"] = round(report["imports_done_at"] - spawned, 4)
     report["interpreter_s"] = round(report["driver_started_at"] - spawned, 4)
     return report, proc.stderr
@@ -142,18 +147,16 @@ def import_costs(stderr: str, top: int) -> dict[str, Any]:
     }
 
 
-#: (file suffix, function) -> label, for the cProfile breakdown of the start.
+#: (file suffix, function) -> label, for the cProfile breakdown of the start. cProfile
+#: sees the GUI thread only; opening the database and seeding run on the worker.
 STEPS = {
-    ("<frozen importlib._bootstrap>", "_find_and_load"): "all imports",
+    ("<frozen importlib._bootstrap>", "_find_and_load"): "all imports (GUI thread)",
     ("alpr_desktop/gui/main.py", "qt_application"): "QApplication set-up + window icon",
     ("alpr_desktop/gui/theme.py", "apply"): "theme (palette, style sheet)",
-    ("alpr_desktop/app.py", "open_application"): "open database (all below)",
-    ("alpr_desktop/storage/engine.py", "check_connection"): "  connect + quick_check",
-    ("alpr_desktop/storage/engine.py", "upgrade_to_head"): "  migrations to head (Alembic)",
-    ("alpr_desktop/gui/context.py", "build"): "GUI context (services, background)",
-    ("alpr_desktop/gui/session.py", "start"): "sign-in flow start (all below)",
-    ("alpr_desktop/services/auth.py", "setup_needed"): "  setup_needed query",
-    ("alpr_desktop/gui/session.py", "show_login"): "  build + show sign-in dialog",
+    ("alpr_desktop/gui/auth_dialogs.py", "__init__"): "build the sign-in dialog",
+    ("alpr_desktop/gui/main.py", "_ready"): "database opened: hand over to the session",
+    ("alpr_desktop/gui/context.py", "build"): "  GUI context (services, background)",
+    ("alpr_desktop/gui/session.py", "adopt_login"): "  enable the sign-in dialog",
 }
 
 
@@ -190,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
 
     times = [r["to_dialog_s"] for r in runs]
     median = statistics.median(times)
+    ready = [r["to_ready_s"] for r in runs]
     last = runs[-1]
     heavy = sorted({m for r in runs for m in r["heavy_modules"]})
     print(
@@ -200,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
         f"  to dialog     median {median:.3f} s   first {times[0]:.3f} s   "
         f"min {min(times):.3f} s   max {max(times):.3f} s   "
         + ("OK" if median <= TARGET_S else f"OVER TARGET {TARGET_S} s")
+    )
+    print(
+        f"  to sign-in    median {statistics.median(ready):.3f} s   min {min(ready):.3f} s   "
+        f"max {max(ready):.3f} s   (database open, Sign-in button enabled)"
     )
     print(
         "  phases (median): interpreter "
@@ -237,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             "min": min(times),
             "max": max(times),
         },
+        "to_ready_s": {"median": round(statistics.median(ready), 4), "max": max(ready)},
         "runs": runs,
         "heavy_modules": heavy,
         "imports": imports,

@@ -98,7 +98,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def make_app(url: str, tmp_path: Path) -> Application:
     config = LocalConfig(database_url=url, data_dir=tmp_path / "data", workstation_name="test-ws")
-    app = open_application(config)
+    app = open_application(config, create=True)
     with app.database.sessions.begin() as session:
         rows = DepartmentSettings(argon2=TEST_ARGON2).to_rows()
         session.add(SettingRow(key="argon2", value=rows["argon2"]))

@@ -6,18 +6,24 @@ own message inline when it refuses; it closes (``accept``) only once the call wo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QWidget
 
 from alpr_desktop.errors import AlprError, ValidationError
-from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.forms.ui_change_password_dialog import Ui_ChangePasswordDialog
 from alpr_desktop.gui.forms.ui_login_dialog import Ui_LoginDialog
 from alpr_desktop.gui.forms.ui_setup_dialog import Ui_SetupDialog
 from alpr_desktop.gui.theme import application_icon
 from alpr_desktop.gui.widgets import set_busy, show_inline_error
-from alpr_desktop.services.auth import LoginResult
-from alpr_desktop.services.base import Actor
 from alpr_desktop.settings import DepartmentSettings
+
+if TYPE_CHECKING:
+    # Type names only: the sign-in window is shown before SQLAlchemy and the services
+    # are imported (see gui/main.py).
+    from alpr_desktop.gui.context import GuiContext
+    from alpr_desktop.services.auth import LoginResult
+    from alpr_desktop.services.base import Actor
 
 _OK = QDialogButtonBox.StandardButton.Ok
 _CANCEL = QDialogButtonBox.StandardButton.Cancel
@@ -36,10 +42,21 @@ def _label_buttons(buttons: QDialogButtonBox, ok: str, cancel: str) -> None:
 
 
 class LoginDialog(QDialog):
-    """Username and password; on success :attr:`result_value` holds the LoginResult."""
+    """Username and password; on success :attr:`result_value` holds the LoginResult.
+
+    Built with ``gui=None`` and a ``preparing`` text it is the first window of the
+    process: the fields can be filled in while the database opens, and the Sign-in
+    button shows what it waits for until :meth:`attach` hands it the opened services.
+    """
 
     def __init__(
-        self, gui: GuiContext, *, agency: str, username: str = "", parent: QWidget | None = None
+        self,
+        gui: GuiContext | None,
+        *,
+        agency: str,
+        username: str = "",
+        preparing: str = "",
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.gui = gui
@@ -56,8 +73,27 @@ class LoginDialog(QDialog):
         self.password = ""
         self.ui.usernameEdit.setText(username)
         (self.ui.passwordEdit if username else self.ui.usernameEdit).setFocus()
+        if gui is None:
+            ok = self.ui.buttonBox.button(_OK)
+            ok.setText(preparing or "Starting…")
+            ok.setEnabled(False)
+
+    @property
+    def preparing(self) -> bool:
+        """True until the services are attached."""
+        return self.gui is None
+
+    def attach(self, gui: GuiContext, *, agency: str) -> None:
+        """The database is open: enable signing in."""
+        self.gui = gui
+        self.ui.titleLabel.setText(agency)
+        ok = self.ui.buttonBox.button(_OK)
+        ok.setText("Sign in")
+        ok.setEnabled(True)
 
     def submit(self) -> None:
+        if self.gui is None:
+            return  # Enter pressed while the database is still opening
         username = self.ui.usernameEdit.text().strip()
         password = self.ui.passwordEdit.text()
         if not username or not password:

@@ -85,6 +85,8 @@ class Background(QObject):
     def _on_deliver(self, job: _Job) -> None:
         self._pending -= 1
         try:
+            if self._closed:
+                return  # delivered after shutdown: whoever asked has gone
             if job.context is not None and not shiboken6.isValid(job.context):
                 return
             if job.error is None:

@@ -28,12 +28,18 @@ class GuiContext:
 
     @classmethod
     def build(
-        cls, application: Application, theme: ThemeManager, *, idle_lock_ms: int | None = None
+        cls,
+        application: Application,
+        theme: ThemeManager,
+        *,
+        idle_lock_ms: int | None = None,
+        background: Background | None = None,
     ) -> GuiContext:
+        """The context for ``application``; ``background`` reuses a running worker."""
         ctx = application.services.ctx
         return cls(
             application,
-            Background(),
+            background or Background(),
             Bridge(ctx.changes, ctx.messages),
             theme,
             idle_lock_ms=idle_lock_ms,

@@ -1,20 +1,32 @@
-"""``run_gui``: the Qt entry point behind ``alpr-desktop`` (and ``--demo``)."""
+"""``run_gui``: the Qt entry point behind ``alpr-desktop`` (and ``--demo``).
+
+The sign-in window appears first, before the database is even opened: opening and
+migrating it, and seeding the demo, run on the background worker while the window
+shows what it is waiting for ("Opening the database…", "Preparing the demo…") with its
+Sign-in button disabled. The heavy modules (SQLAlchemy, the services, the main window)
+are imported on that worker too, so the first window does not wait for them.
+"""
 
 from __future__ import annotations
 
 import signal
 import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from alpr_desktop.app import Application, open_application
-from alpr_desktop.demo import credentials_banner, seed_demo
 from alpr_desktop.errors import AlprError
-from alpr_desktop.gui.context import GuiContext
-from alpr_desktop.gui.session import SessionController
+from alpr_desktop.gui.auth_dialogs import LoginDialog
+from alpr_desktop.gui.background import Background
 from alpr_desktop.gui.theme import ThemeManager, application_icon
 from alpr_desktop.settings import APP_NAME, LocalConfig
+
+if TYPE_CHECKING:
+    from alpr_desktop.app import Application
+    from alpr_desktop.demo import DemoAccount
 
 ORGANISATION = "alpr-desktop"
 EXIT_CANNOT_START = 2
@@ -42,48 +54,118 @@ def cannot_start(error: AlprError) -> int:
 
 
 def run_gui(config: LocalConfig, *, demo: bool) -> int:
-    """Open the database, sign a user in and run the main window until they quit."""
+    """Show the sign-in window, open the database behind it, run until the user quits."""
     qt_app = qt_application()
     termination = _Termination(qt_app)
     try:
-        return _open_and_run(qt_app, config, demo, termination)
+        theme = ThemeManager(qt_app, config.theme)
+        theme.apply()
+        return Startup(qt_app, config, theme, demo=demo).run(termination)
     finally:
         termination.restore()
 
 
-def _open_and_run(
-    qt_app: QApplication, config: LocalConfig, demo: bool, termination: _Termination
-) -> int:
-    theme = ThemeManager(qt_app, config.theme)
-    theme.apply()
+@dataclass
+class Opened:
+    """What the worker prepared before anyone can sign in."""
+
+    application: Application
+    setup_needed: bool
+    agency: str
+    demo_accounts: list[DemoAccount] = field(default_factory=list)
+
+
+def open_for_gui(config: LocalConfig, *, demo: bool) -> Opened:
+    """Worker side of the start: open (creating on first run) and, for a demo, seed."""
+    # The main window and its pages are needed right after sign-in; importing them here
+    # keeps that cost off the GUI thread as well.
+    import alpr_desktop.gui.session  # noqa: F401
+    from alpr_desktop.app import open_application
+
+    application = open_application(config, demo=demo, create=True)
     try:
-        application = open_application(config, demo=demo)
-    except AlprError as exc:
-        return cannot_start(exc)
-    try:
+        accounts: list[DemoAccount] = []
         if demo:
-            print(credentials_banner(seed_demo(application)), flush=True)
-        if termination.requested:
-            return EXIT_TERMINATED
-        return _run_session(qt_app, application, theme)
-    except AlprError as exc:
-        return cannot_start(exc)
-    finally:
+            from alpr_desktop.demo import seed_demo
+
+            accounts = seed_demo(application)
+        services = application.services
+        return Opened(
+            application,
+            services.auth.setup_needed(),
+            services.settings.current().agency_name,
+            accounts,
+        )
+    except BaseException:
         application.close()
+        raise
 
 
-def _run_session(qt_app: QApplication, application: Application, theme: ThemeManager) -> int:
-    gui = GuiContext.build(application, theme)
-    controller = SessionController(gui)
-    controller.finished.connect(qt_app.exit)
-    try:
-        controller.start()
-        return qt_app.exec()
-    finally:
-        if controller.current is not None:
-            controller.current.hide()
-            controller.current.deleteLater()
-        gui.close()
+class Startup:
+    """Runs one GUI process: the early sign-in window, the open, the session."""
+
+    def __init__(
+        self, qt_app: QApplication, config: LocalConfig, theme: ThemeManager, *, demo: bool
+    ) -> None:
+        self.qt_app = qt_app
+        self.config = config
+        self.theme = theme
+        self.demo = demo
+        self.background = Background()
+        self.login = LoginDialog(
+            None,
+            agency="alpr-desktop",
+            preparing="Preparing the demo…" if demo else "Opening the database…",
+        )
+        self.login.rejected.connect(lambda: qt_app.exit(0))
+        self.opened: Opened | None = None
+        self.controller: object = None
+        self.exit_code = 0
+
+    def run(self, termination: _Termination) -> int:
+        self.login.show()
+        self.background.run(lambda: self._open(), on_done=self._ready, on_error=self._failed)
+        try:
+            code = self.qt_app.exec()
+            return EXIT_TERMINATED if termination.requested else (self.exit_code or code)
+        finally:
+            self._shutdown()
+
+    def _open(self) -> Opened:  # worker thread
+        opened = open_for_gui(self.config, demo=self.demo)
+        self.opened = opened  # closed at shutdown even if the window went away first
+        return opened
+
+    def _failed(self, error: AlprError) -> None:
+        self.login.hide()
+        self.exit_code = cannot_start(error)
+        self.qt_app.exit(self.exit_code)
+
+    def _ready(self, opened: Opened) -> None:
+        from alpr_desktop.demo import credentials_banner
+        from alpr_desktop.gui.context import GuiContext
+        from alpr_desktop.gui.session import SessionController
+
+        if opened.demo_accounts:
+            print(credentials_banner(opened.demo_accounts), flush=True)
+        gui = GuiContext.build(opened.application, self.theme, background=self.background)
+        controller = SessionController(gui, agency=opened.agency)
+        controller.finished.connect(self.qt_app.exit)
+        self.controller = controller
+        self.login.rejected.disconnect()
+        controller.adopt_login(self.login, setup_needed=opened.setup_needed)
+
+    def _shutdown(self) -> None:
+        current = getattr(self.controller, "current", None)
+        for window in (self.login, current):
+            if window is not None and shiboken6.isValid(window):
+                window.hide()
+                window.deleteLater()
+        if self.controller is not None:
+            self.controller.gui.close()  # type: ignore[attr-defined]
+        self.background.shutdown()  # waits for a start still in progress
+        if self.opened is not None:
+            self.opened.application.close()
 
 
 class _Termination:

@@ -34,6 +34,16 @@ from alpr_desktop.settings import DepartmentSettings, LocalConfig
 _MINUTE_MS = 60_000
 
 
+def save_theme(theme: str) -> None:
+    """Remember the theme in this workstation's configuration (worker thread)."""
+    try:
+        config = LocalConfig.load()
+        config.theme = theme  # type: ignore[assignment]
+        config.save()
+    except OSError as exc:
+        raise AlprError(str(exc)) from None
+
+
 class MainWindow(QMainWindow):
     """One signed-in user's window; emits :attr:`logged_out` or :attr:`closed` once."""
 
@@ -48,7 +58,7 @@ class MainWindow(QMainWindow):
         self.locked = False
         self.setWindowTitle(f"alpr-desktop — {actor.full_name}")
         self.setWindowIcon(application_icon())
-        self.resize(1200, 760)
+        self.resize(1280, 720)
         self.specs: list[PageSpec] = pages_for(actor)
         self.pages: dict[str, QWidget] = {}
         self.screens = QStackedWidget(self)
@@ -131,7 +141,7 @@ class MainWindow(QMainWindow):
         roles = ", ".join(role.label for role in sorted(self.actor.roles))
         bar = self.statusBar()
         self.status_labels = {
-            "database": QLabel(f"Database: {database.backend} · {database.masked_url}"),
+            "database": QLabel(database.description),
             "user": QLabel(f"User: {self.actor.username} ({self.actor.full_name})"),
             "roles": QLabel(f"Roles: {roles}"),
         }
@@ -244,19 +254,25 @@ class MainWindow(QMainWindow):
         theme = "dark" if self.gui.theme.name == "light" else "light"
         self.gui.theme.apply(theme)
         self.theme_action.setChecked(theme == "dark")
-        try:
-            config = LocalConfig.load()
-            config.theme = theme
-            config.save()
-        except (AlprError, OSError) as exc:
-            self.statusBar().showMessage(f"The theme could not be saved: {exc}", 15_000)
+        if self.gui.application.demo:
+            return  # a demo leaves this workstation's own configuration alone
+        self.gui.background.run(
+            lambda: save_theme(theme),
+            on_error=lambda exc: self.statusBar().showMessage(
+                f"The theme could not be saved: {exc}", 15_000
+            ),
+            context=self,
+        )
 
     def about(self) -> None:
-        message_box(
+        box = message_box(
             self,
             "About alpr-desktop",
-            f"alpr-desktop {__version__}\n\nAutomated License Plate Reader workstation "
-            "built for department policy 471 and California Civil Code 1798.90.5–"
-            "1798.90.55 (SB 34).\nEvery access to ALPR data is recorded.",
-            QMessageBox.Icon.Information,
+            f"<b>alpr-desktop {__version__}</b><br><br>Automated License Plate Reader "
+            "workstation built for department policy 471 and California Civil Code "
+            "1798.90.5–1798.90.55 (SB 34).<br>Every access to ALPR data is recorded."
+            "<br><br>Licence: AGPL-3.0-or-later.",
+            QMessageBox.Icon.NoIcon,
         )
+        box.setIconPixmap(application_icon().pixmap(64, 64))
+        box.setObjectName("aboutBox")

@@ -20,16 +20,35 @@ class SessionController(QObject):
 
     finished = Signal(int)
 
-    def __init__(self, gui: GuiContext, parent: QObject | None = None) -> None:
+    def __init__(self, gui: GuiContext, *, agency: str = "", parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.gui = gui
+        #: The agency's name for the sign-in window, refreshed in the background.
+        self.agency = agency
         self.current: QWidget | None = None
 
     def start(self) -> None:
-        if self.gui.services.auth.setup_needed():
+        """Ask the worker whether setup is needed, then show setup or sign-in."""
+        services = self.gui.services
+
+        def facts() -> tuple[bool, str]:
+            return services.auth.setup_needed(), services.settings.current().agency_name
+
+        def show(result: tuple[bool, str]) -> None:
+            setup_needed, self.agency = result
+            self.show_setup() if setup_needed else self.show_login()
+
+        self.gui.background.run(facts, on_done=show, context=self)
+
+    def adopt_login(self, dialog: LoginDialog, *, setup_needed: bool) -> None:
+        """Take over the sign-in window shown while the database was being opened."""
+        if setup_needed:
+            self.current = dialog
             self.show_setup()
-        else:
-            self.show_login()
+            return
+        dialog.attach(self.gui, agency=self.agency)
+        self._connect_login(dialog)
+        self.current = dialog
 
     def _replace(self, widget: QWidget) -> None:
         old, self.current = self.current, widget
@@ -49,11 +68,24 @@ class SessionController(QObject):
         self._replace(dialog)
 
     def show_login(self, username: str = "") -> None:
-        agency = self.gui.services.settings.current().agency_name
-        dialog = LoginDialog(self.gui, agency=agency, username=username)
+        dialog = LoginDialog(self.gui, agency=self.agency, username=username)
+        self._connect_login(dialog)
+        self._replace(dialog)
+        # The name may have changed in Settings during the last session.
+        settings = self.gui.services.settings
+        self.gui.background.run(
+            lambda: settings.current().agency_name,
+            on_done=lambda name: self._retitle(dialog, name),
+            context=dialog,
+        )
+
+    def _retitle(self, dialog: LoginDialog, agency: str) -> None:
+        self.agency = agency
+        dialog.ui.titleLabel.setText(agency)
+
+    def _connect_login(self, dialog: LoginDialog) -> None:
         dialog.accepted.connect(lambda: self._signed_in(dialog))
         dialog.rejected.connect(self.quit)
-        self._replace(dialog)
 
     def _signed_in(self, dialog: LoginDialog) -> None:
         result, password = dialog.result_value, dialog.password

@@ -23,7 +23,7 @@ from alpr_desktop.core.roles import Action
 from alpr_desktop.errors import ValidationError
 from alpr_desktop.messages import Changes, Topic
 from alpr_desktop.services.base import Actor, BaseService, load_department_settings
-from alpr_desktop.storage.models import AccessRecord
+from alpr_desktop.storage.models import AccessRecord, User
 
 GENESIS_HASH = "0" * 64
 _PG_CHAIN_LOCK = 471_0001  # advisory lock key for the access-record chain
@@ -163,9 +163,9 @@ class ChainReport:
     def summary(self) -> str:
         if self.ok:
             return f"Access trail intact: {self.checked} records, every link verified."
+        row = f" (row id {self.first_broken_id})" if self.first_broken_id is not None else ""
         return (
-            f"Access trail BROKEN at record #{self.first_broken_seq} "
-            f"(row id {self.first_broken_id}): {self.problem}. "
+            f"Access trail BROKEN at record #{self.first_broken_seq}{row}: {self.problem}. "
             f"{self.checked} records before it are intact."
         )
 
@@ -191,6 +191,18 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
         expected_seq += 1
         prev_hash = record.record_hash
         session.expunge(record)
+    if checked == 0:
+        # Every user was created through a recorded action: an empty trail beside users
+        # means the records were removed, not that there is nothing to check.
+        users = session.scalar(select(func.count(User.id))) or 0
+        if users:
+            return ChainReport(
+                0,
+                1,
+                None,
+                f"the trail has no records although the database has {users} user(s) "
+                "(records are missing)",
+            )
     return ChainReport(checked)
 
 

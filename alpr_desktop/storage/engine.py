@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import stat
 import tempfile
 from dataclasses import dataclass
 from importlib import resources
@@ -84,11 +85,62 @@ def _directory_writable(directory: Path) -> bool:
         return False
 
 
-def _check_sqlite_file(path: Path) -> None:
+#: The embedded database and its data directory are private to the user who runs the
+#: workstation: the file holds password hashes, the access trail and plate reads.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def make_private_dir(directory: Path) -> None:
+    """Create ``directory`` (and missing parents) readable by its owner only."""
+    missing = [p for p in (directory, *directory.parents) if not p.exists()]
+    directory.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    for created in missing:
+        # mkdir's mode is filtered by the umask; set it exactly on what we created.
+        created.chmod(PRIVATE_DIR_MODE)
+
+
+def wider_than_private(path: Path) -> bool:
+    """Whether ``path`` grants any access to its group or to other users."""
+    return path.exists() and bool(path.stat().st_mode & 0o077)
+
+
+def permission_warnings(path: Path) -> list[str]:
+    """Warnings for a data directory or database files readable by other local users."""
+    candidates = [path.parent, path] + [
+        path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")
+    ]
+    return [
+        f"{p} can be read by other users of this computer (mode "
+        f"{stat.S_IMODE(p.stat().st_mode):o}); run: chmod {'700' if p.is_dir() else '600'} {p}"
+        for p in candidates
+        if wider_than_private(p)
+    ]
+
+
+def _create_sqlite_file(path: Path) -> None:
+    # SQLite creates a missing file with mode 0644 less the umask, and gives its -wal and
+    # -shm files the main file's mode. Creating the (empty, valid) file ourselves with
+    # 0600 keeps all three private without touching the process-wide umask.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StorageError(f"Cannot create the database file {path}: {exc.strerror}.") from None
+    os.close(fd)
+
+
+def _check_sqlite_file(path: Path, *, create: bool) -> None:
     parent = path.parent
+    if not create and not path.exists():
+        raise StorageError(
+            f"There is no database at {path}. Check --data-dir or --database-url, or create "
+            "one with 'alpr-desktop init'."
+        )
     if not parent.exists():
         try:
-            parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(parent)
         except OSError as exc:
             raise StorageError(
                 f"Cannot create the data directory {parent}: {exc.strerror}."
@@ -101,7 +153,13 @@ def _check_sqlite_file(path: Path) -> None:
     if path.exists():
         if not os.access(path, os.R_OK | os.W_OK):
             raise StorageError(f"The database file {path} is not readable and writable.")
-        if path.stat().st_size > 0:
+        size = path.stat().st_size
+        if size == 0 and not create:
+            raise StorageError(
+                f"The file {path} is empty: it is not an alpr-desktop database. Check "
+                "--data-dir or --database-url, or create one with 'alpr-desktop init'."
+            )
+        if size > 0:
             with path.open("rb") as fh:
                 header = fh.read(len(SQLITE_HEADER))
             if header != SQLITE_HEADER:
@@ -109,6 +167,8 @@ def _check_sqlite_file(path: Path) -> None:
                     f"The file {path} is not a SQLite database, or it is corrupt. Restore it "
                     "from a backup or move it aside to start a new database."
                 )
+    else:
+        _create_sqlite_file(path)
 
 
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -129,12 +189,16 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, connect_timeout: int = 5) -> Engine:
-    """Create an engine for ``url`` after checking what can be checked without I/O risk."""
+def make_engine(url: str, *, connect_timeout: int = 5, create: bool = True) -> Engine:
+    """Create an engine for ``url`` after checking what can be checked without I/O risk.
+
+    With ``create=False`` a missing or empty SQLite file is an error naming the path,
+    instead of a new database.
+    """
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
         assert parsed.database is not None
-        _check_sqlite_file(Path(parsed.database))
+        _check_sqlite_file(Path(parsed.database), create=create)
         engine = create_engine(parsed, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -230,6 +294,8 @@ class Database:
 
     engine: Engine
     sessions: sessionmaker[Session]
+    #: Problems found at start-up that do not stop it (files other users can read).
+    warnings: tuple[str, ...] = ()
 
     @property
     def backend(self) -> str:
@@ -239,15 +305,51 @@ class Database:
     def masked_url(self) -> str:
         return mask_url(self.engine.url)
 
+    @property
+    def description(self) -> str:
+        """Where the data lives, in words: "Embedded database — PATH" or "PostgreSQL — …"."""
+        url = self.engine.url
+        if self.backend == "sqlite":
+            return f"Embedded database — {url.database}"
+        port = f":{url.port}" if url.port and url.port != 5432 else ""
+        return f"PostgreSQL — {url.host or 'localhost'}{port}/{url.database}"
+
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def open_database(url: str, *, migrate: bool = True) -> Database:
-    """Build the engine, check it answers, and (by default) upgrade it to head."""
-    engine = make_engine(url)
+def open_database(url: str, *, migrate: bool = True, create: bool = True) -> Database:
+    """Build the engine, check it answers, and (by default) upgrade it to head.
+
+    Args:
+        url: SQLite or PostgreSQL URL.
+        migrate: Upgrade the schema to the newest migration.
+        create: Allow a new database: create a missing SQLite file and the schema in an
+            empty database. Only ``init`` and the GUI's first-run setup pass True; every
+            other command refuses to create a database where it expected one.
+    """
+    engine = make_engine(url, create=create)
     check_connection(engine)
+    if not create and _revision_or_failure(engine) is None:
+        where = engine.url.database
+        engine.dispose()
+        raise StorageError(
+            f"The database {where} is not an alpr-desktop database (it has no schema). "
+            "Check --data-dir or --database-url, or create one with 'alpr-desktop init'."
+        )
     if migrate:
         upgrade_to_head(engine)
     log.info("database opened: %s", mask_url(engine.url))
-    return Database(engine, sessionmaker(engine, expire_on_commit=False))
+    warnings: tuple[str, ...] = ()
+    if engine.url.get_backend_name() == "sqlite":
+        warnings = tuple(permission_warnings(Path(str(engine.url.database))))
+        for warning in warnings:
+            log.warning("%s", warning)
+    return Database(engine, sessionmaker(engine, expire_on_commit=False), warnings)
+
+
+def _revision_or_failure(engine: Engine) -> str | None:
+    try:
+        return current_revision(engine)
+    except (OperationalError, DatabaseError) as exc:
+        raise StorageError(describe_failure(engine, exc)) from None

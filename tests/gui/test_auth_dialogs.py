@@ -120,7 +120,8 @@ def test_first_run_setup_creates_the_administrator(qtbot: QtBot, gui: GuiContext
 
 def test_session_flow_setup_then_login_then_main_window(qtbot: QtBot, gui: GuiContext) -> None:
     controller = SessionController(gui)
-    controller.start()
+    controller.start()  # asks the worker whether setup is needed
+    qtbot.waitUntil(lambda: isinstance(controller.current, SetupDialog), timeout=10_000)
     setup = controller.current
     assert isinstance(setup, SetupDialog)
     _fill_setup(setup, "long-enough-passphrase", "long-enough-passphrase")
@@ -129,7 +130,7 @@ def test_session_flow_setup_then_login_then_main_window(qtbot: QtBot, gui: GuiCo
     login = controller.current
     assert isinstance(login, LoginDialog)
     assert login.ui.usernameEdit.text() == "chief.admin"
-    assert login.ui.titleLabel.text() == "Springfield Police Department"
+    qtbot.waitUntil(lambda: login.ui.titleLabel.text() == "Springfield Police Department")
     _login(qtbot, login, "chief.admin", "long-enough-passphrase")
     qtbot.waitUntil(lambda: isinstance(controller.current, MainWindow), timeout=10_000)
     window = controller.current
@@ -152,6 +153,7 @@ def test_forced_password_change_before_main_window(qtbot: QtBot, gui: GuiContext
     services.users.activate(admin, view.id)
     controller = SessionController(gui)
     controller.start()
+    qtbot.waitUntil(lambda: isinstance(controller.current, LoginDialog), timeout=10_000)
     login = controller.current
     assert isinstance(login, LoginDialog)
     _login(qtbot, login, "dana.dispatch", "temporary-pass-0001")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -133,9 +136,21 @@ def test_theme_switch_applies_and_persists(gui: GuiContext, open_window, qtbot: 
     assert window.theme_action.isChecked()
     assert qtbot_app_sheet() != light_sheet
     assert gui.theme.colour("window") in qtbot_app_sheet()
-    assert LocalConfig.load().theme == "dark"
+    qtbot.waitUntil(lambda: LocalConfig.load().theme == "dark")  # saved on the worker
     window.theme_action.trigger()
-    assert LocalConfig.load().theme == "light"
+    qtbot.waitUntil(lambda: LocalConfig.load().theme == "light")
+    config_file = Path(os.environ["ALPR_CONFIG_DIR"]) / "config.json"
+    assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
+
+
+def test_theme_chosen_in_a_demo_is_not_saved(gui: GuiContext, open_window, qtbot: QtBot) -> None:
+    gui.application.demo = True  # what open_application(demo=True) sets
+    window = open_window(create_admin(gui.application))
+    window.theme_action.trigger()
+    assert gui.theme.name == "dark"
+    wait_idle(qtbot, gui)
+    assert not (Path(os.environ["ALPR_CONFIG_DIR"]) / "config.json").exists()
+    window.theme_action.trigger()
 
 
 def qtbot_app_sheet() -> str:

@@ -67,7 +67,7 @@ def test_init_rejects_short_password(
         ]
     )
     assert rc == 2 and "at least 12 characters" in capsys.readouterr().err
-    app = open_application(LocalConfig(data_dir=tmp_path))
+    app = open_application(LocalConfig(data_dir=tmp_path), create=True)
     try:
         assert app.services.auth.setup_needed()  # nothing half-created
     finally:
@@ -77,7 +77,7 @@ def test_init_rejects_short_password(
 def test_audit_verify_reports_tampering(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from sqlalchemy import text
 
-    app = open_application(LocalConfig(data_dir=tmp_path))
+    app = open_application(LocalConfig(data_dir=tmp_path), create=True)
     app.services.auth.create_first_administrator(
         username="chief", full_name="C", password="a-long-enough-password"
     )

@@ -122,7 +122,20 @@ def test_read_only_data_directory(read_only_dir: Path) -> None:
     with pytest.raises(StorageError, match="read-only"):
         open_database(sqlite_url(read_only_dir / "alpr.sqlite3"))
     result = subprocess.run(
-        [sys.executable, "-m", "alpr_desktop", "--data-dir", str(read_only_dir), "audit", "verify"],
+        [
+            sys.executable,
+            "-m",
+            "alpr_desktop",
+            "init",
+            "--data-dir",
+            str(read_only_dir),
+            "--username",
+            "chief",
+            "--full-name",
+            "Chief",
+            "--password-stdin",
+        ],
+        input="a-long-enough-password\n",
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,

@@ -24,8 +24,8 @@ class Page(QWidget):
         self.actor = actor
         self._stale = True
         self.layout_ = QVBoxLayout(self)
-        self.layout_.setContentsMargins(24, 20, 24, 16)
-        self.layout_.setSpacing(14)
+        self.layout_.setContentsMargins(24, 14, 24, 12)
+        self.layout_.setSpacing(10)
         self.title_label = QLabel(title, self)
         self.title_label.setObjectName("pageTitle")
         self.layout_.addWidget(self.title_label)

@@ -59,7 +59,7 @@ class ListEditor(QWidget):
             QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
-        self.list.setMinimumHeight(110)
+        self.list.setMinimumHeight(90)
         model = self.list.model()
         for signal in (model.rowsInserted, model.rowsRemoved, model.rowsMoved):
             signal.connect(self._emit_changed)
@@ -67,7 +67,7 @@ class ListEditor(QWidget):
         self.list.itemSelectionChanged.connect(self._update_buttons)
         self.new_edit = QLineEdit(self)
         self.new_edit.setPlaceholderText(f"New {noun}…")
-        self.new_edit.setMinimumWidth(160)
+        self.new_edit.setMinimumWidth(110)
         self.new_edit.returnPressed.connect(self.add)
         self.new_edit.textChanged.connect(self._update_buttons)
         self.add_button = QPushButton(theme.icon("fa5s.plus"), "Add", self)

@@ -153,8 +153,8 @@ class SettingsGroup(QGroupBox):
         self._loading = False
         self._saving: list[str] = []
         self.body = QVBoxLayout(self)
-        self.body.setContentsMargins(12, 8, 12, 8)
-        self.body.setSpacing(8)
+        self.body.setContentsMargins(12, 6, 12, 8)
+        self.body.setSpacing(6)
         self.permission_label = QLabel(self)
         self.permission_label.setObjectName("muted")
         self.permission_label.hide()
@@ -180,7 +180,7 @@ class SettingsGroup(QGroupBox):
     def form() -> QFormLayout:
         form = QFormLayout()
         form.setHorizontalSpacing(14)
-        form.setVerticalSpacing(6)
+        form.setVerticalSpacing(4)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         return form
@@ -190,7 +190,7 @@ class SettingsGroup(QGroupBox):
         box.setRange(*field_limits(key))
         box.setSuffix(suffix)
         box.setAccelerated(True)
-        box.setMinimumWidth(190)
+        box.setMinimumWidth(150)
         box.setToolTip(tip or f"{box.minimum()}–{box.maximum()}{suffix}")
         self.register(key, box)
         return box
@@ -415,14 +415,13 @@ class RetentionGroup(SettingsGroup):
                 self,
             )
         )
-        form.addRow("Designee name:", self.line("designee_name", "e.g. Lt. Alex Rivera"))
-        form.addRow("Designee title:", self.line("designee_title", "e.g. Investigations Commander"))
-        form.addRow(
-            _hint(
-                "Policy 471.3.1(e): who currently oversees the ALPR operation.",
-                self,
-            )
-        )
+        designee = "Policy 471.3.1(e): who currently oversees the ALPR operation."
+        name = self.line("designee_name", "e.g. Lt. Alex Rivera")
+        title = self.line("designee_title", "e.g. Investigations Commander")
+        for edit in (name, title):
+            edit.setToolTip(designee)
+        form.addRow("Designee (471.3.1(e)):", name)
+        form.addRow("Designee title:", title)
         self.body.addLayout(form)
         self.finish_layout()
 
@@ -457,6 +456,9 @@ class SettingsPage(Page):
         scroll.setObjectName("settingsScroll")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        # Laid out to fit 1280x720 (both columns shrink to their minimums); a smaller
+        # window scrolls vertically only, never sideways.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(content)
         self.layout_.addWidget(self.load_error)
         self.layout_.addWidget(scroll, 1)

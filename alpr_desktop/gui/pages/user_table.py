@@ -17,8 +17,7 @@ COLUMNS = (
     "State",
     "Training",
     "Last sign-in",
-    "Temp. password",
-    "Locked",
+    "Notes",
 )
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -83,7 +82,11 @@ class UserTableModel(QAbstractTableModel):
 
     def _cells(self, user: UserView) -> tuple[str, ...]:
         now = self._now()
-        locked = user.locked_until is not None and user.locked_until > now
+        notes = []
+        if user.password_is_temporary:
+            notes.append("Temporary password")
+        if user.locked_until is not None and user.locked_until > now:
+            notes.append(f"Locked until {user.locked_until.astimezone():%H:%M}")
         return (
             user.username,
             user.full_name,
@@ -91,6 +94,5 @@ class UserTableModel(QAbstractTableModel):
             user.state.value.capitalize(),
             training_cell(user, now.date()),
             _local(user.last_login_at),
-            "Yes" if user.password_is_temporary else "",
-            f"Until {user.locked_until.astimezone():%H:%M}" if locked and user.locked_until else "",
+            "; ".join(notes),
         )

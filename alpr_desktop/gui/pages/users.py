@@ -110,9 +110,10 @@ class UsersPage(Page):
         table.setShowGrid(False)
         table.verticalHeader().hide()
         header = table.horizontalHeader()
+        # Every column as wide as its content; the last (notes, often empty) takes what
+        # is left, so names are never cut while an empty column holds the space.
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        # The name column gives way, so the table fits without a horizontal scroll bar.
-        header.setSectionResizeMode(COLUMNS.index("Name"), QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         table.selectionModel().selectionChanged.connect(self._update_buttons)
         table.doubleClicked.connect(lambda _i: self.do_training())
         return table
