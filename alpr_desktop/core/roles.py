@@ -43,6 +43,7 @@ class Action(enum.StrEnum):
     """
 
     # Live recognition and alerts
+    RUN_RECOGNITION = "run_recognition"  # collect reads (headless node, live page)
     VIEW_LIVE = "view_live"
     REVIEW_ALERT = "review_alert"
     # Search, canvass and map
@@ -108,6 +109,9 @@ _D, _I, _S, _C, _A = (
 
 #: The permission table: which roles may perform each action. Nothing else grants one.
 PERMISSIONS: dict[Action, frozenset[Role]] = {
+    # Collecting reads is not looking at them: no training record needed (not a data
+    # action); the administrator runs the headless node, the live page runs it too.
+    Action.RUN_RECOGNITION: frozenset({_A, _D, _S}),
     Action.VIEW_LIVE: frozenset({_D, _S}),
     Action.REVIEW_ALERT: frozenset({_D, _S}),
     Action.SEARCH_READS: frozenset({_I, _S}),
