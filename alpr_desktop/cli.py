@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from alpr_desktop import __version__
+from alpr_desktop import __version__, user_commands
 from alpr_desktop.errors import AlprError
 from alpr_desktop.settings import default_data_dir
 
@@ -82,12 +82,26 @@ def build_parser(*, evaluate_arguments: bool = True) -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="AUDIT_COMMAND", required=True)
     command("verify", "check the hash chain and report the first broken link", audit_sub)
 
+    users = command("users", "account administration without the window")
+    user_commands.add_arguments(users, _acting_user)
+
     evaluate = command(
         "evaluate", "run plate recognition on a folder in the bench format and score it"
     )
     if evaluate_arguments:
         _add_evaluate_arguments(evaluate)
     return parser
+
+
+def _acting_user(parser: argparse.ArgumentParser) -> None:
+    """--user and --password-stdin, for commands that act for a signed-in user."""
+    _global_options(parser, sub=True)
+    parser.add_argument("--user", required=True, metavar="NAME", help="who acts (signs in)")
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (or set ALPR_PASSWORD) instead of prompting",
+    )
 
 
 def _add_evaluate_arguments(evaluate: argparse.ArgumentParser) -> None:

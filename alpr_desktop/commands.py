@@ -14,6 +14,7 @@ from alpr_desktop.settings import LocalConfig
 
 if TYPE_CHECKING:
     from alpr_desktop.app import Application
+    from alpr_desktop.services.base import Actor
 
 # The database layer is imported by the commands that use it, not here: the GUI command
 # shows its first window before SQLAlchemy is loaded (see gui/main.py).
@@ -41,6 +42,8 @@ def run(command: str, args: argparse.Namespace) -> int:
         return _init(config, args)
     if command == "audit" and args.audit_command == "verify":
         return _audit_verify(config)
+    if command == "users":
+        return _users(config, args)
     raise ConfigurationError(f"unknown command {command!r}")
 
 
@@ -48,8 +51,15 @@ def run(command: str, args: argparse.Namespace) -> int:
 PASSWORD_ENV = "ALPR_PASSWORD"  # noqa: S105 (a variable name, not a password)
 
 
-def _read_password(from_stdin: bool) -> str:
-    """The new administrator's password: standard input, ``ALPR_PASSWORD`` or a prompt."""
+def read_password(from_stdin: bool, *, prompt: str, confirm: bool, nothing_done: str) -> str:
+    """A password from standard input, ``ALPR_PASSWORD`` or a prompt (in that order).
+
+    Args:
+        from_stdin: ``--password-stdin`` was given: read one line.
+        prompt: what the terminal prompt says.
+        confirm: ask twice (a new password).
+        nothing_done: the end of the error messages ("nothing was created.").
+    """
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
     if os.environ.get(PASSWORD_ENV):
@@ -57,13 +67,34 @@ def _read_password(from_stdin: bool) -> str:
     if not sys.stdin.isatty():
         raise ValidationError(
             "No terminal to ask for the password: pipe it in with --password-stdin or set "
-            f"{PASSWORD_ENV}; nothing was created."
+            f"{PASSWORD_ENV}; {nothing_done}"
         )
-    first = getpass.getpass("Password for the first administrator: ")
-    second = getpass.getpass("Repeat the password: ")
-    if first != second:
-        raise ValidationError("The two passwords differ; nothing was created.")
+    first = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Repeat the password: ") != first:
+        raise ValidationError(f"The two passwords differ; {nothing_done}")
     return first
+
+
+def sign_in(app: Application, args: argparse.Namespace) -> Actor:
+    """Sign ``--user`` in for a command that acts for a user (same rules as the window)."""
+    password = read_password(
+        args.password_stdin,
+        prompt=f"Password for {args.user}: ",
+        confirm=False,
+        nothing_done="nothing was done.",
+    )
+    result = app.services.auth.login(args.user, password)
+    if result.must_change_password:
+        app.services.auth.record_session_event(result.actor, "logout")
+        raise ValidationError(
+            "Your password is temporary: sign in to the application once to choose your "
+            "own, then run the command again."
+        )
+    return result.actor
+
+
+def sign_out(app: Application, actor: Actor) -> None:
+    app.services.auth.record_session_event(actor, "logout")
 
 
 def _init(config: LocalConfig, args: argparse.Namespace) -> int:
@@ -76,7 +107,12 @@ def _init(config: LocalConfig, args: argparse.Namespace) -> int:
                 raise ValidationError("This database already has users; nothing was changed.")
         finally:
             existing.close()
-    password = _read_password(args.password_stdin)  # before anything is created
+    password = read_password(  # before anything is created
+        args.password_stdin,
+        prompt="Password for the first administrator: ",
+        confirm=True,
+        nothing_done="nothing was created.",
+    )
     app = open_application(config, create=True)
     try:
         actor = app.services.auth.create_first_administrator(
@@ -122,5 +158,20 @@ def _audit_verify(config: LocalConfig) -> int:
             )
         print(report.summary())
         return 0 if report.ok else 1
+    finally:
+        app.close()
+
+
+def _users(config: LocalConfig, args: argparse.Namespace) -> int:
+    from alpr_desktop import user_commands
+    from alpr_desktop.app import open_application
+
+    app = open_application(config)
+    try:
+        actor = sign_in(app, args)
+        try:
+            return user_commands.run(app, actor, args)
+        finally:
+            sign_out(app, actor)
     finally:
         app.close()

@@ -173,8 +173,11 @@ class ChainReport:
 def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
     """Walk the chain in sequence order and report the first broken link."""
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    first_recorded_at: dt.datetime | None = None
     stmt = select(AccessRecord).order_by(AccessRecord.seq).execution_options(yield_per=batch)
     for record in session.scalars(stmt):
+        if first_recorded_at is None:
+            first_recorded_at = record.recorded_at
         problem = ""
         if record.seq != expected_seq:
             problem = (
@@ -191,19 +194,48 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
         expected_seq += 1
         prev_hash = record.record_hash
         session.expunge(record)
-    if checked == 0:
-        # Every user was created through a recorded action: an empty trail beside users
-        # means the records were removed, not that there is nothing to check.
-        users = session.scalar(select(func.count(User.id))) or 0
-        if users:
-            return ChainReport(
-                0,
-                1,
-                None,
-                f"the trail has no records although the database has {users} user(s) "
-                "(records are missing)",
-            )
+    missing = _missing_head(session, first_recorded_at)
+    if missing:
+        return ChainReport(0, 1, None, missing)
     return ChainReport(checked)
+
+
+def _missing_head(session: Session, first_recorded_at: dt.datetime | None) -> str:
+    """Why records are missing from the start of the trail, or "" when none are.
+
+    Every account is created by a recorded action stamped with the same clock, and the
+    first of them all by ``create_first_administrator``: accounts beside an empty trail,
+    a trail without that record, or an account older than the first record mean the head
+    of the trail was removed (and the chain restarted), not that it is intact. (A
+    consistent rewrite of the whole trail needs the signed checkpoints of the oversight
+    work to be caught.)
+    """
+    oldest = session.scalar(select(func.min(User.created_at)))
+    if oldest is None:
+        return ""
+    users = session.scalar(select(func.count(User.id))) or 0
+    if first_recorded_at is None:
+        return (
+            f"the trail has no records although the database has {users} user(s) "
+            "(records are missing)"
+        )
+    founded = session.scalar(
+        select(func.count(AccessRecord.id)).where(
+            AccessRecord.action == "create_first_administrator"
+        )
+    )
+    if not founded:
+        return (
+            f"the database has {users} user(s) but the trail does not record the first "
+            "administrator's creation (records are missing from its start)"
+        )
+    if first_recorded_at - oldest > dt.timedelta(seconds=1):
+        return (
+            f"the first record ({first_recorded_at:%Y-%m-%d %H:%M:%S} UTC) is newer than the "
+            f"oldest account ({oldest:%Y-%m-%d %H:%M:%S} UTC): the records before it are "
+            "missing"
+        )
+    return ""
 
 
 class AuditService(BaseService):
