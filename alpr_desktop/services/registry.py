@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from alpr_desktop.services.audit import AuditService
 from alpr_desktop.services.auth import AuthService
 from alpr_desktop.services.base import ServiceContext
+from alpr_desktop.services.cameras import CameraService
+from alpr_desktop.services.ingest import IngestService
 from alpr_desktop.services.settings_service import SettingsService
 from alpr_desktop.services.users import UserService
 
@@ -18,9 +21,12 @@ class Services:
     audit: AuditService
     users: UserService
     settings: SettingsService
+    cameras: CameraService
+    ingest: IngestService
 
     @classmethod
-    def build(cls, ctx: ServiceContext) -> Services:
+    def build(cls, ctx: ServiceContext, *, spool_dir: Path | None = None) -> Services:
+        """Build every service; ``spool_dir`` is the data directory (ingest's local spool)."""
         audit = AuditService(ctx)
         return cls(
             ctx=ctx,
@@ -28,4 +34,6 @@ class Services:
             audit=audit,
             users=UserService(ctx, audit),
             settings=SettingsService(ctx, audit),
+            cameras=CameraService(ctx, audit),
+            ingest=IngestService(ctx, spool_dir=spool_dir),
         )
