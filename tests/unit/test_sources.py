@@ -63,12 +63,14 @@ def _frame_image(value: int) -> bytes:
 class MjpegServer:
     """A multipart/x-mixed-replace JPEG stream from the standard library's HTTP server.
 
-    Frames carry ``value`` as their grey level, so a test tells two server runs apart.
+    Frames carry ``value`` as their grey level, so a test tells two server runs apart;
+    or, given ``frames`` (JPEG bytes), each connection streams those from the first.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, frames: list[bytes] | None = None) -> None:
         self.port = _free_port()
         self.value = 40
+        self.frames = frames
         self._httpd: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -90,8 +92,14 @@ class MjpegServer:
                 self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
                 self.end_headers()
                 try:
+                    i = 0
                     while not server._stopping.wait(0.04):
-                        data = _frame_image(server.value)
+                        data = (
+                            server.frames[i % len(server.frames)]
+                            if server.frames
+                            else (_frame_image(server.value))
+                        )
+                        i += 1
                         self.wfile.write(
                             b"--frame\r\nContent-Type: image/jpeg\r\n"
                             + f"Content-Length: {len(data)}\r\n\r\n".encode()
