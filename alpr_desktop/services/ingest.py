@@ -267,6 +267,8 @@ class IngestSink:
         self._retry_at = 0.0
         self._backoff = self._options.retry_initial
         self._reported_at = 0.0
+        #: Notified by the writer after each round, for :meth:`drain`.
+        self._progress = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=f"alpr-ingest-{sink_id}")
         self._thread.start()
 
@@ -298,6 +300,21 @@ class IngestSink:
         marker = _Flush(threading.Event())
         self._queue.put(marker)
         return marker.done.wait(timeout)
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until everything submitted is in the database and the spool is empty.
+
+        Returns False when that did not happen within ``timeout`` seconds (the database
+        is still away, say); nothing is lost either way.
+        """
+        deadline = time.monotonic() + timeout
+        if not self.flush(timeout):
+            return False
+        with self._progress:
+            return self._progress.wait_for(
+                lambda: self._online and not self._spool.depth,
+                max(0.0, deadline - time.monotonic()),
+            )
 
     @property
     def spool_depth(self) -> int:
@@ -336,7 +353,8 @@ class IngestSink:
         batch: list[VehicleRead] = []
         deadline: float | None = None
         while True:
-            items = self._take(self._wait_time(deadline, bool(batch)))
+            room = self._options.batch_size - len(batch)  # never more than one batch
+            items = self._take(self._wait_time(deadline, bool(batch)), room)
             stopping = any(item is _STOP for item in items)
             flushes = [item for item in items if isinstance(item, _Flush)]
             batch.extend(item for item in items if isinstance(item, VehicleRead))
@@ -355,6 +373,8 @@ class IngestSink:
             if self._spool.depth and time.monotonic() >= self._retry_at:
                 self._replay(1.0)
             self._report_depth()
+            with self._progress:
+                self._progress.notify_all()
 
     def _wait_time(self, deadline: float | None, pending: bool) -> float:
         now = time.monotonic()
@@ -365,13 +385,13 @@ class IngestSink:
             wait = min(wait, self._retry_at - now)
         return max(wait, 0.0)
 
-    def _take(self, wait: float) -> list[object]:
-        """What is queued: waits up to ``wait`` for the first item, then takes a batch."""
+    def _take(self, wait: float, limit: int) -> list[object]:
+        """Up to ``limit`` queued items: waits up to ``wait`` for the first, not the rest."""
         try:
             items = [self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()]
         except queue.Empty:
             return []
-        while len(items) < self._options.batch_size and items[-1] is not _STOP:
+        while len(items) < limit and items[-1] is not _STOP:
             try:
                 items.append(self._queue.get_nowait())
             except queue.Empty:

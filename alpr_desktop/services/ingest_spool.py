@@ -68,7 +68,14 @@ CREATE TABLE IF NOT EXISTS rejected (
 
 def spool_path(directory: Path, url: URL) -> Path:
     """The spool file for the database at ``url`` (the password plays no part)."""
-    identity = url.set(password=None).render_as_string(hide_password=False)
+    # URL.set(password=None) keeps the password, so build the identity from its parts.
+    identity = URL.create(
+        url.get_backend_name(),
+        username=url.username,
+        host=(url.host or "").lower() or None,
+        port=url.port,
+        database=url.database,
+    ).render_as_string(hide_password=False)
     key = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
     return directory / "spool" / f"ingest-{key}.sqlite3"
 

@@ -32,6 +32,7 @@ _IMAGES = cast(Table, StoredImage.__table__)
 _READS = cast(Table, PlateRead.__table__)
 _ALTERNATIVES = cast(Table, ReadAlternative.__table__)
 _PLATE_LENGTH = 16  # plate_reads.plate_text / read_alternatives.plate_text
+_INT_LIMIT = 2**31  # INTEGER columns on PostgreSQL
 MEDIA_TYPES = frozenset({"image/jpeg", "image/png"})
 
 
@@ -68,7 +69,10 @@ def check_read(read: VehicleRead) -> None:
             raise ValueError("latitude/longitude out of range")
     if (read.latitude is None) != (read.longitude is None):
         raise ValueError("a position needs both latitude and longitude")
-    if read.frames_voted < 1 or len(read.read_uuid) > 36 or not read.read_uuid:
+    box = read.box
+    if not all(0 <= v < _INT_LIMIT for v in (box.x, box.y, box.w, box.h)):
+        raise ValueError("the plate box must lie in the frame (non-negative pixels)")
+    if not 1 <= read.frames_voted < _INT_LIMIT or not 0 < len(read.read_uuid) <= 36:
         raise ValueError("frames_voted must be >= 1 and read_uuid 1-36 characters")
 
 
