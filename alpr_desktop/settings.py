@@ -97,12 +97,16 @@ class LocalConfig(BaseModel):
 
 
 class Argon2Parameters(BaseModel):
-    """Argon2id cost parameters; changing them rehashes each password at its next login."""
+    """Argon2id cost parameters; changing them rehashes each password at its next login.
+
+    The bounds here only keep values sane; the settings service also refuses a change
+    below OWASP's minimum pairs (``services.passwords.check_argon2_strength``).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     time_cost: int = Field(default=3, ge=1, le=20)
-    memory_cost_kib: int = Field(default=65536, ge=8192, le=2_097_152)
+    memory_cost_kib: int = Field(default=65536, ge=7168, le=2_097_152)
     parallelism: int = Field(default=2, ge=1, le=16)
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import threading
 import uuid
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,9 +30,11 @@ from alpr_desktop.storage.models import SettingRow
 REPO_ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_ENV = "ALPR_TEST_POSTGRES_URL"
 ADMIN_PASSWORD = "Chief-Passphrase-2026"
-USER_PASSWORD = "user-passphrase-1234"
-#: Cheap Argon2 for tests; the shipped defaults are measured in benchmarks/.
-TEST_ARGON2 = Argon2Parameters(time_cost=1, memory_cost_kib=8192, parallelism=1)
+#: Contains no test username or full name ("user.dispatcher" is one: "User.Dispatcher").
+USER_PASSWORD = "quiet-harbour-lantern-1234"
+#: The cheapest Argon2 that OWASP allows (7 MiB, t=5, p=1: its least memory x passes);
+#: the shipped defaults are measured in benchmarks/.
+TEST_ARGON2 = Argon2Parameters(time_cost=5, memory_cost_kib=7168, parallelism=1)
 
 
 def bench_dir() -> Path | None:
@@ -133,9 +136,17 @@ def create_active_user(
     roles: list[Role],
     *,
     trained: bool = True,
+    approver: Actor | None = None,
 ) -> Actor:
-    """An active user with a changed password (and, by default, current training)."""
+    """An active user with a changed password (and, by default, current training).
+
+    ``admin`` creates the account and records the training; a second person activates
+    it (separation of duties, docs/accounts.md): ``approver``, or else this application's
+    co-signing supervisor, made on first use while ``admin`` is still the only approver.
+    """
     services = app.services
+    if approver is None:
+        approver = cosigner(app, admin)
     temporary = "temporary-pass-0001"
     view = services.users.create_user(
         admin,
@@ -145,7 +156,7 @@ def create_active_user(
         temporary_password=temporary,
         organisation="Test PD",
     )
-    services.users.activate(admin, view.id)
+    services.users.activate(approver, view.id)
     if trained:
         services.users.add_training(
             admin, view.id, course="ALPR operator", completed_on=dt.date.today()
@@ -153,6 +164,26 @@ def create_active_user(
     login = services.auth.login(username, temporary)
     services.auth.change_password(login.actor, temporary, USER_PASSWORD)
     return login.actor
+
+
+#: Each application's co-signing supervisor, by ``id`` (dropped with the application).
+_COSIGNERS: dict[int, Actor] = {}
+COSIGNER = "co.signer"
+
+
+def cosigner(app: Application, admin: Actor) -> Actor:
+    """The supervisor who activates the accounts ``admin`` creates in tests."""
+    found = _COSIGNERS.get(id(app))
+    if found is None:
+        if app.services.users.two_person_rules_in_force():
+            raise RuntimeError("two-person rules already in force: pass approver= explicitly")
+        # Created during the bootstrap, so the only approver (admin) may activate it.
+        found = create_active_user(
+            app, admin, COSIGNER, [Role.SUPERVISOR], trained=False, approver=admin
+        )
+        _COSIGNERS[id(app)] = found
+        weakref.finalize(app, _COSIGNERS.pop, id(app), None)
+    return found
 
 
 @pytest.fixture

@@ -4,6 +4,26 @@ Every service method names the :class:`Action` it performs and asks
 :func:`is_permitted` (through the service layer's ``authorize``) before doing anything.
 The GUI hides what a user may not do, but hiding is a courtesy: the check that counts
 is the service-layer one.
+
+Separation of duties (``docs/accounts.md``; enforced by ``services.users``). The table
+says which roles may do an action; these rules say who may not do it to whom:
+
+1. Nobody changes their own roles, and nobody records their own training.
+2. A pending account is activated by a second person: not by whoever created it, nor by
+   whoever last put it back to pending (reset its password, see 4; added roles, see 3).
+3. Adding a role to an account returns it to pending, so a second person approves the
+   new roles as they approved the account; removing a role takes effect at once.
+4. Resetting the password of someone holding a role the resetter does not hold returns
+   the account to pending (rule 2 then needs a second person); nobody resets their own.
+5. A supervisor may suspend an administrator only where the department setting
+   ``supervisors_may_suspend_administrators`` allows it.
+
+Bootstrap: a fresh installation has one approver (the first administrator). Rule 2 and
+the pending returns of 3 and 4 take effect once a second approver — an active account
+holding a role of :data:`APPROVER_ROLES` — has existed, and from then on for good; until
+then the sole approver may activate the accounts it creates (each such activation is
+recorded as a bootstrap activation). A one-person trial therefore creates a second
+account with every role, activates it and records its training, and reaches every page.
 """
 
 from __future__ import annotations
@@ -143,6 +163,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
 }
 
 assert set(PERMISSIONS) == set(Action), "every action needs a row in PERMISSIONS"
+
+#: Roles that may activate accounts: the second person of the two-person rules.
+APPROVER_ROLES: frozenset[Role] = PERMISSIONS[Action.ACTIVATE_USERS]
 
 
 def is_permitted(roles: Iterable[Role | str], action: Action) -> bool:

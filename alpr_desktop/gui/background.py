@@ -3,7 +3,9 @@
 Every call runs on a single worker thread (database work is serialised, as in Anki's
 task manager); its result, or the :class:`~alpr_desktop.errors.AlprError` it raised,
 comes back on the GUI thread through a queued signal. Widgets are never touched from
-the worker.
+the worker. An unexpected database error reaches the user as a plain "database error":
+the driver's text carries the SQL and its parameters (what was typed, perhaps a
+password in the wrong field), so it is never shown, and is logged without them.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
+from sqlalchemy.exc import SQLAlchemyError
 
-from alpr_desktop.errors import AlprError
+from alpr_desktop.errors import AlprError, database_error
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,8 @@ class Background(QObject):
             job.result = job.fn()
         except AlprError as exc:
             job.error = exc
+        except SQLAlchemyError as exc:
+            job.error = database_error(exc)
         except Exception as exc:  # a bug: keep the application alive and say so
             log.exception("background job failed")
             job.error = AlprError(f"An unexpected error occurred: {exc}")

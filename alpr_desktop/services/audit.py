@@ -23,6 +23,7 @@ from alpr_desktop.core.roles import Action
 from alpr_desktop.errors import ValidationError
 from alpr_desktop.messages import Changes, Topic
 from alpr_desktop.services.base import Actor, BaseService, load_department_settings
+from alpr_desktop.services.fields import clean_text, column_length
 from alpr_desktop.storage.models import AccessRecord, User
 
 GENESIS_HASH = "0" * 64
@@ -265,7 +266,9 @@ class AuditService(BaseService):
                 "Choose an authorised purpose (policy 471.4); "
                 f"{purpose!r} is not on the department's list."
             )
-        case_number = case_number.strip()
+        case_number = clean_text(
+            case_number, "the case number", column_length(AccessRecord.case_number)
+        )
         if require_case_number and not case_number:
             raise ValidationError("A case or incident number is required.")
         return self._append(

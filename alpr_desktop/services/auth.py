@@ -9,7 +9,6 @@ time taken does not tell either.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -25,26 +24,12 @@ from alpr_desktop.services.base import (
     ServiceContext,
     load_department_settings,
 )
+from alpr_desktop.services.fields import clean_text, column_length, login_name, validate_username
 from alpr_desktop.services.passwords import check_new_password, make_hasher, verify_password
 from alpr_desktop.settings import DepartmentSettings
 from alpr_desktop.storage.models import AccountState, LoginAttempt, SettingRow, User, UserRole
 
 BAD_CREDENTIALS = "Unknown username or wrong password."
-USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
-
-
-def normalize_username(username: str) -> str:
-    return username.strip().casefold()
-
-
-def validate_username(username: str) -> str:
-    name = normalize_username(username)
-    if not USERNAME_RE.fullmatch(name):
-        raise ValidationError(
-            "A username is 3–64 characters: letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit."
-        )
-    return name
 
 
 def actor_for(user: User) -> Actor:
@@ -79,11 +64,20 @@ class AuthService(BaseService):
     ) -> Actor:
         """Create the first, active administrator; refused once any user exists."""
         name = validate_username(username)
-        if not full_name.strip():
-            raise ValidationError("Enter the administrator's full name.")
+        full_name = clean_text(
+            full_name, "the full name", column_length(User.full_name), required=True
+        )
+        organisation = clean_text(
+            organisation, "the organisation", column_length(User.organisation)
+        )
         with self.ctx.db.sessions.begin() as session:
             settings = self._settings(session)
-            check_new_password(password, username=name, min_length=settings.password_min_length)
+            check_new_password(
+                password,
+                username=name,
+                full_name=full_name,
+                min_length=settings.password_min_length,
+            )
             if session.scalar(select(func.count(User.id))):
                 raise ValidationError("Setup has already been done: an administrator exists.")
             now = self.ctx.now()
@@ -131,7 +125,7 @@ class AuthService(BaseService):
     # ------------------------------------------------------------------ sign-in
     def login(self, username: str, password: str) -> LoginResult:
         """Verify credentials; raise :class:`AuthenticationError` (same text for all bad cases)."""
-        name = normalize_username(username)[:64]
+        name = login_name(username)  # never a database error, whatever was typed
         with self.ctx.db.sessions.begin() as session:
             settings = self._settings(session)
             now = self.ctx.now()
@@ -300,7 +294,12 @@ class AuthService(BaseService):
             hasher = make_hasher(settings.argon2)
             if not verify_password(hasher, user.password_hash, current):
                 raise AuthenticationError("The current password is wrong.")
-            check_new_password(new, username=user.username, min_length=settings.password_min_length)
+            check_new_password(
+                new,
+                username=user.username,
+                full_name=user.full_name,
+                min_length=settings.password_min_length,
+            )
             if new == current:
                 raise ValidationError("The new password must differ from the current one.")
             now = self.ctx.now()
@@ -309,6 +308,40 @@ class AuthService(BaseService):
             user.password_changed_at = now
             user.last_activity_at = now
             self._audit(session, user.username, user, now, "password_changed")
+        self.ctx.changes.publish(Changes.of(Topic.USERS))
+
+    def replace_temporary_password(self, username: str, temporary: str, new: str) -> None:
+        """Replace a temporary password without signing in.
+
+        For an account nobody has used yet (the demo seed prepares its accounts this
+        way, so they show no sign-in). The temporary password is checked like a sign-in:
+        the same answer for every bad case and the same lockout.
+        """
+        name = login_name(username)
+        with self.ctx.db.sessions.begin() as session:
+            settings = self._settings(session)
+            now = self.ctx.now()
+            user = session.scalar(select(User).where(User.username == name))
+            hasher = make_hasher(settings.argon2)
+            locked = self._locked_until(session, name, settings, now) is not None
+            stored = user.password_hash if user is not None else self._dummy(hasher)
+            ok = verify_password(hasher, stored, temporary) and not locked
+            ok = ok and user is not None and _unused_temporary(user)
+            if ok and user is not None:
+                check_new_password(
+                    new,
+                    username=user.username,
+                    full_name=user.full_name,
+                    min_length=settings.password_min_length,
+                )
+                user.password_hash = hasher.hash(new)
+                user.password_is_temporary = False
+                user.password_changed_at = now
+                self._audit(session, name, user, now, "password_changed")
+            else:
+                self._attempt(session, name, user, False, now, "temporary_password_change_failed")
+        if not ok:
+            raise AuthenticationError(BAD_CREDENTIALS)
         self.ctx.changes.publish(Changes.of(Topic.USERS))
 
     def verify_unlock(self, actor: Actor, password: str) -> None:
@@ -351,4 +384,13 @@ def _locked_message(until: dt.datetime) -> str:
     return (
         "Too many failed sign-ins. Sign-in with this username is blocked until "
         f"{local}; ask an administrator if you need access sooner."
+    )
+
+
+def _unused_temporary(user: User) -> bool:
+    """An active account whose temporary password nobody has used to sign in yet."""
+    return (
+        user.state is AccountState.ACTIVE
+        and user.password_is_temporary
+        and user.last_login_at is None
     )

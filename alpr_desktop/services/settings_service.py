@@ -11,8 +11,10 @@ from alpr_desktop.errors import ValidationError
 from alpr_desktop.messages import Changes, Topic
 from alpr_desktop.services.audit import AuditService
 from alpr_desktop.services.base import Actor, BaseService, ServiceContext, load_department_settings
+from alpr_desktop.services.fields import clean_text, column_length
+from alpr_desktop.services.passwords import check_argon2_strength
 from alpr_desktop.settings import DepartmentSettings
-from alpr_desktop.storage.models import SettingRow
+from alpr_desktop.storage.models import AccessRecord, Alert, SettingRow
 
 #: Settings whose change needs more than MANAGE_SETTINGS (policy 471.3, 471.5).
 SPECIAL_PERMISSIONS = {
@@ -20,6 +22,27 @@ SPECIAL_PERMISSIONS = {
     "designee_name": Action.NAME_DESIGNEE,
     "designee_title": Action.NAME_DESIGNEE,
 }
+
+#: Text settings: what each is called in a refusal, and its longest length. A purpose
+#: and a disposition reason are copied into columns of their own, whose length counts.
+_TEXT_SETTINGS: dict[str, tuple[str, int]] = {
+    "agency_name": ("the agency name", 200),
+    "designee_name": ("the designee's name", 200),
+    "designee_title": ("the designee's title", 200),
+    "tile_url": ("the map tile server", 1000),
+    "purposes": ("each access purpose", column_length(AccessRecord.purpose)),
+    "disposition_reasons": ("each disposition reason", column_length(Alert.disposition_reason)),
+}
+
+
+def check_setting_values(changes: dict[str, Any]) -> None:
+    """Refuse a text setting (or list entry) with control characters or over its length."""
+    for key, (label, limit) in _TEXT_SETTINGS.items():
+        if key in changes:
+            value = changes[key]
+            for item in value if isinstance(value, list | tuple) else [value]:
+                if isinstance(item, str):
+                    clean_text(item, label, limit)
 
 
 class SettingsService(BaseService):
@@ -46,9 +69,13 @@ class SettingsService(BaseService):
                 "each needs a different role."
             )
         (action,) = actions
+        check_setting_values(changes)
         with self._work(actor, action, changes=Changes.of(Topic.SETTINGS)) as (session, _me):
             before = load_department_settings(session)
             after = before.updated(**changes)
+            if "argon2" in changes and after.argon2 != before.argon2:
+                # A department may keep an older, weaker value it already has.
+                check_argon2_strength(after.argon2)
             old_rows, new_rows = before.to_rows(), after.to_rows()
             existing = {r.key: r for r in session.scalars(select(SettingRow))}
             changed = {

@@ -1,21 +1,27 @@
-"""User administration: accounts, roles, states, temporary passwords and training."""
+"""User administration: accounts, roles, states, temporary passwords and training.
+
+Besides the permission table, the separation-of-duties rules of
+:mod:`alpr_desktop.core.roles` apply (checked with :mod:`alpr_desktop.services.duties`);
+a refusal under them is recorded in the access trail like any other refusal.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alpr_desktop.core.roles import Action, Role, parse_roles
-from alpr_desktop.errors import NotFoundError, ValidationError
+from alpr_desktop.errors import NotFoundError, SeparationOfDutiesError, ValidationError
 from alpr_desktop.messages import Changes, Topic
+from alpr_desktop.services import duties
 from alpr_desktop.services.audit import AuditService
-from alpr_desktop.services.auth import validate_username
 from alpr_desktop.services.base import (
     Actor,
     BaseService,
@@ -23,6 +29,7 @@ from alpr_desktop.services.base import (
     load_department_settings,
     training_current,
 )
+from alpr_desktop.services.fields import clean_text, column_length, validate_username
 from alpr_desktop.services.passwords import check_new_password, make_hasher
 from alpr_desktop.storage.models import AccountState, TrainingRecord, User, UserRole
 
@@ -111,6 +118,20 @@ class UserService(BaseService):
             users = session.scalars(select(User).order_by(User.username)).all()
             return [self._view(u) for u in users]
 
+    def two_person_rules_in_force(self) -> bool:
+        """Whether the bootstrap is over (policy information: no permission needed)."""
+        with self.ctx.db.sessions.begin() as session:
+            return duties.two_person_rules_in_force(session, self.ctx.now())
+
+    @contextmanager
+    def _duties(self, actor: Actor, action: Action) -> Iterator[None]:
+        """Record a separation-of-duties refusal in the trail, as the gate records its own."""
+        try:
+            yield
+        except SeparationOfDutiesError as exc:
+            self._record_refusal(actor, action, str(exc))
+            raise
+
     def create_user(
         self,
         actor: Actor,
@@ -124,26 +145,30 @@ class UserService(BaseService):
         title: str = "",
         email: str = "",
     ) -> UserView:
-        """Create a *pending* account with a temporary password; a supervisor activates it."""
+        """Create a *pending* account with a temporary password; a second person activates it."""
         name = validate_username(username)
-        if not full_name.strip():
-            raise ValidationError("Enter the user's full name.")
+        profile = _profile(
+            full_name=full_name,
+            organisation=organisation,
+            badge_number=badge_number,
+            title=title,
+            email=email,
+        )
         role_set = _roles(roles)
         with self._work(actor, Action.MANAGE_USERS, changes=_USERS) as (session, _me):
             settings = load_department_settings(session)
             check_new_password(
-                temporary_password, username=name, min_length=settings.password_min_length
+                temporary_password,
+                username=name,
+                full_name=profile["full_name"],
+                min_length=settings.password_min_length,
             )
             if session.scalar(select(User.id).where(User.username == name)) is not None:
                 raise ValidationError(f"The username {name!r} is already taken.")
             now = self.ctx.now()
             user = User(
                 username=name,
-                full_name=full_name.strip(),
-                organisation=organisation.strip(),
-                badge_number=badge_number.strip(),
-                title=title.strip(),
-                email=email.strip(),
+                **profile,
                 password_hash=make_hasher(settings.argon2).hash(temporary_password),
                 password_is_temporary=True,
                 password_changed_at=now,
@@ -168,9 +193,14 @@ class UserService(BaseService):
             return self._view(user)
 
     def set_roles(self, actor: Actor, user_id: int, roles: Iterable[Role | str]) -> UserView:
+        """Set a user's roles; added roles return the account to pending (a second person)."""
         role_set = _roles(roles)
-        with self._work(actor, Action.MANAGE_USERS, changes=_USERS) as (session, _me):
+        with (
+            self._duties(actor, Action.MANAGE_USERS),
+            self._work(actor, Action.MANAGE_USERS, changes=_USERS) as (session, me),
+        ):
             user = self._get(session, user_id)
+            duties.refuse_self(me, user, "change your own roles")
             before = user.role_set
             if Role.ADMINISTRATOR in before and Role.ADMINISTRATOR not in role_set:
                 self._keep_an_administrator(session, user)
@@ -190,6 +220,9 @@ class UserService(BaseService):
                     "after": sorted(r.value for r in role_set),
                 },
             )
+            if role_set - before and user.state is not AccountState.DEACTIVATED:
+                reason = f"Roles added by {actor.username}; a second person must approve them"
+                self._set_state(session, actor, user, AccountState.PENDING, reason)
             return self._view(user)
 
     def _keep_an_administrator(self, session: Session, losing: User) -> None:
@@ -206,28 +239,42 @@ class UserService(BaseService):
             raise ValidationError("At least one active administrator must remain.")
 
     def activate(self, actor: Actor, user_id: int) -> UserView:
-        """Activate a pending or suspended account (supervisor or administrator)."""
-        with self._work(actor, Action.ACTIVATE_USERS, changes=_USERS) as (session, _me):
+        """Activate a pending (by a second person) or suspended account."""
+        with (
+            self._duties(actor, Action.ACTIVATE_USERS),
+            self._work(actor, Action.ACTIVATE_USERS, changes=_USERS) as (session, me),
+        ):
             user = self._get(session, user_id)
             if user.state not in (AccountState.PENDING, AccountState.SUSPENDED):
                 raise ValidationError(f"A {user.state.value} account cannot be activated.")
-            self._set_state(session, actor, user, AccountState.ACTIVE, "")
-            user.last_activity_at = self.ctx.now()  # restart the inactivity clock
+            now = self.ctx.now()
+            bootstrap = duties.check_activation(session, me, user, now)
+            note = "bootstrap: the only approver so far (docs/accounts.md)" if bootstrap else ""
+            self._set_state(session, actor, user, AccountState.ACTIVE, "", detail=note)
+            user.last_activity_at = now  # restart the inactivity clock
+            duties.two_person_rules_in_force(session, now)  # a second approver ends bootstrap
             return self._view(user)
 
     def suspend(self, actor: Actor, user_id: int, reason: str) -> UserView:
-        with self._work(actor, Action.ACTIVATE_USERS, changes=_USERS) as (session, _me):
+        reason = _reason(reason)
+        with (
+            self._duties(actor, Action.ACTIVATE_USERS),
+            self._work(actor, Action.ACTIVATE_USERS, changes=_USERS) as (session, me),
+        ):
             user = self._get(session, user_id)
             if user.id == actor.user_id:
                 raise ValidationError("You cannot suspend your own account.")
             if user.state is not AccountState.ACTIVE:
                 raise ValidationError(f"Only an active account can be suspended ({user.state}).")
+            allowed = load_department_settings(session).supervisors_may_suspend_administrators
+            duties.check_suspension(me, user, supervisors_may=allowed)
             if Role.ADMINISTRATOR in user.role_set:
                 self._keep_an_administrator(session, user)
-            self._set_state(session, actor, user, AccountState.SUSPENDED, _reason(reason))
+            self._set_state(session, actor, user, AccountState.SUSPENDED, reason)
             return self._view(user)
 
     def deactivate(self, actor: Actor, user_id: int, reason: str) -> UserView:
+        reason = _reason(reason)
         with self._work(actor, Action.MANAGE_USERS, changes=_USERS) as (session, _me):
             user = self._get(session, user_id)
             if user.id == actor.user_id:
@@ -236,11 +283,18 @@ class UserService(BaseService):
                 raise ValidationError("The account is already deactivated.")
             if Role.ADMINISTRATOR in user.role_set:
                 self._keep_an_administrator(session, user)
-            self._set_state(session, actor, user, AccountState.DEACTIVATED, _reason(reason))
+            self._set_state(session, actor, user, AccountState.DEACTIVATED, reason)
             return self._view(user)
 
     def _set_state(
-        self, session: Session, actor: Actor, user: User, state: AccountState, reason: str
+        self,
+        session: Session,
+        actor: Actor,
+        user: User,
+        state: AccountState,
+        reason: str,
+        *,
+        detail: str = "",
     ) -> None:
         before = user.state
         user.state = state
@@ -254,16 +308,27 @@ class UserService(BaseService):
             target_type="user",
             target_id=user.id,
             query={"before": before.value, "after": state.value},
-            detail=reason,
+            detail=detail or reason,
         )
 
     def reset_password(self, actor: Actor, user_id: int, temporary_password: str) -> UserView:
-        """Set a temporary password; the user must change it at next sign-in."""
-        with self._work(actor, Action.MANAGE_USERS, changes=_USERS) as (session, _me):
+        """Set a temporary password; the user must change it at next sign-in.
+
+        When the user holds a role the resetter does not, the account also returns to
+        pending, so a second person confirms the reset before it can be used.
+        """
+        with (
+            self._duties(actor, Action.MANAGE_USERS),
+            self._work(actor, Action.MANAGE_USERS, changes=_USERS) as (session, me),
+        ):
             user = self._get(session, user_id)
+            duties.refuse_self(me, user, "reset your own password here (use Change password)")
             settings = load_department_settings(session)
             check_new_password(
-                temporary_password, username=user.username, min_length=settings.password_min_length
+                temporary_password,
+                username=user.username,
+                full_name=user.full_name,
+                min_length=settings.password_min_length,
             )
             user.password_hash = make_hasher(settings.argon2).hash(temporary_password)
             user.password_is_temporary = True
@@ -272,6 +337,11 @@ class UserService(BaseService):
             self.audit.record_admin(
                 session, actor, "reset_password", target_type="user", target_id=user.id
             )
+            lent = duties.roles_not_held(me, user)
+            if lent and user.state is not AccountState.DEACTIVATED:
+                names = ", ".join(sorted(r.label for r in lent))
+                reason = f"Password reset by {actor.username}, who does not hold: {names}"
+                self._set_state(session, actor, user, AccountState.PENDING, reason)
             return self._view(user)
 
     def add_training(
@@ -285,25 +355,31 @@ class UserService(BaseService):
         notes: str = "",
     ) -> UserView:
         """Record completed ALPR training; expiry defaults to the department's validity."""
-        if not course.strip():
-            raise ValidationError("Enter the training course.")
+        course = clean_text(
+            course, "the training course", column_length(TrainingRecord.course), required=True
+        )
+        notes = clean_text(notes, "the notes", None, multiline=True)
         today = self.ctx.now().date()
         if completed_on > today:
             raise ValidationError("The completion date cannot be in the future.")
-        with self._work(actor, Action.MANAGE_TRAINING, changes=_TRAINING) as (session, _me):
+        with (
+            self._duties(actor, Action.MANAGE_TRAINING),
+            self._work(actor, Action.MANAGE_TRAINING, changes=_TRAINING) as (session, me),
+        ):
             user = self._get(session, user_id)
+            duties.refuse_self(me, user, "record your own training")
             if expires_on is None:
                 days = load_department_settings(session).training_validity_days
                 expires_on = completed_on + dt.timedelta(days=days)
             if expires_on <= completed_on:
                 raise ValidationError("The expiry date must be after the completion date.")
             record = TrainingRecord(
-                course=course.strip(),
+                course=course,
                 completed_on=completed_on,
                 expires_on=expires_on,
                 recorded_at=self.ctx.now(),
                 recorded_by_id=actor.user_id,
-                notes=notes.strip(),
+                notes=notes,
             )
             user.training.append(record)
             session.flush()
@@ -322,18 +398,48 @@ class UserService(BaseService):
             return self._view(user)
 
     def suspend_inactive(self, actor: Actor) -> list[str]:
-        """Suspend every active account unused for longer than the configured period."""
-        with self._work(actor, Action.ACTIVATE_USERS, changes=_USERS) as (session, _me):
-            days = load_department_settings(session).inactivity_suspend_days
+        """Suspend every active account unused for longer than the configured period.
+
+        Administrators are left to an administrator unless the department lets
+        supervisors suspend them.
+        """
+        with self._work(actor, Action.ACTIVATE_USERS, changes=_USERS) as (session, me):
+            settings = load_department_settings(session)
+            days = settings.inactivity_suspend_days
             cutoff = self.ctx.now() - dt.timedelta(days=days)
+            spare_admins = not (
+                Role.ADMINISTRATOR in me.role_set or settings.supervisors_may_suspend_administrators
+            )
             suspended = []
             for user in session.scalars(select(User).where(User.state == AccountState.ACTIVE)):
+                if spare_admins and Role.ADMINISTRATOR in user.role_set:
+                    continue
                 last = user.last_activity_at or user.last_login_at or user.state_changed_at
                 if last < cutoff and user.id != actor.user_id:
                     reason = f"No activity for more than {days} days"
                     self._set_state(session, actor, user, AccountState.SUSPENDED, reason)
                     suspended.append(user.username)
             return suspended
+
+
+def _profile(**fields: str) -> dict[str, str]:
+    """The account's descriptive fields, each cleaned and held to its column's length."""
+    labels = {
+        "full_name": "the full name",
+        "organisation": "the organisation",
+        "badge_number": "the badge number",
+        "title": "the title",
+        "email": "the e-mail address",
+    }
+    return {
+        key: clean_text(
+            value,
+            labels[key],
+            column_length(getattr(User, key)),
+            required=key == "full_name",
+        )
+        for key, value in fields.items()
+    }
 
 
 def _roles(roles: Iterable[Role | str]) -> frozenset[Role]:
@@ -347,7 +453,7 @@ def _roles(roles: Iterable[Role | str]) -> frozenset[Role]:
 
 
 def _reason(reason: str) -> str:
-    reason = reason.strip()
+    reason = clean_text(reason, "the reason", column_length(User.state_reason), multiline=True)
     if not reason:
         raise ValidationError("Give a reason; it is kept with the account.")
-    return reason[:500]
+    return reason

@@ -115,14 +115,14 @@ def test_lockout_threshold_is_a_setting(app: Application, admin: Actor) -> None:
 def test_rehash_on_login_when_parameters_change(app: Application, admin: Actor) -> None:
     with app.database.sessions() as session:
         before = session.scalar(select(User.password_hash).where(User.username == "admin"))
-    assert before is not None and "m=8192,t=1" in before
-    stronger = Argon2Parameters(time_cost=2, memory_cost_kib=16384, parallelism=1)
+    assert before is not None and "m=7168,t=5" in before
+    stronger = Argon2Parameters(time_cost=2, memory_cost_kib=19456, parallelism=1)
     app.services.settings.update(admin, argon2=stronger.model_dump())
     app.services.auth.login("admin", ADMIN_PASSWORD)
     with app.database.sessions() as session:
         after = session.scalar(select(User.password_hash).where(User.username == "admin"))
         actions = session.scalars(select(AccessRecord.action)).all()
-    assert after is not None and after != before and "m=16384,t=2" in after
+    assert after is not None and after != before and "m=19456,t=2" in after
     assert "password_rehashed" in actions
     assert app.services.auth.login("admin", ADMIN_PASSWORD)
 

@@ -14,7 +14,7 @@ from alpr_desktop.core.roles import PERMISSIONS, Action, Role
 from alpr_desktop.errors import PasswordChangeRequired, PermissionDenied
 from alpr_desktop.services.base import Actor, BaseService
 from alpr_desktop.storage.models import AccessRecord, TrainingRecord, User
-from tests.conftest import create_active_user
+from tests.conftest import cosigner, create_active_user
 
 TEMP = "temporary-pass-0002"
 
@@ -40,7 +40,7 @@ def _target(app: Application, admin: Actor, n: list[int]) -> int:
 
 def _active_target(app: Application, admin: Actor, n: list[int]) -> int:
     user_id = _target(app, admin, n)
-    app.services.users.activate(admin, user_id)
+    app.services.users.activate(cosigner(app, admin), user_id)  # a second person
     return user_id
 
 
