@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import platformdirs
 
+from alpr_desktop.recognition.reads import VehicleRead
 from alpr_desktop.recognition.synth import find_fonts, random_plate, render_plate
 
 #: Bump when the drawing changes, so caches from an older version are not used.
@@ -60,6 +62,28 @@ class DemoVideo:
     @property
     def duration_s(self) -> float:
         return self.frame_count / self.fps
+
+
+def match_passes(
+    video: DemoVideo, reads: Sequence[VehicleRead], origin: dt.datetime, slack_s: float = 0.5
+) -> list[tuple[DemoPass, list[VehicleRead]]]:
+    """Each pass with the reads made in its lane while its plate was in view.
+
+    Args:
+        video: the ground truth.
+        reads: reads of one playback of the video.
+        origin: when that playback started (a file source's frame 0 ``captured_at``).
+        slack_s: seconds added to each side of a pass's window.
+    """
+    out = []
+    for p in video.passes:
+        lo = origin + dt.timedelta(seconds=p.visible_from_s - slack_s)
+        hi = origin + dt.timedelta(seconds=p.visible_to_s + slack_s)
+        mine = [
+            r for r in reads if lo <= r.read_at <= hi and (r.box.y >= LANES[1][0]) == bool(p.lane)
+        ]
+        out.append((p, mine))
+    return out
 
 
 def cache_dir() -> Path:

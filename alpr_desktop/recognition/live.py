@@ -87,12 +87,17 @@ class PreviewFrame:
 
 @dataclass(frozen=True)
 class StageTimes:
-    """Mean milliseconds per processed frame, per stage."""
+    """Mean milliseconds per processed frame, per stage.
+
+    ``decode`` is spent on the source's thread; ``wait`` is time waiting for a pipeline
+    shared with other workers; ``read`` is 0 for a frame whose plates were not read.
+    """
 
     decode: float = 0.0
     localize: float = 0.0
     read: float = 0.0
     track: float = 0.0
+    wait: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,8 @@ class WorkerStats:
         fps: frames processed per second.
         frames_read: decoded by the source, in all.
         frames_processed: run through recognition, in all.
-        frames_skipped: dropped by the source, by reason, in all.
+        frames_skipped: dropped by the source, and not localized for lack of motion
+            ("no motion"), by reason, in all.
         crops_read / crops_not_read: plates read, and plates found but not read
             (settled track or cut by the frame's edge), in all.
         reads: vehicle reads emitted, in all.
@@ -133,6 +139,11 @@ class WorkerSettings:
         preview_width: width of a preview image (never upscaled).
         stats_interval_s: how often ``on_stats`` is called.
         read_every_plate: read every plate found in every frame (slower; for checks).
+        motion_gate: while no plate is being tracked, a frame is only localized when
+            at least this fraction of a 160x90 grey thumbnail changed by more than
+            ``motion_delta`` grey levels since the last localized frame; other frames
+            are skipped as "no motion". 0 localizes every frame.
+        motion_delta: see ``motion_gate``.
         edge_margin: a plate box closer than this fraction of its own size (plus two
             pixels) to the frame's edge is taken as cut by the edge and not read; the
             localizer's boxes are trimmed to the characters, so a cut plate's box stops
@@ -144,6 +155,8 @@ class WorkerSettings:
     preview_width: int = 640
     stats_interval_s: float = 1.0
     read_every_plate: bool = False
+    motion_gate: float = 0.002
+    motion_delta: int = 12
     edge_margin: float = 0.15
     tracker: TrackerSettings = field(default_factory=TrackerSettings)
 
@@ -158,6 +171,7 @@ class _Window:
     localize: float = 0.0
     read: float = 0.0
     track: float = 0.0
+    wait: float = 0.0
 
 
 class RecognitionWorker:
@@ -209,6 +223,8 @@ class RecognitionWorker:
         )
         self._window = _Window(time.monotonic())
         self._last_preview = 0.0
+        self._thumb: Image | None = None
+        self._no_motion = 0
         self._stats = self._make_stats(self._window, time.monotonic())
 
     # ------------------------------------------------------------------ control
@@ -257,6 +273,8 @@ class RecognitionWorker:
                     last_at = frame.captured_at
                 elif self.source.exhausted:
                     break
+                elif self.source.status.state.terminal:
+                    self.source.join(0.05)  # its last moment: do not spin on a closed slot
                 self._maybe_stats()
         finally:
             for read in self.tracker.flush(last_at):
@@ -264,27 +282,49 @@ class RecognitionWorker:
             self._maybe_stats(force=True)
             self._finished.set()
 
+    def _still(self, image: Image) -> bool:
+        """Whether nothing moved since the last localized frame (and nothing is tracked)."""
+        s = self.settings
+        if s.motion_gate <= 0:
+            return False
+        grey = cv2.cvtColor(
+            cv2.resize(image, (160, 90), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY
+        )
+        thumb = cast(Image, cv2.GaussianBlur(grey, (3, 3), 0))
+        previous, self._thumb = self._thumb, thumb
+        if previous is None or self.tracker.track_count:
+            return False
+        changed = float((cv2.absdiff(thumb, previous) > s.motion_delta).mean())
+        if changed >= s.motion_gate:
+            return False
+        self._thumb = previous  # compare with the last localized frame: slow motion adds up
+        return True
+
     def _process(self, frame: Frame) -> None:
-        t0 = time.perf_counter()
+        if self._still(frame.image):
+            self._no_motion += 1
+            self._maybe_preview(frame)
+            return
+        w = self._window
         try:
+            waited = time.perf_counter()
             with self._lock:
+                t0 = time.perf_counter()
                 boxes = self.pipeline.localizer.locate(frame.image)[: self.pipeline.max_plates]
-            t1 = time.perf_counter()
+                t1 = time.perf_counter()
+            w.wait += (t0 - waited) * 1000
+            w.localize += (t1 - t0) * 1000
             results, unread = self._read_plates(frame, boxes)
             t2 = time.perf_counter()
             reads = self.tracker.update(frame.image, frame.captured_at, results, unread)
-            t3 = time.perf_counter()
+            w.track += (time.perf_counter() - t2) * 1000
         except Exception:
             self._totals["errors"] += 1
             log.exception("recognition of a frame from %s failed", self.camera_name)
             return
         self._totals["processed"] += 1
-        w = self._window
         w.frames += 1
         w.decode += frame.decode_ms
-        w.localize += (t1 - t0) * 1000
-        w.read += (t2 - t1) * 1000
-        w.track += (t3 - t2) * 1000
         for read in reads:
             self._deliver(read)
         self._maybe_preview(frame)
@@ -314,8 +354,12 @@ class RecognitionWorker:
         self._totals["crops_not_read"] += len(unread)
         if not to_read:
             return [], unread
+        waited = time.perf_counter()
         with self._lock:
+            started = time.perf_counter()
             readings = self._read_batch([c for _, c in to_read])
+            self._window.read += (time.perf_counter() - started) * 1000
+        self._window.wait += (started - waited) * 1000
         results = [PlateResult(b, r, c) for (b, c), r in zip(to_read, readings, strict=True)]
         return results, unread
 
@@ -387,8 +431,8 @@ class RecognitionWorker:
             fps=w.frames / span,
             frames_read=counters.frames_read,
             frames_processed=self._totals["processed"],
-            frames_skipped=counters.skipped(),
-            stage_ms=StageTimes(w.decode / n, w.localize / n, w.read / n, w.track / n),
+            frames_skipped={**counters.skipped(), "no motion": self._no_motion},
+            stage_ms=StageTimes(w.decode / n, w.localize / n, w.read / n, w.track / n, w.wait / n),
             crops_read=self._totals["crops_read"],
             crops_not_read=self._totals["crops_not_read"],
             reads=self._totals["reads"],

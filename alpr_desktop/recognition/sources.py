@@ -191,6 +191,13 @@ class FrameSlot:
 StateCallback = Callable[[SourceStatus], None]
 
 
+class _Outcome(enum.Enum):
+    DONE = "done"
+    AGAIN = "again"
+    OPEN_FAILED = "open failed"
+    DROPPED = "dropped"
+
+
 class FrameSource:
     """Reads one source on its own thread; see the module docstring.
 
@@ -238,6 +245,7 @@ class FrameSource:
         self._counters = SourceCounters()
         self._slot = FrameSlot()
         self._folder: FolderReader | None = None
+        self._origin: dt.datetime | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"source:{self.name}")
 
@@ -273,6 +281,15 @@ class FrameSource:
     def counters(self) -> SourceCounters:
         with self._lock:
             return self._counters
+
+    @property
+    def playback_origin(self) -> dt.datetime | None:
+        """When the current playback of a video file began (UTC), else None.
+
+        A file's frame times are this plus the frame's position.
+        """
+        with self._lock:
+            return self._origin
 
     @property
     def exhausted(self) -> bool:
@@ -312,48 +329,56 @@ class FrameSource:
         failures = 0
         try:
             while not self._stop.is_set():
-                outcome = self._attempt()
-                if outcome is None:  # ended for good (stopped, failed or a file's end)
+                outcome, reason = self._attempt()
+                if outcome is _Outcome.DONE:  # stopped, failed, or a file's end
                     return
-                if outcome == "":
-                    failures = 0  # a loop restart after a file's end
+                if outcome is _Outcome.AGAIN:  # a looping file starts over
+                    failures = 0
                     continue
-                failures = failures + 1 if outcome.startswith("!") else 1
-                if not self._wait_to_retry(outcome.lstrip("!"), failures):
+                # failures in a row count up while opening fails; a drop after a live
+                # spell starts the backoff again from its first delay
+                failures = failures + 1 if outcome is _Outcome.OPEN_FAILED else 1
+                if not self._wait_to_retry(reason, failures):
                     return
         finally:
             self._slot.close()
             if self._stop.is_set() and not self.status.state.terminal:
                 self._set_status(SourceState.STOPPED, "stopped")
 
-    def _attempt(self) -> str | None:
-        """Open and read once. None: done; "": start again now; else why it dropped.
-
-        A reason starting with "!" means opening failed (the failure count goes on).
-        """
+    def _attempt(self) -> tuple[_Outcome, str]:
+        """Open and read until the reader ends or drops; the outcome and why."""
         reader = self._make_reader()
         try:
             reader.open()
         except SourceError as exc:
-            if exc.permanent:
-                self._set_status(SourceState.FAILED, str(exc))
-                return None
-            return "!" + str(exc)
+            return self._failure(exc, _Outcome.OPEN_FAILED)
+        except Exception as exc:  # OpenCV raises cv2.error on odd inputs
+            log.exception("opening source %s failed unexpectedly", self.name)
+            return _Outcome.OPEN_FAILED, f"cannot be opened ({type(exc).__name__})"
         try:
             self._set_status(SourceState.LIVE)
-            return self._pump(reader)
+            return self._pump(reader), ""
         except SourceError as exc:
-            if exc.permanent:
-                self._set_status(SourceState.FAILED, str(exc))
-                return None
-            return str(exc)
+            return self._failure(exc, _Outcome.DROPPED)
+        except Exception as exc:
+            log.exception("reading source %s failed unexpectedly", self.name)
+            return _Outcome.DROPPED, f"reading failed ({type(exc).__name__})"
         finally:
             reader.close()
 
-    def _pump(self, reader: FrameReader) -> str | None:
+    def _failure(self, exc: SourceError, outcome: _Outcome) -> tuple[_Outcome, str]:
+        if exc.permanent:
+            self._set_status(SourceState.FAILED, str(exc))
+            return _Outcome.DONE, str(exc)
+        return outcome, str(exc)
+
+    def _pump(self, reader: FrameReader) -> _Outcome:
         """Read frames into the slot until the reader ends, drops (raises) or stop()."""
         origin_wall = dt.datetime.now(dt.UTC)
         origin_mono = time.monotonic()
+        if self.spec.kind is SourceKind.FILE:
+            with self._lock:
+                self._origin = origin_wall
         pace = self.realtime and self.spec.kind is SourceKind.FILE
         while not self._stop.is_set():
             started = time.perf_counter()
@@ -361,11 +386,11 @@ class FrameSource:
             decode_ms = (time.perf_counter() - started) * 1000.0
             if item is None:
                 if self._stop.is_set():
-                    return None
+                    return _Outcome.DONE
                 if self.loop and self.spec.kind is SourceKind.FILE:
-                    return ""
+                    return _Outcome.AGAIN
                 self._set_status(SourceState.STOPPED, reader.end_message())
-                return None
+                return _Outcome.DONE
             image, position_s, unreadable = item
             if unreadable:
                 self._count(skipped_unreadable=unreadable)
@@ -373,7 +398,7 @@ class FrameSource:
                 continue
             if position_s is not None:
                 if pace and self._stop.wait(max(0.0, origin_mono + position_s - time.monotonic())):
-                    return None
+                    return _Outcome.DONE
                 captured = origin_wall + dt.timedelta(seconds=position_s)
             else:
                 captured = dt.datetime.now(dt.UTC)
@@ -381,7 +406,7 @@ class FrameSource:
             self._count(frames_read=1)
             if self._slot.put(frame, wait=self.lossless):
                 self._count(skipped_busy=1)
-        return None
+        return _Outcome.DONE
 
     def _wait_to_retry(self, reason: str, failures: int) -> bool:
         limit = self.backoff.max_attempts
