@@ -12,14 +12,15 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from alpr_desktop import __version__, user_commands
+from alpr_desktop import __version__, recognize_command, user_commands
 from alpr_desktop.errors import AlprError
 from alpr_desktop.settings import default_data_dir
 
 DESCRIPTION = (
     "ALPR workstation: sign-in with role-based access, user and training administration, "
-    "department settings, a hash-chained record of every access, and plate recognition "
-    "scored on photos. Without a command it starts the workstation window."
+    "department settings, a camera registry, live plate recognition stored in the database "
+    "(with or without a window), a hash-chained record of every access, and plate "
+    "recognition scored on photos. Without a command it starts the workstation window."
 )
 
 
@@ -82,8 +83,13 @@ def build_parser(*, evaluate_arguments: bool = True) -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="AUDIT_COMMAND", required=True)
     command("verify", "check the hash chain and report the first broken link", audit_sub)
 
+    recognize = command(
+        "recognize", "run plate recognition with no window, storing reads in the database"
+    )
+    recognize_command.add_arguments(recognize, _acting_user)
+
     users = command("users", "account administration without the window")
-    user_commands.add_arguments(users, _acting_user)
+    user_commands.add_arguments(users, _acting_sub_command)
 
     evaluate = command(
         "evaluate", "run plate recognition on a folder in the bench format and score it"
@@ -93,9 +99,14 @@ def build_parser(*, evaluate_arguments: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
+def _acting_sub_command(parser: argparse.ArgumentParser) -> None:
+    """A sub-command of ``users``: the global options and who acts."""
+    _global_options(parser, sub=True)
+    _acting_user(parser)
+
+
 def _acting_user(parser: argparse.ArgumentParser) -> None:
     """--user and --password-stdin, for commands that act for a signed-in user."""
-    _global_options(parser, sub=True)
     parser.add_argument("--user", required=True, metavar="NAME", help="who acts (signs in)")
     parser.add_argument(
         "--password-stdin",

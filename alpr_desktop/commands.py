@@ -42,8 +42,8 @@ def run(command: str, args: argparse.Namespace) -> int:
         return _init(config, args)
     if command == "audit" and args.audit_command == "verify":
         return _audit_verify(config)
-    if command == "users":
-        return _users(config, args)
+    if command in ("users", "recognize"):
+        return _as_user(config, args)
     raise ConfigurationError(f"unknown command {command!r}")
 
 
@@ -162,14 +162,17 @@ def _audit_verify(config: LocalConfig) -> int:
         app.close()
 
 
-def _users(config: LocalConfig, args: argparse.Namespace) -> int:
-    from alpr_desktop import user_commands
+def _as_user(config: LocalConfig, args: argparse.Namespace) -> int:
+    """A command that acts for ``--user``: sign in, run it, sign out."""
+    from alpr_desktop import recognize_command, user_commands
     from alpr_desktop.app import open_application
 
     app = open_application(config)
     try:
         actor = sign_in(app, args)
         try:
+            if args.command == "recognize":
+                return recognize_command.run(app, actor, args)
             return user_commands.run(app, actor, args)
         finally:
             sign_out(app, actor)

@@ -65,13 +65,14 @@ def test_dispatcher_sees_no_users_page(gui: GuiContext, open_window) -> None:
 def test_admin_sees_users_page_and_navigates(gui: GuiContext, open_window, qtbot: QtBot) -> None:
     admin = create_admin(gui.application)
     window = open_window(admin)
-    assert window.page_keys() == ["home", "users", "settings"]
+    assert window.page_keys() == ["home", "cameras", "users", "settings"]
     page = window.show_page("users")
     assert window.page_stack.currentWidget() is page
     wait_idle(qtbot, gui)
     assert page.model.rowCount() == 1
     status = " ".join(label.text() for label in window.status_labels.values())
-    assert "sqlite" in status and "admin" in status and "ALPR Administrator" in status
+    assert "Embedded database — " in status and "sqlite+pysqlite" not in status
+    assert "admin" in status and "ALPR Administrator" in status
 
 
 def test_home_page_shows_account_training_and_verifies_trail(

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 
 from alpr_desktop.core.roles import Action
 from alpr_desktop.gui.context import GuiContext
+from alpr_desktop.gui.pages.cameras import CamerasPage
 from alpr_desktop.gui.pages.home import HomePage
 from alpr_desktop.gui.pages.settings import SETTINGS_ACTIONS, SettingsPage
 from alpr_desktop.gui.pages.users import UsersPage
@@ -39,6 +40,7 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("home", "Home", "fa5s.home", None, HomePage),
+    PageSpec("cameras", "Cameras", "fa5s.video", Action.MANAGE_CAMERAS, CamerasPage),
     PageSpec("users", "Users", "fa5s.users-cog", Action.VIEW_USERS, UsersPage),
     PageSpec("settings", "Settings", "fa5s.sliders-h", SETTINGS_ACTIONS, SettingsPage),
 )
