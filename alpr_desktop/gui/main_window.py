@@ -238,15 +238,40 @@ class MainWindow(QMainWindow):
             return
         self._ended = True
         self.idle.stop()
-        self._record("logout", self.logged_out.emit)
         self.hide()
+        self._stop_pages(lambda: self._record("logout", self.logged_out.emit))
+
+    def _stop_pages(self, then: Callable[[], None]) -> None:
+        """Let pages that run work of their own (the Live page) stop it, then ``then``.
+
+        Recognition stores its last reads as this user, so it stops before the session
+        ends; the stopping runs off the GUI thread and calls back here.
+        """
+        running = [page for page in self.pages.values() if hasattr(page, "shutdown")]
+        remaining = len(running)
+        if not remaining:
+            then()
+            return
+
+        def one_done() -> None:
+            nonlocal remaining
+            remaining -= 1
+            if remaining == 0:
+                then()
+
+        for page in running:
+            page.shutdown(one_done)  # type: ignore[attr-defined]
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._ended:
             self._ended = True
             self.idle.stop()
-            self._record("logout")
-            self.closed.emit()
+
+            def ended() -> None:
+                self._record("logout")
+                self.closed.emit()
+
+            self._stop_pages(ended)
         super().closeEvent(event)
 
     # ------------------------------------------------------------------ view

@@ -10,6 +10,7 @@ from alpr_desktop.services.auth import AuthService
 from alpr_desktop.services.base import ServiceContext
 from alpr_desktop.services.cameras import CameraService
 from alpr_desktop.services.ingest import IngestService
+from alpr_desktop.services.live import LiveService
 from alpr_desktop.services.settings_service import SettingsService
 from alpr_desktop.services.users import UserService
 
@@ -23,6 +24,7 @@ class Services:
     settings: SettingsService
     cameras: CameraService
     ingest: IngestService
+    live: LiveService
 
     @classmethod
     def build(cls, ctx: ServiceContext, *, spool_dir: Path | None = None) -> Services:
@@ -36,4 +38,5 @@ class Services:
             settings=SettingsService(ctx, audit),
             cameras=CameraService(ctx, audit),
             ingest=IngestService(ctx, spool_dir=spool_dir),
+            live=LiveService(ctx, audit),
         )
