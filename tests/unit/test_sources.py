@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -289,23 +290,56 @@ def test_bad_sources_fail_with_a_clear_message_and_others_go_on(
         assert all(s.join(10) for s in [*sources, good])
 
 
-@pytest.mark.skipif(
-    hasattr(os, "geteuid") and os.geteuid() == 0,
-    reason="root reads any folder whatever its mode; run as a user to check this",
-)
+_LOCKED_CHILD = """
+import sys, threading
+from alpr_desktop.recognition.sources import open_source
+done, out = threading.Event(), []
+def on_state(status):
+    if status.state.terminal:
+        out.append(status)
+        done.set()
+source = open_source(sys.argv[1], on_state=on_state)
+source.start()
+done.wait(20)
+source.stop()
+source.join(5)
+print(out[0].state.value, out[0].message)
+"""
+
+
 def test_folder_without_permission_fails(tmp_path: Path) -> None:
     folder = tmp_path / "locked"
     folder.mkdir()
     folder.chmod(0)
-    rec = Recorder()
-    source = open_source(str(folder), on_state=rec)
-    source.start()
     try:
-        failed = rec.wait_state(SourceState.FAILED)
-        assert "permission denied" in failed.message
+        if os.geteuid() != 0:
+            rec = Recorder()
+            source = open_source(str(folder), on_state=rec)
+            source.start()
+            try:
+                message = rec.wait_state(SourceState.FAILED).message
+            finally:
+                source.stop()
+                source.join(5)
+        else:
+            # root reads any folder whatever its mode: run the source in a child whose
+            # capabilities to override file permissions are dropped (util-linux setpriv)
+            setpriv = shutil.which("setpriv")
+            if setpriv is None:
+                pytest.skip("running as root and setpriv (util-linux) is not installed")
+            drop = [setpriv, "--bounding-set", "-dac_override,-dac_read_search"]
+            child = subprocess.run(
+                [*drop, sys.executable, "-c", _LOCKED_CHILD, str(folder)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                cwd=Path(__file__).resolve().parents[2],
+            )
+            assert child.returncode == 0, child.stderr
+            message = child.stdout.strip()
+            assert message.startswith("failed "), message
+        assert f"folder {folder} cannot be read (permission denied)" in message
     finally:
-        source.stop()
-        source.join(5)
         folder.chmod(0o700)
 
 
