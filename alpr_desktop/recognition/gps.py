@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,7 +68,12 @@ class GpsTrack:
     _times: tuple[float, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_times", tuple(f.at.timestamp() for f in self.fixes))
+        fixes = self.fixes
+        if any(b.at < a.at for a, b in itertools.pairwise(fixes)):
+            # built from stored fixes in another order: the lookup needs them sorted
+            fixes = tuple(sorted(fixes, key=lambda f: f.at))
+            object.__setattr__(self, "fixes", fixes)
+        object.__setattr__(self, "_times", tuple(f.at.timestamp() for f in fixes))
 
     @property
     def malformed(self) -> int:

@@ -158,3 +158,10 @@ def test_demo_gpx_covers_its_hour(tmp_path: Path) -> None:
     assert track.malformed == 0
     assert track.start == start and track.end == start + dt.timedelta(seconds=600)
     assert track.position_at(start + dt.timedelta(seconds=123.4)) is not None
+
+
+def test_a_track_built_from_unordered_fixes_is_sorted() -> None:
+    fixes = parse_nmea(NMEA_LINES).fixes
+    track = GpsTrack(tuple(reversed(fixes)))
+    assert track.fixes == fixes
+    assert track.position_at(_at(15)) == pytest.approx((38.515, -121.505))
