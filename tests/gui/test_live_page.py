@@ -78,7 +78,10 @@ def test_live_page_shows_video_boxes_and_reads(
         meter.timer.stop()
         stop_page(qtbot, page)
     # Models, sources and the database never ran on the GUI thread while frames flowed.
-    assert meter.longest < 0.5, f"the GUI thread stalled {meter.longest * 1000:.0f} ms"
+    # A generous bound: it catches work done on the GUI thread (the models take seconds to
+    # load, a database call can block), not scheduling jitter on a loaded 2-core machine;
+    # benchmarks/bench_live_gui.py measures the stall itself.
+    assert meter.longest < 1.5, f"the GUI thread stalled {meter.longest * 1000:.0f} ms"
     truth = {p.plate for p in video.passes}
     shown = [page.model.read_at(i).read for i in range(page.model.rowCount())]
     assert {r.plate_text for r in shown} & truth
