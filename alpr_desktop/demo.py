@@ -1,13 +1,26 @@
-"""Demo mode: one account per role on a throw-away database, set up through the services."""
+"""Demo mode: a throw-away database with one account per role, and sample cameras.
+
+Everything is set up through the services, as a real department would: the accounts
+follow the separation-of-duties rules, and the cameras are registered like any other —
+two fixed cameras and a mobile unit (with a GPX track covering the demo's hours) playing
+a sample video the project renders itself (``recognition.demo_video``), so the
+dispatcher sees live reads within seconds of signing in.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from alpr_desktop.app import Application
 from alpr_desktop.core.roles import Role
+from alpr_desktop.services.base import Actor
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,8 +79,65 @@ def seed_demo(app: Application) -> list[DemoAccount]:
         )
         services.auth.replace_temporary_password(username, temporary, final)
         made[role] = DemoAccount(username, final, role)
+    seed_demo_cameras(app, admin)
     accounts = [DemoAccount("demo.admin", admin_password, Role.ADMINISTRATOR)]
     return accounts + [made[role] for role in _LISTED_ORDER]
+
+
+#: (name, latitude, longitude, facing) of the fixed demo cameras, in Sacramento.
+_FIXED_CAMERAS = (
+    ("North gate", 38.58410, -121.49790, 180.0),
+    ("Main St eastbound", 38.57930, -121.49120, 90.0),
+)
+_MOBILE_CAMERA = "Unit 12 (mobile)"
+#: How long the mobile unit's track covers, from the demo's start.
+_TRACK_HOURS = 12
+
+
+def seed_demo_cameras(app: Application, admin: Actor) -> list[str]:
+    """Register the demo cameras on the rendered sample video; their names.
+
+    Needs the renderer (the ``ocr`` extra); without it the demo has no cameras and says
+    why on the Live page's empty state and in the log.
+    """
+    from alpr_desktop.services.camera_tracks import import_track_file
+    from alpr_desktop.services.cameras import CameraFields
+
+    try:
+        from alpr_desktop.recognition.demo_video import demo_video, write_demo_gpx
+    except ImportError as exc:
+        log.warning("demo cameras skipped: the sample video needs the OCR extra (%s)", exc)
+        return []
+    video = demo_video()
+    cameras = app.services.cameras
+    for name, lat, lon, facing in _FIXED_CAMERAS:
+        cameras.create(
+            admin,
+            CameraFields(
+                name=name,
+                source=str(video.path),
+                latitude=lat,
+                longitude=lon,
+                direction_deg=facing,
+                description="Demo camera playing the project-rendered sample video.",
+            ),
+        )
+    unit = cameras.create(
+        admin,
+        CameraFields(
+            name=_MOBILE_CAMERA,
+            source=str(video.path),
+            mobile=True,
+            description="Demo patrol car; positions from its GPX track.",
+        ),
+    )
+    start = app.services.ctx.now() - dt.timedelta(minutes=5)
+    with tempfile.TemporaryDirectory(prefix="alpr-demo-gpx-") as tmp:
+        track = write_demo_gpx(
+            Path(tmp) / "unit12.gpx", start, duration_s=_TRACK_HOURS * 3600, step_s=5.0
+        )
+        import_track_file(cameras, admin, unit.id, track)
+    return [name for name, *_ in _FIXED_CAMERAS] + [_MOBILE_CAMERA]
 
 
 def credentials_banner(accounts: list[DemoAccount]) -> str:

@@ -8,7 +8,8 @@ from pytestqt.qtbot import QtBot
 
 from alpr_desktop.core.roles import Role
 from alpr_desktop.gui.context import GuiContext
-from alpr_desktop.gui.pages.cameras import CameraDialog, CamerasPage, import_track_file
+from alpr_desktop.gui.pages.cameras import CameraDialog, CamerasPage
+from alpr_desktop.services.camera_tracks import import_track_file
 from alpr_desktop.services.cameras import CameraFields
 from tests.conftest import create_active_user, create_admin
 from tests.gui.conftest import wait_idle

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 from pathlib import Path
 
@@ -100,6 +101,15 @@ def test_demo_accounts_one_per_role(tmp_path: Path) -> None:
             assert not result.must_change_password
         banner = credentials_banner(accounts)
         assert all(a.password in banner for a in accounts)
+        if importlib.util.find_spec("PIL") is not None:  # the renderer: the 'ocr' extra
+            dispatcher = next(a for a in accounts if a.role is Role.DISPATCHER)
+            actor = app.services.auth.login(dispatcher.username, dispatcher.password).actor
+            cameras = app.services.cameras.list_for_recognition(actor)
+            assert len(cameras) == 3 and all(Path(c.source).is_file() for c in cameras)
+            mobile = [c for c in cameras if c.mobile]
+            assert len(mobile) == 1 and mobile[0].gps_fix_count > 1000
+            now = app.services.ctx.now()
+            assert mobile[0].track_start <= now <= mobile[0].track_end
     finally:
         app.close()
     assert not demo_file.exists(), "the demo database is thrown away"

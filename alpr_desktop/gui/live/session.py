@@ -54,7 +54,13 @@ class LiveRun(QObject):
     stopped = Signal(str)
 
     def __init__(
-        self, services: Services, actor: Actor, plans: Sequence[CameraPlan], parent: QObject
+        self,
+        services: Services,
+        actor: Actor,
+        plans: Sequence[CameraPlan],
+        parent: QObject,
+        *,
+        loop: bool = False,
     ) -> None:
         super().__init__(parent)
         self.run = RecognitionRun(
@@ -62,6 +68,7 @@ class LiveRun(QObject):
             actor,
             plans,
             label="live page",
+            loop=loop,
             on_preview=self._preview,
             on_state=self._state,
             on_stats=self._stats,

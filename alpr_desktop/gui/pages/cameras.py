@@ -37,7 +37,8 @@ from alpr_desktop.gui.pages.user_dialogs import ServiceDialog
 from alpr_desktop.gui.widgets import message_box
 from alpr_desktop.messages import Topic
 from alpr_desktop.services.base import Actor
-from alpr_desktop.services.cameras import CameraFields, CameraService, CameraView
+from alpr_desktop.services.camera_tracks import import_track_file
+from alpr_desktop.services.cameras import CameraFields, CameraView
 
 COLUMNS = ("Name", "Kind", "Source", "State", "Position", "Description")
 _Index = QModelIndex | QPersistentModelIndex
@@ -106,33 +107,6 @@ class CameraTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and COLUMNS[index.column()] == "Source":
             return camera.display_source
         return None
-
-
-def import_track_file(service: CameraService, actor: Actor, camera_id: int, path: Path) -> str:
-    """Parse a GPX or NMEA file and store its fixes; what happened, in words.
-
-    Malformed sentences are counted and the first few named, never silently dropped.
-    """
-    from alpr_desktop.recognition.gps import GpsTrack
-
-    try:
-        track = GpsTrack.load(path)
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from None
-    if not track.fixes:
-        raise ValidationError(f"{path.name} holds no position fixes ({track.summary()}).")
-    result = service.import_gps_track(
-        actor, camera_id, [(f.at, f.latitude, f.longitude, None, None) for f in track.fixes]
-    )
-    lines = [f"{path.name}: {track.summary()}.", f"Stored {result.imported} new fixes"]
-    if result.already_stored:
-        lines[-1] += f" ({result.already_stored} were already stored)"
-    lines[-1] += "."
-    for issue in track.issues[:5]:
-        lines.append(f"Line {issue.line}: {issue.reason}")
-    if track.malformed > 5:
-        lines.append(f"… and {track.malformed - 5} more malformed lines.")
-    return "\n".join(lines)
 
 
 def _number(edit: QLineEdit, label: str) -> float | None:

@@ -120,7 +120,9 @@ class LivePage(Page):
             self.tiles[plan.name] = CameraTile(plan.name, self.gui.theme.colour, self.grid_host)
         self._arrange()
         self.status.setText("Loading the plate models…")
-        run = LiveRun(self.gui.services, self.actor, plans, self)
+        # The demo's cameras play a sample video: replay it rather than stop at its end.
+        loop = self.gui.application.demo
+        run = LiveRun(self.gui.services, self.actor, plans, self, loop=loop)
         run.frame.connect(self._frame)
         run.state.connect(self._state)
         run.stats.connect(self._stats)
