@@ -14,7 +14,9 @@ from pathlib import Path
 
 from alpr_desktop.services.base import ServiceContext
 from alpr_desktop.services.registry import Services
+from alpr_desktop.services.startup_checks import run_startup_checks
 from alpr_desktop.settings import LocalConfig
+from alpr_desktop.storage.clock import clock_for
 from alpr_desktop.storage.engine import SQLITE_FILE_NAME, Database, open_database, sqlite_url
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,8 @@ class Application:
     database: Database
     services: Services
     demo: bool = False
+    #: Start-up warnings about the access trail's defences, for the GUI to show.
+    security_warnings: tuple[str, ...] = ()
     _temp_dir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
 
     def close(self) -> None:
@@ -69,5 +73,10 @@ def open_application(
         if temp_dir is not None:
             temp_dir.cleanup()
         raise
-    ctx = ServiceContext(database, workstation=config.workstation_name or os.uname().nodename)
-    return Application(config, database, Services.build(ctx), demo=demo, _temp_dir=temp_dir)
+    workstation = config.workstation_name or os.uname().nodename
+    ctx = ServiceContext(database, workstation=workstation, clock=clock_for(database.engine))
+    warnings = run_startup_checks(ctx) if migrate else ()
+    services = Services.build(ctx)
+    return Application(
+        config, database, services, demo=demo, _temp_dir=temp_dir, security_warnings=warnings
+    )

@@ -43,6 +43,10 @@ class PermissionDenied(AlprError):
     """The current user may not perform this action."""
 
 
+class SessionEndedError(PermissionDenied):
+    """The sign-in session has ended (logout, lock, suspension) or expired."""
+
+
 class SeparationOfDutiesError(PermissionDenied):
     """The roles allow the action, but not for this person on this account.
 

@@ -8,7 +8,16 @@ Measures, with the default :class:`~alpr_desktop.settings.Argon2Parameters`
 * ``login``  — a successful :meth:`AuthService.login` on a temporary SQLite database
   (settings load, lockout query, verify, two transactions, three access records);
 * ``login_unknown`` — a refused sign-in for an unknown username (dummy verification, so it
-  should take about as long as a real one: the timing must not reveal which accounts exist).
+  should take about as long as a real one: the timing must not reveal which accounts exist);
+* ``login_wrong_old_hash`` — a wrong password for an account whose hash was made with
+  cheaper, older parameters (the dummy at the current cost is verified too, so it takes
+  about as long as ``login_unknown``: issue 19 item 1);
+* ``session_check`` — the server-side session check alone (one primary-key read, and at
+  most every 30 s a write), inside an open unit of work on SQLite;
+* ``unit_of_work`` / ``unit_of_work_unchecked`` — a whole empty authorised unit of work
+  (``BaseService._work``: session check, user, roles, training, commit), with and without
+  the session check; their difference is the check's cost per service call (target
+  <= 1 ms on SQLite).
 
 Each figure is the median (and min/max) wall time of ``--repeat`` runs, plus the median
 process CPU time (both Argon2 lanes together), which other load disturbs less. The machine
@@ -16,7 +25,7 @@ load is printed beside the figures because Argon2 is CPU and memory bound.
 
 Command::
 
-    .venv/bin/python benchmarks/bench_login.py --repeat 15
+    .venv/bin/python benchmarks/bench_login.py --repeat 15 --calls 2000
 
 The last line printed is one JSON object with every figure (seconds).
 """
@@ -33,9 +42,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from alpr_desktop.app import open_application
+from alpr_desktop.app import Application, open_application
+from alpr_desktop.core.roles import Action
 from alpr_desktop.errors import AuthenticationError
+from alpr_desktop.services.base import Actor, BaseService
 from alpr_desktop.services.passwords import make_hasher, verify_password
+from alpr_desktop.services.sessions import session_problem
 from alpr_desktop.settings import Argon2Parameters, LocalConfig
 
 PASSWORD = "correct horse battery staple 42"
@@ -73,7 +85,7 @@ def bench_argon2(repeat: int) -> dict[str, dict[str, float]]:
 def bench_login(repeat: int) -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory(prefix="alpr-bench-login-") as tmp:
         config = LocalConfig(data_dir=Path(tmp), workstation_name="bench")
-        app = open_application(config)
+        app = open_application(config, create=True)
         try:
             auth = app.services.auth
             auth.create_first_administrator(
@@ -99,14 +111,99 @@ def bench_login(repeat: int) -> dict[str, dict[str, float]]:
     return {"login": summarise(ok), "login_unknown": summarise(bad)}
 
 
+def refused(fn: Callable[[], object]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            fn()
+        except AuthenticationError:
+            return
+        raise AssertionError("a wrong password signed in")
+
+    return run
+
+
+def bench_old_hash(repeat: int) -> dict[str, dict[str, float]]:
+    """A wrong password for an account hashed before the cost was raised to the default."""
+    cheap = Argon2Parameters(time_cost=2, memory_cost_kib=19456, parallelism=1)  # OWASP minimum
+    with tempfile.TemporaryDirectory(prefix="alpr-bench-login-") as tmp:
+        app = open_application(
+            LocalConfig(data_dir=Path(tmp), workstation_name="bench"), create=True
+        )
+        try:
+            auth = app.services.auth
+            admin = auth.create_first_administrator(
+                username="admin", full_name="Bench Administrator", password=PASSWORD
+            )
+            app.services.settings.update(admin, argon2=cheap.model_dump())
+            auth.change_password(admin, PASSWORD, PASSWORD + "!")  # hashed at the cheap cost
+            app.services.settings.update(
+                admin, argon2=Argon2Parameters().model_dump(), lockout_threshold=100
+            )
+            attempt = refused(lambda: auth.login("admin", "not the password at all"))
+            attempt()  # warm-up: builds the dummy at the new cost
+            return {"login_wrong_old_hash": summarise(timed(attempt, repeat))}
+        finally:
+            app.close()
+
+
+class _Probe(BaseService):
+    def run(self, actor: Actor) -> None:
+        with self._work(actor, Action.VIEW_USERS):
+            pass
+
+
+def bench_session_check(app: Application, actor: Actor, calls: int) -> float:
+    """Seconds per session check, inside one open unit of work."""
+    with app.database.sessions.begin() as session:
+        now = app.services.ctx.now()
+        session_problem(session, actor.session_id, actor.user_id, now)  # warm-up
+        start = time.perf_counter()
+        for _ in range(calls):
+            assert session_problem(session, actor.session_id, actor.user_id, now) is None
+        return (time.perf_counter() - start) / calls
+
+
+def bench_units(calls: int) -> dict[str, dict[str, float]]:
+    """The session check alone and in a whole (empty) unit of work, on SQLite."""
+    with tempfile.TemporaryDirectory(prefix="alpr-bench-session-") as tmp:
+        app = open_application(
+            LocalConfig(data_dir=Path(tmp), workstation_name="bench"), create=True
+        )
+        try:
+            admin = app.services.auth.create_first_administrator(
+                username="admin", full_name="Bench Administrator", password=PASSWORD
+            )
+            probe = _Probe(app.services.ctx)
+            check = bench_session_check(app, admin, calls)
+            checked = timed(lambda: probe.run(admin), calls)
+            # The same unit of work with the session check switched off, for the difference.
+            probe._session_problem = lambda _session, _actor: None  # type: ignore[method-assign]
+            unchecked = timed(lambda: probe.run(admin), calls)
+        finally:
+            app.close()
+    return {
+        "session_check": {"median": round(check, 6), "min": 0.0, "max": 0.0, "cpu_median": 0.0},
+        "unit_of_work": summarise(checked),
+        "unit_of_work_unchecked": summarise(unchecked),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15, help="runs per figure (median)")
+    parser.add_argument(
+        "--calls", type=int, default=2000, help="service calls for the session-check figures"
+    )
     args = parser.parse_args(argv)
 
     params = Argon2Parameters()
     load_before = os.getloadavg()
-    figures = bench_argon2(args.repeat) | bench_login(args.repeat)
+    figures = (
+        bench_argon2(args.repeat)
+        | bench_login(args.repeat)
+        | bench_old_hash(args.repeat)
+        | bench_units(args.calls)
+    )
     load_after = os.getloadavg()
 
     print(
@@ -116,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for name, fig in figures.items():
         print(
-            f"  {name:<14} median {fig['median'] * 1000:7.1f} ms   "
+            f"  {name:<24} median {fig['median'] * 1000:8.3f} ms   "
             f"(min {fig['min'] * 1000:.1f}, max {fig['max'] * 1000:.1f}; "
             f"CPU {fig['cpu_median'] * 1000:.1f} ms)"
         )

@@ -22,7 +22,8 @@ from alpr_desktop.services.base import Actor
 class LockScreen(QWidget):
     """Hides everything; the signed-in user's password unlocks, or they sign out."""
 
-    unlocked = Signal()
+    #: Emitted with the new :class:`Actor`: the lock ended the session, the unlock began one.
+    unlocked = Signal(object)
     sign_out_requested = Signal()
 
     def __init__(self, gui: GuiContext, actor: Actor, parent: QWidget | None = None) -> None:
@@ -96,9 +97,10 @@ class LockScreen(QWidget):
             context=self,
         )
 
-    def _unlocked(self, _none: None) -> None:
+    def _unlocked(self, actor: Actor) -> None:
         self.password_edit.clear()
-        self.unlocked.emit()
+        self.actor = actor
+        self.unlocked.emit(actor)
 
     def _failed(self, error: AlprError) -> None:
         self.unlock_button.setEnabled(True)

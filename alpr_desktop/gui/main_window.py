@@ -206,7 +206,11 @@ class MainWindow(QMainWindow):
         self.lock_screen.reset()
         self._record(event)
 
-    def unlock(self) -> None:
+    def unlock(self, actor: Actor | None = None) -> None:
+        if actor is not None:  # the unlock began a new server-side session: act in it
+            for widget in (self, *self.findChildren(QWidget)):
+                if isinstance(getattr(widget, "actor", None), Actor):
+                    setattr(widget, "actor", actor)  # noqa: B010 (widgets have no common type)
         self.locked = False
         self.screens.setCurrentIndex(0)
         self.menuBar().setEnabled(True)

@@ -6,13 +6,17 @@ signals and tests can reach every step through :attr:`SessionController.current`
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
+from alpr_desktop.errors import AlprError, SessionEndedError
 from alpr_desktop.gui.auth_dialogs import ChangePasswordDialog, LoginDialog, SetupDialog
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.main_window import MainWindow
 from alpr_desktop.services.base import Actor
+
+#: How often a signed-in window tells the server it is in use (well inside the expiry).
+KEEP_ALIVE_MS = 60_000
 
 
 class SessionController(QObject):
@@ -111,7 +115,31 @@ class SessionController(QObject):
         window = MainWindow(self.gui, actor)
         window.logged_out.connect(self.show_login)
         window.closed.connect(self.quit)
+        self._keep_alive(window)
         self._replace(window)
+
+    def _keep_alive(self, window: MainWindow) -> None:
+        """Tell the server every minute that the window's session is in use.
+
+        The server ends a session it has not heard from for the idle-lock period (see
+        ``services.sessions``); a user reading one page makes no other call. When the
+        server says the session has ended, the window locks: an unlock starts a new one.
+        """
+        auth, timer = self.gui.services.auth, QTimer(window)
+        timer.setInterval(KEEP_ALIVE_MS)
+
+        def ended(error: AlprError) -> None:
+            if isinstance(error, SessionEndedError):
+                window.lock("session_expired")
+
+        def beat() -> None:
+            if window.locked or not window.isVisible():
+                return
+            actor = window.actor
+            self.gui.background.run(lambda: auth.keep_alive(actor), on_error=ended, context=window)
+
+        timer.timeout.connect(beat)
+        timer.start()
 
     def quit(self) -> None:
         self.finished.emit(0)

@@ -2,8 +2,10 @@
 
 The same message answers an unknown user and a wrong password, and unknown usernames
 are locked out exactly like real ones, so neither the message nor the lockout tells an
-attacker which accounts exist. A dummy verification runs for unknown users so the
-time taken does not tell either.
+attacker which accounts exist. A dummy verification runs for unknown users, and for
+users whose hash predates the current Argon2 parameters, so the time taken does not
+tell either (:mod:`.password_checks`). Lockout is decided atomically per name
+(:mod:`.lockout`); signing in starts a server-side session (:mod:`.sessions`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alpr_desktop.core.roles import Role
-from alpr_desktop.errors import AccountLockedError, AuthenticationError, ValidationError
+from alpr_desktop.errors import (
+    AccountLockedError,
+    AuthenticationError,
+    SessionEndedError,
+    ValidationError,
+)
 from alpr_desktop.messages import Changes, Topic
 from alpr_desktop.services.audit import append_record
 from alpr_desktop.services.base import (
@@ -25,20 +32,30 @@ from alpr_desktop.services.base import (
     load_department_settings,
 )
 from alpr_desktop.services.fields import clean_text, column_length, login_name, validate_username
-from alpr_desktop.services.passwords import check_new_password, make_hasher, verify_password
+from alpr_desktop.services.lockout import unknown_name_key
+from alpr_desktop.services.password_checks import PasswordChecks, Pending, locked_message
+from alpr_desktop.services.passwords import check_new_password, make_hasher
+from alpr_desktop.services.sessions import (
+    END_EVENTS,
+    end_session,
+    resumable,
+    session_problem,
+    start_session,
+)
 from alpr_desktop.settings import DepartmentSettings
-from alpr_desktop.storage.models import AccountState, LoginAttempt, SettingRow, User, UserRole
+from alpr_desktop.storage.models import AccountState, SettingRow, User, UserRole
 
 BAD_CREDENTIALS = "Unknown username or wrong password."
 
 
-def actor_for(user: User) -> Actor:
+def actor_for(user: User, session_id: str) -> Actor:
     return Actor(
         user_id=user.id,
         username=user.username,
         full_name=user.full_name,
         organisation=user.organisation,
         roles=user.role_set,
+        session_id=session_id,
     )
 
 
@@ -51,7 +68,7 @@ class LoginResult:
 class AuthService(BaseService):
     def __init__(self, ctx: ServiceContext) -> None:
         super().__init__(ctx)
-        self._dummy_hash: str | None = None
+        self.checks = PasswordChecks(ctx.workstation)
 
     # ------------------------------------------------------------------ first run
     def setup_needed(self) -> bool:
@@ -109,7 +126,11 @@ class AuthService(BaseService):
                 target_type="user",
                 target_id=user.id,
             )
-            actor = actor_for(user)
+            # The first run and the demo seed act through this actor: it is signed in.
+            session_id = start_session(
+                session, user, workstation=self.ctx.workstation, settings=settings, now=now
+            )
+            actor = actor_for(user, session_id)
         self.ctx.changes.publish(Changes.of(Topic.USERS, Topic.SETTINGS))
         return actor
 
@@ -124,61 +145,73 @@ class AuthService(BaseService):
 
     # ------------------------------------------------------------------ sign-in
     def login(self, username: str, password: str) -> LoginResult:
-        """Verify credentials; raise :class:`AuthenticationError` (same text for all bad cases)."""
+        """Verify credentials; raise :class:`AuthenticationError` (same text for all bad cases).
+
+        On success a server-side session starts; the returned actor carries its id.
+        """
         name = login_name(username)  # never a database error, whatever was typed
         with self.ctx.db.sessions.begin() as session:
             settings = self._settings(session)
-            now = self.ctx.now()
             user = session.scalar(select(User).where(User.username == name))
-            locked_until = self._locked_until(session, name, settings, now)
-            if locked_until is not None:
-                # Recorded and committed before the refusal is raised.
-                self._attempt(session, name, user, False, now, "login_refused_locked")
-        if locked_until is not None:
-            raise AccountLockedError(_locked_message(locked_until))
-        with self.ctx.db.sessions.begin() as session:
-            user = session.scalar(select(User).where(User.username == name))
-            hasher = make_hasher(settings.argon2)
-            if user is None:
-                verify_password(hasher, self._dummy(hasher), password)
-                ok = False
-            else:
-                ok = verify_password(hasher, user.password_hash, password)
-            if not ok:
-                self._attempt(session, name, user, False, now, "login_failed")
-                locked = self._locked_until(session, name, settings, now)
-                if locked is not None and user is not None:
-                    user.locked_until = locked
-                    self._audit(session, name, user, now, "account_locked", outcome="refused")
-                # commit the failure before raising
-        if not ok:
-            raise AuthenticationError(BAD_CREDENTIALS)
-        assert user is not None
-        return self._after_verified(user.id, password, name)
+            # A name that matches no account is never stored as typed (it may be a password).
+            key = name if user is not None else unknown_name_key(session, name)
+            pending = self.checks.reserve(
+                session, user=user, key=key, settings=settings, now=self.ctx.now(), action="login"
+            )
+        pending.raise_if_locked()
+        ok = self.checks.verify(pending, password)
+        new_hash = self._rehashed(pending, password) if ok else None
+        return self._finish_login(pending, ok, new_hash)
 
-    def _after_verified(self, user_id: int, password: str, name: str) -> LoginResult:
+    def _rehashed(self, pending: Pending, password: str) -> str | None:
+        """A hash at the current parameters when the stored one is older (outside a lock)."""
+        hasher = make_hasher(pending.settings.argon2)
+        assert pending.stored_hash is not None
+        if hasher.check_needs_rehash(pending.stored_hash):
+            return hasher.hash(password)
+        return None
+
+    def _finish_login(self, pending: Pending, ok: bool, new_hash: str | None) -> LoginResult:
+        error: AuthenticationError | None = None
         with self.ctx.db.sessions.begin() as session:
-            settings = self._settings(session)
             now = self.ctx.now()
-            user = session.get(User, user_id)
-            assert user is not None
-            refusal = self._state_refusal(session, user, settings, now)
-            if refusal is None:
-                hasher = make_hasher(settings.argon2)
-                if hasher.check_needs_rehash(user.password_hash):
-                    user.password_hash = hasher.hash(password)
-                    self._audit(session, name, user, now, "password_rehashed")
-                user.last_login_at = now
-                user.last_activity_at = now
-                user.locked_until = None
-                self._attempt(session, name, user, True, now, "login")
-                result = LoginResult(actor_for(user), user.password_is_temporary)
+            user = session.get(User, pending.user_id) if pending.user_id else None
+            locked = self.checks.settle(session, pending, user, ok, now, "login_failed")
+            if not ok:
+                error = AuthenticationError(BAD_CREDENTIALS)
+            elif locked is not None:
+                self.checks.attempt(session, pending.key, user, False, now, "login_refused_locked")
+                error = AccountLockedError(locked_message(locked))
             else:
-                self._attempt(session, name, user, False, now, "login_refused_state")
-        if refusal is not None:
-            self.ctx.changes.publish(Changes.of(Topic.USERS))
-            raise AuthenticationError(refusal)
+                assert user is not None
+                refusal = self._state_refusal(session, user, pending.settings, now)
+                if refusal is not None:
+                    self.checks.attempt(
+                        session, pending.key, user, False, now, "login_refused_state"
+                    )
+                    error = AuthenticationError(refusal)
+                else:
+                    result = self._signed_in(session, user, pending, new_hash, now)
+        if error is not None:
+            if ok:
+                self.ctx.changes.publish(Changes.of(Topic.USERS))
+            raise error
         return result
+
+    def _signed_in(
+        self, session: Session, user: User, pending: Pending, new_hash: str | None, now: dt.datetime
+    ) -> LoginResult:
+        if new_hash is not None:
+            user.password_hash = new_hash
+            self.checks.audit(session, user.username, user, now, "password_rehashed")
+        user.last_login_at = now
+        user.last_activity_at = now
+        user.locked_until = None
+        self.checks.attempt(session, pending.key, user, True, now, "login")
+        session_id = start_session(
+            session, user, workstation=self.ctx.workstation, settings=pending.settings, now=now
+        )
+        return LoginResult(actor_for(user, session_id), user.password_is_temporary)
 
     def _state_refusal(
         self, session: Session, user: User, settings: DepartmentSettings, now: dt.datetime
@@ -192,7 +225,7 @@ class AuthService(BaseService):
                     f"No activity for more than {settings.inactivity_suspend_days} days"
                 )
                 user.state_changed_at = now
-                self._audit(session, user.username, user, now, "account_suspended_inactive")
+                self.checks.audit(session, user.username, user, now, "account_suspended_inactive")
             else:
                 return None
         return {
@@ -204,114 +237,60 @@ class AuthService(BaseService):
             AccountState.DEACTIVATED: "Your account has been deactivated.",
         }[user.state]
 
-    def _locked_until(
-        self, session: Session, name: str, settings: DepartmentSettings, now: dt.datetime
-    ) -> dt.datetime | None:
-        """When the username is locked until, from failures since its last success."""
-        window_start = now - dt.timedelta(minutes=settings.lockout_window_minutes)
-        last_success = session.scalar(
-            select(func.max(LoginAttempt.attempted_at)).where(
-                LoginAttempt.username == name, LoginAttempt.succeeded.is_(True)
-            )
-        )
-        since = max(window_start, last_success) if last_success else window_start
-        failures = list(
-            session.scalars(
-                select(LoginAttempt.attempted_at)
-                .where(
-                    LoginAttempt.username == name,
-                    LoginAttempt.succeeded.is_(False),
-                    LoginAttempt.attempted_at > since,
-                )
-                .order_by(LoginAttempt.attempted_at)
-            )
-        )
-        if len(failures) < settings.lockout_threshold:
-            return None
-        until = failures[settings.lockout_threshold - 1] + dt.timedelta(
-            minutes=settings.lockout_duration_minutes
-        )
-        return until if until > now else None
-
-    def _attempt(
-        self,
-        session: Session,
-        name: str,
-        user: User | None,
-        succeeded: bool,
-        now: dt.datetime,
-        action: str,
-    ) -> None:
-        session.add(
-            LoginAttempt(
-                username=name,
-                user_id=user.id if user else None,
-                attempted_at=now,
-                succeeded=succeeded,
-                workstation=self.ctx.workstation,
-            )
-        )
-        self._audit(session, name, user, now, action, outcome="ok" if succeeded else "refused")
-
-    def _audit(
-        self,
-        session: Session,
-        name: str,
-        user: User | None,
-        now: dt.datetime,
-        action: str,
-        *,
-        outcome: str = "ok",
-    ) -> None:
-        append_record(
-            session,
-            now=now,
-            user_id=user.id if user else None,
-            username=name,
-            organisation=user.organisation if user else "",
-            workstation=self.ctx.workstation,
-            category="session",
-            action=action,
-            outcome=outcome,
-        )
-
-    def _dummy(self, hasher: object) -> str:
-        if self._dummy_hash is None:
-            from argon2 import PasswordHasher
-
-            assert isinstance(hasher, PasswordHasher)
-            self._dummy_hash = hasher.hash("timing-equaliser-not-a-password")
-        return self._dummy_hash
-
-    # ------------------------------------------------------------------ passwords, sign-out
+    # ------------------------------------------------------------------ passwords
     def change_password(self, actor: Actor, current: str, new: str) -> None:
-        """Change the actor's own password (also how a temporary password is replaced)."""
+        """Change the actor's own password (also how a temporary password is replaced).
+
+        A wrong current password counts towards the lockout and is recorded like a failed
+        sign-in: a signed-in session is not a way to guess passwords without limit.
+        """
         with self.ctx.db.sessions.begin() as session:
-            settings = self._settings(session)
+            pending = self._reserve_own(session, actor, "password_change")
             user = session.get(User, actor.user_id)
-            if user is None or user.state is not AccountState.ACTIVE:
-                raise AuthenticationError("Your account is not active.")
-            hasher = make_hasher(settings.argon2)
-            if not verify_password(hasher, user.password_hash, current):
-                raise AuthenticationError("The current password is wrong.")
+            assert user is not None
             check_new_password(
                 new,
                 username=user.username,
                 full_name=user.full_name,
-                min_length=settings.password_min_length,
+                min_length=pending.settings.password_min_length,
             )
             if new == current:
                 raise ValidationError("The new password must differ from the current one.")
+        pending.raise_if_locked()
+        ok = self.checks.verify(pending, current)
+        new_hash = make_hasher(pending.settings.argon2).hash(new) if ok else None
+        with self.ctx.db.sessions.begin() as session:
             now = self.ctx.now()
-            user.password_hash = hasher.hash(new)
-            user.password_is_temporary = False
-            user.password_changed_at = now
-            user.last_activity_at = now
-            self._audit(session, user.username, user, now, "password_changed")
+            user = session.get(User, actor.user_id)
+            locked = self.checks.settle(session, pending, user, ok, now, "password_change_failed")
+            if ok and locked is None and user is not None and new_hash is not None:
+                user.password_hash = new_hash
+                user.password_is_temporary = False
+                user.password_changed_at = now
+                user.last_activity_at = now
+                self.checks.audit(session, user.username, user, now, "password_changed")
+        if not ok:
+            raise AuthenticationError("The current password is wrong.")
+        if locked is not None:
+            raise AccountLockedError(locked_message(locked))
         self.ctx.changes.publish(Changes.of(Topic.USERS))
 
+    def _reserve_own(self, session: Session, actor: Actor, action: str) -> Pending:
+        """Reserve a check of the signed-in actor's own password (live session, active)."""
+        now = self.ctx.now()
+        problem = session_problem(session, actor.session_id, actor.user_id, now)
+        user = session.get(User, actor.user_id)
+        if problem is not None:
+            raise SessionEndedError(problem)
+        if user is None or user.state is not AccountState.ACTIVE:
+            raise AuthenticationError("Your account is not active.")
+        settings = self._settings(session)
+        return self.checks.reserve(
+            session, user=user, key=user.username, settings=settings, now=now, action=action
+        )
+
     def replace_temporary_password(self, username: str, temporary: str, new: str) -> None:
-        """Replace a temporary password without signing in.
+        """Replace a temporary password without signing in (nor starting a session).
 
         For an account nobody has used yet (the demo seed prepares its accounts this
         way, so they show no sign-in). The temporary password is checked like a sign-in:
@@ -320,71 +299,133 @@ class AuthService(BaseService):
         name = login_name(username)
         with self.ctx.db.sessions.begin() as session:
             settings = self._settings(session)
-            now = self.ctx.now()
             user = session.scalar(select(User).where(User.username == name))
-            hasher = make_hasher(settings.argon2)
-            locked = self._locked_until(session, name, settings, now) is not None
-            stored = user.password_hash if user is not None else self._dummy(hasher)
-            ok = verify_password(hasher, stored, temporary) and not locked
+            key = name if user is not None else unknown_name_key(session, name)
+            pending = self.checks.reserve(
+                session,
+                user=user,
+                key=key,
+                settings=settings,
+                now=self.ctx.now(),
+                action="temporary_password_change",
+            )
+        pending.raise_if_locked()
+        ok = self.checks.verify(pending, temporary)
+        new_hash = make_hasher(pending.settings.argon2).hash(new) if ok else None
+        with self.ctx.db.sessions.begin() as session:
+            now = self.ctx.now()
+            user = session.get(User, pending.user_id) if pending.user_id else None
+            failed = "temporary_password_change_failed"
+            ok = self.checks.settle(session, pending, user, ok, now, failed) is None and ok
             ok = ok and user is not None and _unused_temporary(user)
-            if ok and user is not None:
+            if ok and user is not None and new_hash is not None:
                 check_new_password(
                     new,
                     username=user.username,
                     full_name=user.full_name,
-                    min_length=settings.password_min_length,
+                    min_length=pending.settings.password_min_length,
                 )
-                user.password_hash = hasher.hash(new)
+                user.password_hash = new_hash
                 user.password_is_temporary = False
                 user.password_changed_at = now
-                self._audit(session, name, user, now, "password_changed")
-            else:
-                self._attempt(session, name, user, False, now, "temporary_password_change_failed")
+                self.checks.audit(session, user.username, user, now, "password_changed")
         if not ok:
             raise AuthenticationError(BAD_CREDENTIALS)
         self.ctx.changes.publish(Changes.of(Topic.USERS))
 
-    def verify_unlock(self, actor: Actor, password: str) -> None:
-        """Re-check the password to unlock an idle-locked workstation.
+    # ------------------------------------------------------------------ lock and sign-out
+    def verify_unlock(self, actor: Actor, password: str) -> Actor:
+        """Re-check the password to unlock a locked workstation; returns the new actor.
 
-        Failures count towards the same lockout as sign-in, and a locked-out or no longer
-        active account cannot unlock: the lock screen is not a way around either.
+        The lock ended the session, so an unlock starts a new one. Failures count towards
+        the same lockout as sign-in, and a locked-out or no longer active account cannot
+        unlock: the lock screen is not a way around either. Only the user's own session,
+        ended by a lock (or still live), can be unlocked.
         """
         with self.ctx.db.sessions.begin() as session:
             settings = self._settings(session)
             now = self.ctx.now()
             user = session.get(User, actor.user_id)
-            locked_until = self._locked_until(session, actor.username, settings, now)
-            if locked_until is not None:
-                self._attempt(session, actor.username, user, False, now, "unlock_refused_locked")
-                error: AuthenticationError | None = AccountLockedError(
-                    _locked_message(locked_until)
+            pending: Pending | None = None
+            if user is None or user.state is not AccountState.ACTIVE:
+                error = "Your account is no longer active; sign out."
+                self.checks.attempt(
+                    session, actor.username, user, False, now, "unlock_refused_state"
                 )
-            elif user is None or user.state is not AccountState.ACTIVE:
-                self._attempt(session, actor.username, user, False, now, "unlock_refused_state")
-                error = AuthenticationError("Your account is no longer active; sign out.")
-            elif not verify_password(make_hasher(settings.argon2), user.password_hash, password):
-                self._attempt(session, actor.username, user, False, now, "unlock_failed")
-                error = AuthenticationError("Wrong password.")
+            elif not resumable(session, actor.session_id, actor.user_id):
+                error = "This session cannot be unlocked; sign out and sign in again."
+                self.checks.attempt(session, actor.username, user, False, now, "unlock_refused")
             else:
-                self._audit(session, actor.username, user, now, "unlock")
-                error = None
-        if error is not None:
-            raise error
+                pending = self.checks.reserve(
+                    session,
+                    user=user,
+                    key=user.username,
+                    settings=settings,
+                    now=now,
+                    action="unlock",
+                )
+        if pending is None:
+            raise AuthenticationError(error)
+        pending.raise_if_locked()
+        ok = self.checks.verify(pending, password)
+        return self._finish_unlock(actor, pending, ok)
+
+    def _finish_unlock(self, actor: Actor, pending: Pending, ok: bool) -> Actor:
+        with self.ctx.db.sessions.begin() as session:
+            now = self.ctx.now()
+            user = session.get(User, actor.user_id)
+            assert user is not None
+            locked = self.checks.settle(session, pending, user, ok, now, "unlock_failed")
+            if ok and locked is None:
+                end_session(session, actor.session_id, actor.user_id, "unlocked", now)
+                session_id = start_session(
+                    session,
+                    user,
+                    workstation=self.ctx.workstation,
+                    settings=pending.settings,
+                    now=now,
+                )
+                self.checks.audit(session, user.username, user, now, "unlock")
+                fresh = actor_for(user, session_id)
+        if not ok:
+            raise AuthenticationError("Wrong password.")
+        if locked is not None:
+            raise AccountLockedError(locked_message(locked))
+        return fresh
 
     def record_session_event(self, actor: Actor, action: str) -> None:
-        """Record ``logout``, ``idle_lock`` and similar session events."""
+        """Record ``logout``, ``idle_lock`` and similar events; logout and locks end the session."""
         with self.ctx.db.sessions.begin() as session:
+            now = self.ctx.now()
             user = session.get(User, actor.user_id)
-            self._audit(session, actor.username, user, self.ctx.now(), action)
+            outcome = "ok"
+            if not resumable(session, actor.session_id, actor.user_id):
+                outcome = "refused"  # not this user's session: nothing to end
+            elif action in END_EVENTS:
+                end_session(session, actor.session_id, actor.user_id, action, now)
+            self.checks.audit(session, actor.username, user, now, action, outcome=outcome)
 
+    def keep_alive(self, actor: Actor) -> None:
+        """Tell the server the workstation is still in use (the GUI calls it every minute).
 
-def _locked_message(until: dt.datetime) -> str:
-    local = until.astimezone().strftime("%H:%M")
-    return (
-        "Too many failed sign-ins. Sign-in with this username is blocked until "
-        f"{local}; ask an administrator if you need access sooner."
-    )
+        Raises :class:`SessionEndedError`, recorded, when the session is no longer live.
+        """
+        with self.ctx.db.sessions.begin() as session:
+            now = self.ctx.now()
+            problem = session_problem(session, actor.session_id, actor.user_id, now)
+        if problem is not None:
+            with self.ctx.db.sessions.begin() as session:
+                user = session.get(User, actor.user_id)
+                self.checks.audit(
+                    session,
+                    actor.username,
+                    user,
+                    now,
+                    "session_refused",
+                    outcome="refused",
+                    detail=problem,
+                )
+            raise SessionEndedError(problem)
 
 
 def _unused_temporary(user: User) -> bool:

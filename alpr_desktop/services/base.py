@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alpr_desktop.core.roles import Action, Role, is_permitted
-from alpr_desktop.errors import PasswordChangeRequired, PermissionDenied
+from alpr_desktop.errors import PasswordChangeRequired, PermissionDenied, SessionEndedError
 from alpr_desktop.messages import ChangeBus, Changes, MessageBridge
 from alpr_desktop.settings import DepartmentSettings
 from alpr_desktop.storage.engine import Database
@@ -39,6 +39,8 @@ class Actor:
     full_name: str
     organisation: str
     roles: frozenset[Role]
+    #: The server-side session this actor acts in; without a live one nothing is done.
+    session_id: str = field(default="", repr=False)
 
     def may(self, action: Action) -> bool:
         """Whether the roles allow ``action`` — for hiding GUI parts; services re-check."""
@@ -83,12 +85,18 @@ class BaseService:
             refusal: str | None = None
             user: User | None = None
             with session.begin():
+                ended = self._session_problem(session, actor)
                 user = session.get(User, actor.user_id)
                 refusal = self._refusal(session, user, action)
-                if refusal is None:
+                if ended is not None and user is not None and user.state is not AccountState.ACTIVE:
+                    ended = None  # refused either way; the account's state says why
+                if ended is None and refusal is None:
                     assert user is not None
                     self._touch(user)
                     yield session, user
+            if ended is not None:
+                self._record_refusal(actor, action, ended)
+                raise SessionEndedError(ended)
             if refusal is not None:
                 self._record_refusal(actor, action, refusal)
                 if refusal == _TEMPORARY:
@@ -98,6 +106,12 @@ class BaseService:
                 raise PermissionDenied(refusal)
         if changes is not None:
             self.ctx.changes.publish(changes)
+
+    def _session_problem(self, session: Session, actor: Actor) -> str | None:
+        """Why ``actor``'s session cannot act (None: live); see :mod:`.sessions`."""
+        from alpr_desktop.services.sessions import session_problem
+
+        return session_problem(session, actor.session_id, actor.user_id, self.ctx.now())
 
     def _refusal(self, session: Session, user: User | None, action: Action) -> str | None:
         now = self.ctx.now()

@@ -30,7 +30,9 @@ from alpr_desktop.services.base import (
     training_current,
 )
 from alpr_desktop.services.fields import clean_text, column_length, validate_username
+from alpr_desktop.services.lockout import lift as lift_lockout
 from alpr_desktop.services.passwords import check_new_password, make_hasher
+from alpr_desktop.services.sessions import end_user_sessions
 from alpr_desktop.storage.models import AccountState, TrainingRecord, User, UserRole
 
 _USERS = Changes.of(Topic.USERS)
@@ -301,6 +303,8 @@ class UserService(BaseService):
         user.state_reason = reason
         user.state_changed_at = self.ctx.now()
         user.state_changed_by_id = actor.user_id
+        if state is not AccountState.ACTIVE:
+            end_user_sessions(session, user.id, state.value, self.ctx.now())
         self.audit.record_admin(
             session,
             actor,
@@ -334,6 +338,7 @@ class UserService(BaseService):
             user.password_is_temporary = True
             user.password_changed_at = self.ctx.now()
             user.locked_until = None
+            lift_lockout(session, user.username, self.ctx.now())  # what the lock message promises
             self.audit.record_admin(
                 session, actor, "reset_password", target_type="user", target_id=user.id
             )

@@ -157,6 +157,40 @@ class LoginAttempt(Base):
     workstation: Mapped[str] = mapped_column(String(120), default="")
 
 
+class LoginThrottle(Base):
+    """The lockout state of one sign-in name, locked row by row to decide atomically.
+
+    ``key`` is what :class:`LoginAttempt` stores for the name (the username of an
+    account, a keyed hash otherwise). ``in_flight`` counts attempts admitted to the
+    slow password check and not yet settled, so concurrent guesses cannot all pass.
+    """
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    in_flight: Mapped[int] = mapped_column(Integer, default=0)
+    in_flight_since: Mapped[dt.datetime | None]
+    #: Failures before this instant no longer count (last success, lock end or lift).
+    counted_since: Mapped[dt.datetime | None]
+    locked_until: Mapped[dt.datetime | None]
+
+
+class UserSession(Base):
+    """A signed-in session on one workstation; every service call checks it is live."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, unguessable
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    workstation: Mapped[str] = mapped_column(String(120), default="")
+    started_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+    #: Seconds without a call after which the session has expired (idle lock + grace).
+    idle_limit_seconds: Mapped[int] = mapped_column(Integer)
+    ended_at: Mapped[dt.datetime | None]
+    end_reason: Mapped[str] = mapped_column(String(32), default="")
+
+
 # --------------------------------------------------------------------------- cameras
 
 
