@@ -58,8 +58,11 @@ def save(app: QApplication, gui: GuiContext, widget: QWidget, path: Path) -> Non
     print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
-def add_sample_users(application: Application, admin: Actor) -> None:
-    """A pending and a suspended account next to the demo ones, for a realistic table."""
+def add_sample_users(application: Application, admin: Actor, supervisor: Actor) -> None:
+    """A pending and a suspended account next to the demo ones, for a realistic table.
+
+    The supervisor activates what the administrator created (separation of duties).
+    """
     services = application.services
     services.users.create_user(
         admin,
@@ -78,7 +81,7 @@ def add_sample_users(application: Application, admin: Actor) -> None:
         temporary_password=generate_temporary_password(),
         organisation="Communications",
     )
-    services.users.activate(admin, suspended.id)
+    services.users.activate(supervisor, suspended.id)
     services.users.suspend(admin, suspended.id, "On extended leave")
 
 
@@ -97,7 +100,9 @@ def with_gui(
             accounts = seed_demo(application)
             first = accounts[0]
             admin = application.services.auth.login(first.username, first.password).actor
-            add_sample_users(application, admin)
+            sup = next(a for a in accounts if a.role is Role.SUPERVISOR)
+            supervisor = application.services.auth.login(sup.username, sup.password).actor
+            add_sample_users(application, admin, supervisor)
         body(gui, admin)
     finally:
         gui.close()
