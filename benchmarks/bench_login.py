@@ -17,7 +17,10 @@ Measures, with the default :class:`~alpr_desktop.settings.Argon2Parameters`
 * ``unit_of_work`` / ``unit_of_work_unchecked`` — a whole empty authorised unit of work
   (``BaseService._work``: session check, user, roles, training, commit), with and without
   the session check; their difference is the check's cost per service call (target
-  <= 1 ms on SQLite).
+  <= 1 ms on SQLite);
+* with ``--postgres URL`` also ``server_clock_read`` (one reading of the server's
+  ``clock_timestamp()``, taken every five minutes) and ``server_clock_call`` (what each
+  ``ServiceContext.now()`` costs between readings), see ``storage/clock.py``.
 
 Each figure is the median (and min/max) wall time of ``--repeat`` runs, plus the median
 process CPU time (both Argon2 lanes together), which other load disturbs less. The machine
@@ -25,7 +28,8 @@ load is printed beside the figures because Argon2 is CPU and memory bound.
 
 Command::
 
-    .venv/bin/python benchmarks/bench_login.py --repeat 15 --calls 2000
+    .venv/bin/python benchmarks/bench_login.py --repeat 15 --calls 2000 \
+        --postgres postgresql://postgres@127.0.0.1:5432/postgres
 
 The last line printed is one JSON object with every figure (seconds).
 """
@@ -41,6 +45,8 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from sqlalchemy.orm import Session
 
 from alpr_desktop.app import Application, open_application
 from alpr_desktop.core.roles import Action
@@ -111,6 +117,11 @@ def bench_login(repeat: int) -> dict[str, dict[str, float]]:
     return {"login": summarise(ok), "login_unknown": summarise(bad)}
 
 
+def _single(seconds: float) -> dict[str, float]:
+    """A figure measured as one mean over many calls (min, max and CPU not taken)."""
+    return {"median": round(seconds, 7), "min": 0.0, "max": 0.0, "cpu_median": 0.0}
+
+
 def refused(fn: Callable[[], object]) -> Callable[[], None]:
     def run() -> None:
         try:
@@ -152,6 +163,11 @@ class _Probe(BaseService):
             pass
 
 
+class _Unchecked(_Probe):
+    def _session_problem(self, session: Session, actor: Actor) -> str | None:
+        return None
+
+
 def bench_session_check(app: Application, actor: Actor, calls: int) -> float:
     """Seconds per session check, inside one open unit of work."""
     with app.database.sessions.begin() as session:
@@ -177,14 +193,36 @@ def bench_units(calls: int) -> dict[str, dict[str, float]]:
             check = bench_session_check(app, admin, calls)
             checked = timed(lambda: probe.run(admin), calls)
             # The same unit of work with the session check switched off, for the difference.
-            probe._session_problem = lambda _session, _actor: None  # type: ignore[method-assign]
-            unchecked = timed(lambda: probe.run(admin), calls)
+            bare = _Unchecked(app.services.ctx)
+            unchecked = timed(lambda: bare.run(admin), calls)
         finally:
             app.close()
     return {
-        "session_check": {"median": round(check, 6), "min": 0.0, "max": 0.0, "cpu_median": 0.0},
+        "session_check": _single(check),
         "unit_of_work": summarise(checked),
         "unit_of_work_unchecked": summarise(unchecked),
+    }
+
+
+def bench_server_clock(url: str, calls: int) -> dict[str, dict[str, float]]:
+    """The PostgreSQL server clock: one reading, and one call between readings."""
+    from alpr_desktop.storage.clock import DatabaseClock
+    from alpr_desktop.storage.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        clock = DatabaseClock(engine)
+        clock()  # first reading, connection
+        reads = timed(clock.read_server, calls // 10)
+        start = time.perf_counter()
+        for _ in range(calls):
+            clock()
+        per_call = (time.perf_counter() - start) / calls
+    finally:
+        engine.dispose()
+    return {
+        "server_clock_read": summarise(reads),
+        "server_clock_call": _single(per_call),
     }
 
 
@@ -194,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--calls", type=int, default=2000, help="service calls for the session-check figures"
     )
+    parser.add_argument("--postgres", default="", help="also time the server clock there")
     args = parser.parse_args(argv)
 
     params = Argon2Parameters()
@@ -204,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         | bench_old_hash(args.repeat)
         | bench_units(args.calls)
     )
+    if args.postgres:
+        figures |= bench_server_clock(args.postgres, args.calls)
     load_after = os.getloadavg()
 
     print(
