@@ -101,13 +101,18 @@ def store_batch(
     digests: dict[int, str] = {}
     image_ids, images_inserted = _store_images(conn, unique.values(), digests, stored_at)
     cameras = _cameras(conn)
-    rows = [_read_row(r, cameras, image_ids, digests, stored_at) for r in unique.values()]
-    stmt = (
-        _insert(conn, _READS)
-        .on_conflict_do_nothing(index_elements=["read_uuid"])
-        .returning(_READS.c.id, _READS.c.read_uuid)
-    )
-    inserted = {row.read_uuid: row.id for row in conn.execute(stmt, rows)} if rows else {}
+    stored = _read_ids(conn, list(unique))
+    new = [r for uuid, r in unique.items() if uuid not in stored]
+    rows = [_read_row(r, cameras, image_ids, digests, stored_at) for r in new]
+    if rows:
+        # No RETURNING: psycopg then runs a prepared INSERT in pipeline mode, where a
+        # multi-row VALUES statement would be parsed afresh for every batch (measured).
+        stmt = _insert(conn, _READS).on_conflict_do_nothing(index_elements=["read_uuid"])
+        conn.execute(stmt, rows)
+    # A read inserted by another transaction since the look-up gets the same id here;
+    # its alternatives then collide with that transaction's (unique read_id, rank), the
+    # batch fails and the sink stores it read by read, where the look-up skips it.
+    inserted = _read_ids(conn, [r.read_uuid for r in new]) if new else {}
     alternatives = [
         {
             "read_id": inserted[uuid],
@@ -142,6 +147,7 @@ def _store_images(
     if not images:
         return {}, 0
     ids = _image_ids(conn, list(images))
+    before = len(ids)
     missing = [
         {
             "sha256": digest,
@@ -154,25 +160,24 @@ def _store_images(
         for digest, image in images.items()
         if digest not in ids
     ]
-    inserted = 0
     if missing:
-        stmt = (
-            _insert(conn, _IMAGES)
-            .on_conflict_do_nothing(index_elements=["sha256"])
-            .returning(_IMAGES.c.sha256, _IMAGES.c.id)
-        )
-        new = {row.sha256: row.id for row in conn.execute(stmt, missing)}
-        inserted = len(new)
-        ids.update(new)
-        raced = [str(row["sha256"]) for row in missing if row["sha256"] not in ids]
-        if raced:  # inserted by another transaction between our look-up and insert
-            ids.update(_image_ids(conn, raced))
-    return ids, inserted
+        # Another workstation may store the same bytes meanwhile: DO NOTHING, then look up.
+        stmt = _insert(conn, _IMAGES).on_conflict_do_nothing(index_elements=["sha256"])
+        conn.execute(stmt, missing)
+        ids.update(_image_ids(conn, [str(row["sha256"]) for row in missing]))
+    return ids, len(ids) - before
 
 
 def _image_ids(conn: Connection, digests: list[str]) -> dict[str, int]:
     rows = conn.execute(select(_IMAGES.c.sha256, _IMAGES.c.id).where(_IMAGES.c.sha256.in_(digests)))
     return {row.sha256: row.id for row in rows}
+
+
+def _read_ids(conn: Connection, uuids: list[str]) -> dict[str, int]:
+    rows = conn.execute(
+        select(_READS.c.read_uuid, _READS.c.id).where(_READS.c.read_uuid.in_(uuids))
+    )
+    return {row.read_uuid: row.id for row in rows}
 
 
 @dataclass(frozen=True)

@@ -206,3 +206,27 @@ def test_a_read_the_database_refuses_is_kept_aside(
     assert _count(app, PlateRead.id) == 3
     assert any("refused a read" in m.text for m in errors)
     assert not any("7ABC" in m.text for m in errors), "no plate text in messages"
+
+
+def test_image_bytes_skip_compression_on_postgres(app: Application) -> None:
+    """Migration 0003: JPEG/PNG bytes are not compressed again (and 0002 undoes it)."""
+    if app.database.backend != "postgresql":
+        pytest.skip("a PostgreSQL storage setting")
+    from alembic import command
+    from sqlalchemy import text
+
+    from alpr_desktop.storage.engine import _alembic_config
+
+    storage = text(
+        "SELECT attstorage FROM pg_attribute "
+        "WHERE attrelid = 'images'::regclass AND attname = 'data'"
+    )
+    engine = app.database.engine
+    with engine.connect() as conn:
+        assert conn.execute(storage).scalar() == "e"
+    command.downgrade(_alembic_config(engine), "0002")
+    with engine.connect() as conn:
+        assert conn.execute(storage).scalar() == "x"
+    command.upgrade(_alembic_config(engine), "head")
+    with engine.connect() as conn:
+        assert conn.execute(storage).scalar() == "e"
