@@ -8,7 +8,7 @@ An image is an encoded JPEG or PNG: already compressed. PostgreSQL's default sto
 for ``bytea`` (EXTENDED) tries to compress every value over about 2 KiB before moving
 it to TOAST, which costs server CPU and gains nothing on such bytes. EXTERNAL keeps the
 out-of-line TOAST storage and skips the attempt; on this project's 2-core test machine
-it took a batched insert of 45 KiB JPEGs from about 750 to about 2,400 images/s
+it took a batched insert of 41 KiB JPEGs from about 750 to about 2,400 images/s
 (``benchmarks/bench_ingest.py``; docs/storage.md, "Ingest and spool"). It applies to
 values written from now on. SQLite has no such setting: nothing to do there.
 """
