@@ -137,8 +137,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AlprError as exc:
         print(f"alpr-desktop: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        if not _is_database_error(exc):
+            raise
+        from alpr_desktop.errors import database_error
+
+        # The driver's text quotes the SQL and its parameters: never printed.
+        print(f"alpr-desktop: {database_error(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    return sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.SQLAlchemyError)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -18,7 +18,6 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
-from sqlalchemy.exc import SQLAlchemyError
 
 from alpr_desktop.errors import AlprError, database_error
 
@@ -33,6 +32,18 @@ class _Job:
     context: QObject | None
     result: Any = None
     error: AlprError | None = None
+
+
+def _unexpected(exc: Exception) -> AlprError:
+    """What the user is told about an exception that is not an :class:`AlprError`."""
+    # Imported here: this module is part of the first window, shown before SQLAlchemy is
+    # loaded (gui/main.py); by the time a job fails, the worker has loaded it.
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(exc, SQLAlchemyError):
+        return database_error(exc)
+    log.exception("background job failed")  # a bug: keep the application alive, say so
+    return AlprError(f"An unexpected error occurred: {exc}")
 
 
 class Background(QObject):
@@ -79,11 +90,8 @@ class Background(QObject):
             job.result = job.fn()
         except AlprError as exc:
             job.error = exc
-        except SQLAlchemyError as exc:
-            job.error = database_error(exc)
-        except Exception as exc:  # a bug: keep the application alive and say so
-            log.exception("background job failed")
-            job.error = AlprError(f"An unexpected error occurred: {exc}")
+        except Exception as exc:
+            job.error = _unexpected(exc)
         if shiboken6.isValid(self):
             self._deliver.emit(job)
 

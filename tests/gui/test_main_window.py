@@ -55,8 +55,8 @@ def test_dispatcher_sees_no_users_page(gui: GuiContext, open_window) -> None:
     admin = create_admin(gui.application)
     dispatcher = create_active_user(gui.application, admin, "dana", [Role.DISPATCHER])
     window = open_window(dispatcher)
-    assert window.page_keys() == ["home"]
-    assert window.navigation.count() == 1
+    assert window.page_keys() == ["home", "live"]
+    assert window.navigation.count() == 2
     home = window.pages["home"]
     assert isinstance(home, HomePage)
     assert home.verify_button is None  # dispatchers may not verify the trail

@@ -149,7 +149,7 @@ def test_help_tells_where_the_data_lives_and_only_what_is_there() -> None:
     # argparse may wrap a long path anywhere; compare without the wrapping.
     assert str(default_data_dir()) in "".join(result.stdout.split())
     # Capabilities that have not landed must not be promised.
-    for missing in ("hotlist", "alert", "live plate", "search"):
+    for missing in ("hotlist", "alert", "search", "map", "release"):
         assert missing not in result.stdout.lower(), missing
     init_help = cli("init", "--help").stdout
     assert "--data-dir" in init_help and "--password-stdin" in init_help
@@ -195,3 +195,19 @@ def test_settings_file_is_written_private_and_narrowed(tmp_path: Path) -> None:
     target.chmod(0o400)
     LocalConfig.load(config_dir).save(config_dir)
     assert stat.S_IMODE(target.stat().st_mode) == 0o400, "a narrower mode is kept"
+
+
+def test_an_unexpected_database_error_prints_no_sql(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from alpr_desktop import cli, commands
+
+    def fails(_command: str, _args: object) -> int:
+        raise IntegrityError("INSERT INTO users (username) VALUES (?)", ("Secret-Pass1",), None)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(commands, "run", fails)
+    assert cli.main(["audit", "verify"]) == 2
+    err = capsys.readouterr().err
+    assert "database error" in err and "INSERT" not in err and "Secret-Pass1" not in err
