@@ -195,7 +195,7 @@ def test_a_read_the_database_refuses_is_kept_aside(
     """A read that slips past the checks and fails in the database does not block the rest."""
     if app.database.backend != "postgresql":
         pytest.skip("SQLite stores any integer; PostgreSQL refuses one beyond INTEGER")
-    monkeypatch.setattr("alpr_desktop.services.ingest.check_read", lambda read: None)
+    monkeypatch.setattr("alpr_desktop.services.ingest_sink.check_read", lambda read: None)
     errors: list[Message] = []
     app.services.ctx.messages.subscribe(errors.append)
     bad = dataclasses.replace(make_read(3), box=PlateBox(0, 2**40, 10, 10, 0.5))
