@@ -113,11 +113,19 @@ def test_close_while_unreachable_keeps_reads_and_summary(
     pg_app: Application, forwarder: TcpForwarder
 ) -> None:
     admin = create_admin(pg_app)
-    pg_app.services.ingest.options = IngestOptions(retry_initial=0.05, close_replay_seconds=0.2)
+    pg_app.services.ingest.options = IngestOptions(
+        retry_initial=0.05, close_replay_seconds=0.2, report_every=0.01
+    )
+    depth_reported = threading.Event()
+    pg_app.services.ctx.messages.subscribe(
+        lambda m: depth_reported.set() if "20 read(s) waiting" in m.text else None
+    )
     sink = pg_app.services.ingest.open_session(admin)
     forwarder.stop()
     for index in range(20):
         sink.submit(make_read(index))
+    assert sink.flush(timeout=30) and sink.spool_depth == 20
+    assert depth_reported.wait(timeout=30), "the spool's depth is reported while it waits"
     status = sink.close()
     assert status.spool_depth == 20 and status.stored == 0
     path = pg_app.services.ingest.spool_file
