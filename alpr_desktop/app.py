@@ -35,6 +35,7 @@ class Application:
     _temp_dir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
 
     def close(self) -> None:
+        self.services.ingest.close_all()  # store or spool what recognition still holds
         self.database.dispose()
         if self._temp_dir is not None:
             self._temp_dir.cleanup()
@@ -76,7 +77,9 @@ def open_application(
     workstation = config.workstation_name or os.uname().nodename
     ctx = ServiceContext(database, workstation=workstation, clock=clock_for(database.engine))
     warnings = run_startup_checks(ctx) if migrate else ()
-    services = Services.build(ctx)
+    # The ingest spool lives beside the data; a demo's dies with its throw-away database.
+    spool_dir = Path(temp_dir.name) if temp_dir is not None else config.data_dir
+    services = Services.build(ctx, spool_dir=spool_dir)
     return Application(
         config, database, services, demo=demo, _temp_dir=temp_dir, security_warnings=warnings
     )
