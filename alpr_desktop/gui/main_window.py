@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from alpr_desktop import __version__
+from alpr_desktop.core.roles import Action
 from alpr_desktop.errors import AlprError
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.idle import IdleWatcher
@@ -145,8 +146,26 @@ class MainWindow(QMainWindow):
             "user": QLabel(f"User: {self.actor.username} ({self.actor.full_name})"),
             "roles": QLabel(f"Roles: {roles}"),
         }
+        warnings = self.startup_warnings()
+        if warnings:
+            label = QLabel(f"⚠ {len(warnings)} security warning(s)")
+            label.setObjectName("errorLabel")
+            label.setToolTip("\n\n".join(warnings))
+            self.status_labels["warnings"] = label
+            if self.actor.may(Action.MANAGE_SETTINGS):
+                # The administrator can act on them: say so once, without blocking.
+                QTimer.singleShot(0, lambda: self._show_warnings(warnings))
         for label in self.status_labels.values():
             bar.addPermanentWidget(label)
+
+    def startup_warnings(self) -> list[str]:
+        """What start-up found wrong but not fatal: file modes, the trail's defences."""
+        application = self.gui.application
+        return [*application.security_warnings, *application.database.warnings]
+
+    def _show_warnings(self, warnings: list[str]) -> None:
+        box = message_box(self, "Security warnings", "\n\n".join(warnings))
+        box.setObjectName("securityWarnings")
 
     def _idle_ms(self, settings: DepartmentSettings) -> int:
         if self.gui.idle_lock_ms is not None:

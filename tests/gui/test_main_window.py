@@ -160,3 +160,18 @@ def qtbot_app_sheet() -> str:
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     return app.styleSheet()
+
+
+def test_startup_warnings_reach_the_administrator(
+    gui: GuiContext, open_window, qtbot: QtBot
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    admin = create_admin(gui.application)
+    gui.application.security_warnings = ("The access trail's triggers were missing.",)
+    window = open_window(admin)
+    label = window.status_labels["warnings"]
+    assert label.text() == "⚠ 1 security warning(s)"
+    assert "triggers were missing" in label.toolTip()
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "securityWarnings") is not None)
+    window.findChild(QMessageBox, "securityWarnings").close()
