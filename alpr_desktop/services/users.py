@@ -18,7 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alpr_desktop.core.roles import Action, Role, parse_roles
-from alpr_desktop.errors import NotFoundError, SeparationOfDutiesError, ValidationError
+from alpr_desktop.errors import (
+    NotFoundError,
+    SeparationOfDutiesError,
+    SessionEndedError,
+    ValidationError,
+)
 from alpr_desktop.messages import Changes, Topic
 from alpr_desktop.services import duties
 from alpr_desktop.services.audit import AuditService
@@ -110,8 +115,14 @@ class UserService(BaseService):
         return user
 
     def own_account(self, actor: Actor) -> UserView:
-        """The signed-in user's own account (for the home page); no permission needed."""
-        with self.ctx.db.sessions() as session:
+        """The signed-in user's own account (for the home page); no permission needed.
+
+        Still only for a live session: a forged or ended ``Actor`` reads nothing.
+        """
+        with self.ctx.db.sessions() as session, session.begin():
+            problem = self._session_problem(session, actor)
+            if problem is not None:
+                raise SessionEndedError(problem)
             return self._view(self._get(session, actor.user_id))
 
     def list_users(self, actor: Actor) -> list[UserView]:

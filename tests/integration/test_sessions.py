@@ -128,3 +128,18 @@ def test_change_password_needs_a_live_session(app: Application, admin: Actor) ->
     app.services.auth.record_session_event(actor, "logout")
     with pytest.raises(PermissionDenied):
         app.services.auth.change_password(actor, USER_PASSWORD, "another-long-secret-77")
+
+
+def test_own_account_needs_a_live_session(app) -> None:
+    import dataclasses
+
+    import pytest
+
+    from alpr_desktop.errors import SessionEndedError
+    from tests.conftest import create_admin
+
+    admin = create_admin(app)
+    assert app.services.users.own_account(admin).username == admin.username
+    forged = dataclasses.replace(admin, session_id="0" * 32)
+    with pytest.raises(SessionEndedError):
+        app.services.users.own_account(forged)
