@@ -23,6 +23,7 @@ no plate text), never one per read. See ``docs/storage.md``, "Ingest and spool".
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import uuid
 from collections.abc import Sequence
@@ -149,6 +150,11 @@ class IngestService(BaseService):
                 except OSError as exc:
                     raise StorageError(
                         f"Cannot open the local spool {self.spool_file}: {exc.strerror}."
+                    ) from None
+                except sqlite3.Error as exc:
+                    raise StorageError(
+                        f"The local spool {self.spool_file} cannot be read ({exc}). Move it "
+                        "aside (it may hold reads not yet stored) and start again."
                     ) from None
             return self._spool
 

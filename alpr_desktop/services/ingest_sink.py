@@ -287,6 +287,14 @@ class IngestSink:
         try:
             if force or time.monotonic() >= self._retry_at:
                 self._replay_locked(budget)
+        except Exception as exc:
+            # The spool itself failed (disk, corruption): the writer thread must live on,
+            # or submit() would block and flush() never return. Retry after a backoff.
+            log.exception("replaying the local spool failed")
+            self._service.ctx.messages.error(
+                f"The local spool {self._spool.path} could not be replayed ({exc}); retrying."
+            )
+            self._offline(exc)
         finally:
             self._spool.replay_lock.release()
 

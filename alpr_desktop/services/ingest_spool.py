@@ -151,13 +151,18 @@ class Spool:
         self._conn = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=30
         )
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(_SCHEMA)
-        self._conn.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('database', ?)", (mask_url(url),)
-        )
-        self._depth = self._count()
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.executescript(_SCHEMA)
+            self._conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('database', ?)",
+                (mask_url(url),),
+            )
+            self._depth = self._count()
+        except BaseException:
+            self._conn.close()
+            raise
 
     @property
     def depth(self) -> int:

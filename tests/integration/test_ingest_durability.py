@@ -291,3 +291,18 @@ def test_spool_round_trips_a_read(tmp_path: Path) -> None:
     finally:
         spool.close()
     assert oct(spool.path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_corrupt_spool_is_refused_with_a_message(sqlite_app: Application) -> None:
+    from alpr_desktop.errors import StorageError
+
+    admin = create_admin(sqlite_app)
+    path = sqlite_app.services.ingest.spool_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"this is not an SQLite file at all" * 100)
+    with pytest.raises(StorageError, match="cannot be read.*Move it aside"):
+        sqlite_app.services.ingest.open_session(admin)
+    path.unlink()
+    with sqlite_app.services.ingest.open_session(admin) as sink:
+        sink.submit(make_read(1))
+    assert _stored_uuids(sqlite_app) == [read_uuid("t", 1)]
