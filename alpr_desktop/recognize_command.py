@@ -52,9 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser, acting: Callable[[Any], None]
 
 
 def plans(app: Application, actor: Actor, args: argparse.Namespace) -> list[CameraPlan]:
-    from alpr_desktop.core.sources import classify_source
+    from alpr_desktop.core.sources import classify_source, display_source
     from alpr_desktop.errors import ValidationError
-    from alpr_desktop.recognition.capture import display_source
     from alpr_desktop.services.recognition_run import CameraPlan, plans_for_cameras
 
     chosen: list[CameraPlan] = []

@@ -11,7 +11,7 @@ import enum
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 #: Longest source text the camera registry stores (``cameras.source``).
 MAX_SOURCE_LENGTH = 1000
@@ -82,11 +82,11 @@ def _url(value: str) -> SourceSpec:
             f"Unsupported camera URL scheme {parts.scheme!r}: use rtsp://, http:// or https://."
         )
     if not parts.hostname:
-        raise ValueError(f"The camera URL {value!r} names no host.")
+        raise ValueError(f"The camera URL {display_source(value)!r} names no host.")
     try:
         parts.port  # noqa: B018 (raises on a port that is not a number in range)
     except ValueError:
-        raise ValueError(f"The camera URL {value!r} has an invalid port.") from None
+        raise ValueError(f"The camera URL {display_source(value)!r} has an invalid port.") from None
     return SourceSpec(kinds[scheme], value)
 
 
@@ -109,3 +109,21 @@ def _path(value: str, check_paths: bool) -> SourceSpec:
         )
     kind = SourceKind.FILE if path.suffix.lower() in VIDEO_SUFFIXES else SourceKind.FOLDER
     return SourceSpec(kind, str(path))
+
+
+def display_source(value: str) -> str:
+    """The source text as lists, logs and messages show it.
+
+    A URL's password (or a user name given alone, which may be a token) and its query
+    (which may hold one) are hidden; everything else is shown as typed.
+    """
+    if "://" not in value:
+        return value
+    parts = urlsplit(value)
+    # Split the authority by hand: it may be invalid (a bad port), and still must not leak.
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    netloc = hostport
+    if at:
+        user, colon, _password = userinfo.partition(":")
+        netloc = f"{user}:***@{hostport}" if colon else f"***@{hostport}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "…" if parts.query else "", ""))

@@ -14,12 +14,12 @@ import threading
 import time
 from pathlib import Path
 from typing import Protocol, cast
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import cv2
 import numpy as np
 
-from alpr_desktop.core.sources import SourceKind, SourceSpec
+from alpr_desktop.core.sources import SourceKind, SourceSpec, display_source
 from alpr_desktop.recognition.types import Image
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
@@ -40,19 +40,6 @@ class SourceError(Exception):
     def __init__(self, message: str, *, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
-
-
-def display_source(value: str) -> str:
-    """The source text as logs and messages show it: a URL's password and query hidden."""
-    if "://" not in value:
-        return value
-    parts = urlsplit(value)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
-    if parts.username:
-        netloc = f"{parts.username}:***@{netloc}" if parts.password else f"***@{netloc}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "…" if parts.query else "", ""))
 
 
 class FrameReader(Protocol):

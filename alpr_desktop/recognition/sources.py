@@ -28,13 +28,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from alpr_desktop.core.sources import SourceKind, SourceSpec, classify_source
+from alpr_desktop.core.sources import SourceKind, SourceSpec, classify_source, display_source
 from alpr_desktop.recognition.capture import (
     CaptureReader,
     FolderReader,
     FrameReader,
     SourceError,
-    display_source,
 )
 from alpr_desktop.recognition.types import Image
 

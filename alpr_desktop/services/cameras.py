@@ -18,14 +18,13 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
-from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alpr_desktop.core.roles import Action
-from alpr_desktop.core.sources import classify_source
+from alpr_desktop.core.sources import classify_source, display_source
 from alpr_desktop.errors import NotFoundError, ValidationError
 from alpr_desktop.messages import Changes, Topic
 from alpr_desktop.services.audit import AuditService
@@ -77,7 +76,7 @@ class CameraView:
     @property
     def display_source(self) -> str:
         """The source with any password in its URL replaced by ``***`` (lists, logs)."""
-        return mask_source(self.source)
+        return display_source(self.source)
 
 
 @dataclass(frozen=True)
@@ -90,19 +89,6 @@ class GpsImport:
     already_stored: int
     first_at: dt.datetime | None
     last_at: dt.datetime | None
-
-
-def mask_source(source: str) -> str:
-    """``source`` with the password of a URL's user info replaced by ``***``."""
-    if "://" not in source:
-        return source
-    parts = urlsplit(source)
-    if parts.password is None:
-        return source
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port is not None else ""
-    netloc = f"{parts.username or ''}:***@{host}{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 class CameraService(BaseService):
@@ -401,7 +387,7 @@ def _columns(camera: Camera) -> dict[str, Any]:
 def _described(values: dict[str, Any]) -> dict[str, Any]:
     """Column values as the access trail keeps them: never a camera's password."""
     described = dict(values)
-    described["source"] = mask_source(str(values["source"]))
+    described["source"] = display_source(str(values["source"]))
     described["kind"] = str(values["kind"])
     return described
 

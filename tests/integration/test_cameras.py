@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 
 from alpr_desktop.app import Application
 from alpr_desktop.core.roles import PERMISSIONS, Action, Role
+from alpr_desktop.core.sources import display_source
 from alpr_desktop.errors import NotFoundError, PermissionDenied, ValidationError
 from alpr_desktop.messages import Changes, Topic
 from alpr_desktop.services.base import Actor
-from alpr_desktop.services.cameras import CameraFields, mask_source
+from alpr_desktop.services.cameras import CameraFields
 from alpr_desktop.storage.models import AccessRecord, CameraKind, GpsFix
 from tests.conftest import create_active_user
 from tests.integration.ingest_helpers import make_read
@@ -158,9 +159,9 @@ def test_every_change_is_recorded_and_published(app: Application, admin: Actor) 
 
 
 def test_mask_source() -> None:
-    assert mask_source("rtsp://u:p@h/x") == "rtsp://u:***@h/x"
-    assert mask_source("rtsp://u@h:8554/x") == "rtsp://u@h:8554/x"
-    assert mask_source("/videos/a.mp4") == "/videos/a.mp4"
+    assert display_source("rtsp://u:p@h/x") == "rtsp://u:***@h/x"
+    assert display_source("rtsp://u@h:8554/x") == "rtsp://***@h:8554/x"
+    assert display_source("/videos/a.mp4") == "/videos/a.mp4"
 
 
 def test_unknown_camera(app: Application, admin: Actor) -> None:

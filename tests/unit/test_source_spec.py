@@ -57,3 +57,15 @@ def test_files_and_folders_resolve_to_absolute_paths(
 def test_bad_sources_say_why(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         classify_source(text)
+
+
+def test_messages_and_display_never_show_a_password() -> None:
+    from alpr_desktop.core.sources import display_source
+
+    with pytest.raises(ValueError) as refused:
+        classify_source("rtsp://admin:hunter2@cam.example:99999/live")
+    assert "hunter2" not in str(refused.value) and "admin:***@" in str(refused.value)
+    assert display_source("rtsp://admin:hunter2@cam.example/x?token=t0k") == (
+        "rtsp://admin:***@cam.example/x?…"
+    )
+    assert display_source("http://t0ken@cam.example/mjpg") == "http://***@cam.example/mjpg"

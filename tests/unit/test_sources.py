@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import pytest
 
-from alpr_desktop.recognition.capture import display_source
+from alpr_desktop.core.sources import display_source
 from alpr_desktop.recognition.sources import (
     Backoff,
     Frame,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from alpr_desktop.errors import AlprError
+from alpr_desktop.errors import AlprError, database_error
 from alpr_desktop.gui.live.images import bgr_to_qimage, draw_plates
 from alpr_desktop.gui.live.reads_model import LiveRead, thumbnail
 from alpr_desktop.recognition.reads import VehicleRead
@@ -105,9 +105,14 @@ class LiveRun(QObject):
             self.failed.emit(str(exc))
             self._stop()
             return
-        except Exception as exc:  # a bug: say so on the page, keep the window alive
-            log.exception("live recognition could not start")
-            self.failed.emit(f"Recognition could not start: {exc}")
+        except Exception as exc:
+            from sqlalchemy.exc import SQLAlchemyError
+
+            if isinstance(exc, SQLAlchemyError):  # the driver's text quotes SQL: not shown
+                self.failed.emit(f"Recognition could not start: {database_error(exc)}")
+            else:  # a bug: say so on the page, keep the window alive
+                log.exception("live recognition could not start")
+                self.failed.emit(f"Recognition could not start: {exc}")
             self._stop()
             return
         self.started.emit()
