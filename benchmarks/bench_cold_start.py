@@ -57,7 +57,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DRIVER = HERE / "_cold_start_driver.py"
-PASSWORD = "Cold-Start-Bench-2026"
+PASSWORD = "Cold-Start-Measure-2026"
 TARGET_S = 1.5
 IMPORT_LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)\s*$")
 
