@@ -2,9 +2,10 @@
 
 Everything is set up through the services, as a real department would: the accounts
 follow the separation-of-duties rules, and the cameras are registered like any other —
-two fixed cameras and a mobile unit (with a GPX track covering the demo's hours) playing
-a sample video the project renders itself (``recognition.demo_video``), so the
-dispatcher sees live reads within seconds of signing in.
+two fixed cameras and a mobile unit (with a GPX track covering the demo's hours), each
+playing its own sample video that the project renders itself (``recognition.demo_video``),
+so the dispatcher sees live reads within seconds of signing in, and an IP camera that
+never answers, to show a dropped camera reconnecting.
 """
 
 from __future__ import annotations
@@ -84,12 +85,15 @@ def seed_demo(app: Application) -> list[DemoAccount]:
     return accounts + [made[role] for role in _LISTED_ORDER]
 
 
-#: (name, latitude, longitude, facing) of the fixed demo cameras, in Sacramento.
+#: (name, latitude, longitude, facing, video seed) of the fixed demo cameras, in
+#: Sacramento; each plays its own rendering (other vehicles, other plates).
 _FIXED_CAMERAS = (
-    ("North gate", 38.58410, -121.49790, 180.0),
-    ("Main St eastbound", 38.57930, -121.49120, 90.0),
+    ("North gate", 38.58410, -121.49790, 180.0, 2026),
+    ("Main St eastbound", 38.57930, -121.49120, 90.0, 2027),
 )
-_MOBILE_CAMERA = "Unit 12 (mobile)"
+_MOBILE_CAMERA, _MOBILE_SEED = "Unit 12 (mobile)", 2028
+#: A camera that never answers, so the demo shows what a dropped camera looks like.
+_OFFLINE_CAMERA = ("Harbor Blvd (offline)", "rtsp://127.0.0.1:9/harbor", 38.5762, -121.5051)
 #: How long the mobile unit's track covers, from the demo's start.
 _TRACK_HOURS = 12
 
@@ -108,25 +112,35 @@ def seed_demo_cameras(app: Application, admin: Actor) -> list[str]:
     except ImportError as exc:
         log.warning("demo cameras skipped: the sample video needs the OCR extra (%s)", exc)
         return []
-    video = demo_video()
     cameras = app.services.cameras
-    for name, lat, lon, facing in _FIXED_CAMERAS:
+    for name, lat, lon, facing, seed in _FIXED_CAMERAS:
         cameras.create(
             admin,
             CameraFields(
                 name=name,
-                source=str(video.path),
+                source=str(demo_video(seed=seed).path),
                 latitude=lat,
                 longitude=lon,
                 direction_deg=facing,
-                description="Demo camera playing the project-rendered sample video.",
+                description="Demo camera playing a project-rendered sample video.",
             ),
         )
+    name, source, lat, lon = _OFFLINE_CAMERA
+    cameras.create(
+        admin,
+        CameraFields(
+            name=name,
+            source=source,
+            latitude=lat,
+            longitude=lon,
+            description="Demo IP camera that does not answer: its tile shows reconnecting.",
+        ),
+    )
     unit = cameras.create(
         admin,
         CameraFields(
             name=_MOBILE_CAMERA,
-            source=str(video.path),
+            source=str(demo_video(seed=_MOBILE_SEED).path),
             mobile=True,
             description="Demo patrol car; positions from its GPX track.",
         ),
@@ -137,7 +151,7 @@ def seed_demo_cameras(app: Application, admin: Actor) -> list[str]:
             Path(tmp) / "unit12.gpx", start, duration_s=_TRACK_HOURS * 3600, step_s=5.0
         )
         import_track_file(cameras, admin, unit.id, track)
-    return [name for name, *_ in _FIXED_CAMERAS] + [_MOBILE_CAMERA]
+    return [c[0] for c in _FIXED_CAMERAS] + [_OFFLINE_CAMERA[0], _MOBILE_CAMERA]
 
 
 def credentials_banner(accounts: list[DemoAccount]) -> str:

@@ -1,5 +1,10 @@
 """Render the main screens offscreen into ``docs/screenshots/*.png``.
 
+Every page of the main window is rendered at 1280x720 in both themes — the
+administrator's pages, and the dispatcher's Live page on the demo cameras once reads
+have come in — with the sign-in states, first-run setup, password change, About and
+lock screen.
+
 Usage::
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tools/screenshots.py [--out docs/screenshots]
@@ -13,17 +18,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from alpr_desktop.app import Application, open_application
 from alpr_desktop.core.roles import Role
-from alpr_desktop.demo import seed_demo
+from alpr_desktop.demo import DemoAccount, seed_demo
 from alpr_desktop.gui.auth_dialogs import (
     ChangePasswordDialog,
     LoginDialog,
@@ -38,6 +44,10 @@ from alpr_desktop.services.users import generate_temporary_password
 from alpr_desktop.settings import LocalConfig
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Every main-window screenshot is taken at the size the pages are laid out to fit.
+WINDOW_SIZE = (1280, 720)
+#: How long the Live page runs before it is captured (models load, passes are read).
+LIVE_SECONDS = 25.0
 
 
 def settle(app: QApplication, gui: GuiContext) -> None:
@@ -89,13 +99,14 @@ def with_gui(
     app: QApplication,
     theme: ThemeManager,
     demo: bool,
-    body: Callable[[GuiContext, Actor | None], None],
+    body: Callable[[GuiContext, Actor | None, list[DemoAccount]], None],
 ) -> None:
     """Run ``body`` on a throw-away database (with the demo accounts when ``demo``)."""
     application = open_application(LocalConfig(), demo=True)
     gui = GuiContext.build(application, theme, idle_lock_ms=24 * 3600 * 1000)
     try:
         admin = None
+        accounts: list[DemoAccount] = []
         if demo:
             accounts = seed_demo(application)
             first = accounts[0]
@@ -103,10 +114,50 @@ def with_gui(
             sup = next(a for a in accounts if a.role is Role.SUPERVISOR)
             supervisor = application.services.auth.login(sup.username, sup.password).actor
             add_sample_users(application, admin, supervisor)
-        body(gui, admin)
+        body(gui, admin, accounts)
     finally:
         gui.close()
         application.close()
+
+
+def pump(seconds: float) -> None:
+    """Run the event loop for ``seconds`` (video and reads arrive meanwhile)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        loop = QEventLoop()
+        QTimer.singleShot(50, loop.quit)
+        loop.exec()
+
+
+def live_screens(
+    app: QApplication,
+    gui: GuiContext,
+    theme: ThemeManager,
+    accounts: list[DemoAccount],
+    out: Path,
+) -> None:
+    """The dispatcher's Live page on the demo cameras, after reads have come in."""
+    dispatcher = next(a for a in accounts if a.role is Role.DISPATCHER)
+    actor = gui.services.auth.login(dispatcher.username, dispatcher.password).actor
+    window = MainWindow(gui, actor)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    page = window.show_page("live")
+    pump(LIVE_SECONDS)
+    for name in ("light", "dark"):
+        theme.apply(name)
+        pump(1.0)
+        save(app, gui, window, out / f"main-live-{name}.png")
+    theme.apply("light")
+    done: list[bool] = []
+    page.shutdown(lambda: done.append(True))  # type: ignore[attr-defined]
+    while not done:
+        pump(0.2)
+    page.stopping.wait()  # type: ignore[attr-defined]
+    window.idle.stop()
+    window.hide()
+    window.deleteLater()
+    settle(app, gui)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     theme = ThemeManager(app, "light")
     theme.apply("light")
 
-    def first_run(gui: GuiContext, _admin: Actor | None) -> None:
+    def first_run(gui: GuiContext, _admin: Actor | None, _accounts: list[DemoAccount]) -> None:
         dialog = SetupDialog(gui)
         dialog.ui.agencyEdit.setText("Springfield Police Department")
         dialog.ui.usernameEdit.setText("j.smith")
@@ -133,8 +184,11 @@ def main(argv: list[str] | None = None) -> int:
 
     with_gui(app, theme, False, first_run)
 
-    def demo_screens(gui: GuiContext, actor: Actor | None) -> None:
+    def demo_screens(gui: GuiContext, actor: Actor | None, accounts: list[DemoAccount]) -> None:
         assert actor is not None
+        preparing = LoginDialog(None, agency="alpr-desktop", preparing="Preparing the demo…")
+        save(app, gui, preparing, out / "login-preparing.png")
+        preparing.deleteLater()
         login = LoginDialog(gui, agency="Demo Police Department", username="demo.admin")
         save(app, gui, login, out / "login.png")
         login.ui.passwordEdit.setText("wrong-password")
@@ -145,19 +199,21 @@ def main(argv: list[str] | None = None) -> int:
         save(app, gui, change, out / "change-password.png")
         change.deleteLater()
         window = MainWindow(gui, actor)
-        window.resize(1280, 800)
-        save(app, gui, window, out / "main-home-light.png")
-        page = window.show_page("users")
+        window.resize(*WINDOW_SIZE)
+        for name in ("light", "dark"):
+            theme.apply(name)
+            for key in window.page_keys():
+                page = window.show_page(key)
+                settle(app, gui)
+                if key == "users":
+                    page.select_user(page.model.user_at(1).id)  # type: ignore[attr-defined]
+                save(app, gui, window, out / f"main-{key}-{name}.png")
+        window.about()
         settle(app, gui)
-        page.select_user(page.model.user_at(1).id)  # type: ignore[attr-defined]
-        save(app, gui, window, out / "main-users-light.png")
-        window.show_page("settings")
-        save(app, gui, window, out / "main-settings-light.png")
-        window.show_page("users")
-        theme.apply("dark")
-        save(app, gui, window, out / "main-users-dark.png")
-        window.show_page("home")
-        save(app, gui, window, out / "main-home-dark.png")
+        about = window.findChild(QMessageBox, "aboutBox")
+        assert about is not None
+        save(app, gui, about, out / "about-dark.png")
+        about.close()
         window.lock("manual_lock")
         save(app, gui, window, out / "lock-screen-dark.png")
         theme.apply("light")
@@ -165,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         window.hide()
         window.deleteLater()
         settle(app, gui)
+        live_screens(app, gui, theme, accounts, out)
 
     with_gui(app, theme, True, demo_screens)
     return 0

@@ -105,7 +105,10 @@ def test_demo_accounts_one_per_role(tmp_path: Path) -> None:
             dispatcher = next(a for a in accounts if a.role is Role.DISPATCHER)
             actor = app.services.auth.login(dispatcher.username, dispatcher.password).actor
             cameras = app.services.cameras.list_for_recognition(actor)
-            assert len(cameras) == 3 and all(Path(c.source).is_file() for c in cameras)
+            assert len(cameras) == 4
+            videos = {c.source for c in cameras if c.kind.value == "file"}
+            assert len(videos) == 3 and all(Path(v).is_file() for v in videos)
+            assert [c.kind.value for c in cameras].count("rtsp") == 1
             mobile = [c for c in cameras if c.mobile]
             assert len(mobile) == 1 and mobile[0].gps_fix_count > 1000
             now = app.services.ctx.now()
