@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
                 page = window.show_page(key)
                 settle(app, gui)
                 if key == "users":
-                    page.select_user(page.model.user_at(1).id)  # type: ignore[attr-defined]
+                    page.select_user(page.model.row_at(1).id)  # type: ignore[attr-defined]
                 save(app, gui, window, out / f"main-{key}-{name}.png")
         window.about()
         settle(app, gui)

@@ -68,7 +68,7 @@ def test_toggle_and_read_only_for_others(qtbot: QtBot, gui: GuiContext) -> None:
     assert page.select_camera(view.id)
     assert page.buttons["toggle"].text() == "Disable"
     page.do_toggle()
-    qtbot.waitUntil(lambda: page.model.camera_at(0).enabled is False, timeout=10_000)
+    qtbot.waitUntil(lambda: page.model.row_at(0).enabled is False, timeout=10_000)
     assert page.buttons["toggle"].text() == "Enable"
     supervisor = create_active_user(gui.application, admin, "sue.s", [Role.SUPERVISOR])
     other = open_page(qtbot, gui, supervisor)

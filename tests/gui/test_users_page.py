@@ -40,8 +40,8 @@ def _page(qtbot: QtBot, gui: GuiContext, actor: Actor) -> UsersPage:
 
 def _view(page: UsersPage, username: str):
     model = page.model
-    row = next(r for r in range(model.rowCount()) if model.user_at(r).username == username)
-    return model.user_at(row)
+    row = next(r for r in range(model.rowCount()) if model.row_at(r).username == username)
+    return model.row_at(row)
 
 
 def _select(page: UsersPage, username: str) -> None:

@@ -7,11 +7,10 @@ reloads on that change, here and on every other workstation's next look.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -33,6 +32,7 @@ from alpr_desktop.core.roles import Action
 from alpr_desktop.errors import AlprError, ValidationError
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.pages.base import Page
+from alpr_desktop.gui.pages.rows_model import RowsModel
 from alpr_desktop.gui.pages.user_dialogs import ServiceDialog
 from alpr_desktop.gui.widgets import message_box
 from alpr_desktop.messages import Topic
@@ -41,7 +41,6 @@ from alpr_desktop.services.camera_tracks import import_track_file
 from alpr_desktop.services.cameras import CameraFields, CameraView
 
 COLUMNS = ("Name", "Kind", "Source", "State", "Position", "Description")
-_Index = QModelIndex | QPersistentModelIndex
 _KIND_LABELS = {
     "device": "USB / built-in",
     "rtsp": "IP camera (RTSP)",
@@ -62,51 +61,24 @@ def position_text(view: CameraView) -> str:
     return f"{view.latitude:.5f}, {view.longitude:.5f}{heading}"
 
 
-class CameraTableModel(QAbstractTableModel):
-    def __init__(self) -> None:
-        super().__init__()
-        self._cameras: list[CameraView] = []
+class CameraTableModel(RowsModel[CameraView]):
+    columns = COLUMNS
 
-    def set_cameras(self, cameras: list[CameraView]) -> None:
-        self.beginResetModel()
-        self._cameras = sorted(cameras, key=lambda c: c.name.casefold())
-        self.endResetModel()
+    def set_rows(self, rows: Sequence[CameraView]) -> None:
+        super().set_rows(sorted(rows, key=lambda c: c.name.casefold()))
 
-    def camera_at(self, row: int) -> CameraView:
-        return self._cameras[row]
+    def cells(self, camera: CameraView) -> tuple[str, ...]:
+        return (
+            camera.name,
+            _KIND_LABELS.get(camera.kind.value, camera.kind.value),
+            camera.display_source,
+            "Enabled" if camera.enabled else "Disabled",
+            position_text(camera),
+            camera.description.splitlines()[0] if camera.description else "",
+        )
 
-    def row_of(self, camera_id: int) -> int | None:
-        return next((i for i, c in enumerate(self._cameras) if c.id == camera_id), None)
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._cameras)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        camera = self._cameras[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (
-                camera.name,
-                _KIND_LABELS.get(camera.kind.value, camera.kind.value),
-                camera.display_source,
-                "Enabled" if camera.enabled else "Disabled",
-                position_text(camera),
-                camera.description.splitlines()[0] if camera.description else "",
-            )[index.column()]
-        if role == Qt.ItemDataRole.ToolTipRole and COLUMNS[index.column()] == "Source":
-            return camera.display_source
-        return None
+    def tooltip(self, camera: CameraView, column: str) -> str | None:
+        return {"Source": camera.display_source, "Description": camera.description}.get(column)
 
 
 def _number(edit: QLineEdit, label: str) -> float | None:
@@ -289,14 +261,14 @@ class CamerasPage(Page):
 
     def _loaded(self, cameras: list[CameraView]) -> None:
         selected = self.selected_camera()
-        self.model.set_cameras(cameras)
+        self.model.set_rows(cameras)
         if selected is not None:
             self.select_camera(selected.id)
         self._update_buttons()
 
     def selected_camera(self) -> CameraView | None:
         rows = self.table.selectionModel().selectedRows()
-        return self.model.camera_at(rows[0].row()) if rows else None
+        return self.model.row_at(rows[0].row()) if rows else None
 
     def select_camera(self, camera_id: int) -> bool:
         row = self.model.row_of(camera_id)

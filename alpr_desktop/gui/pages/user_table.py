@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-
+from alpr_desktop.gui.pages.rows_model import RowsModel
 from alpr_desktop.services.users import UserView
 
 COLUMNS = (
@@ -19,8 +17,6 @@ COLUMNS = (
     "Last sign-in",
     "Notes",
 )
-
-_Index = QModelIndex | QPersistentModelIndex
 
 
 def _local(moment: dt.datetime | None) -> str:
@@ -36,51 +32,19 @@ def training_cell(user: UserView, today: dt.date) -> str:
     return f"Expired {max(t.expires_on for t in user.training).isoformat()}"
 
 
-class UserTableModel(QAbstractTableModel):
+class UserTableModel(RowsModel[UserView]):
     """Read-only rows of :class:`UserView`; ``now`` is the services' clock."""
+
+    columns = COLUMNS
 
     def __init__(self, now: Callable[[], dt.datetime]) -> None:
         super().__init__()
         self._now = now
-        self._users: list[UserView] = []
 
-    def set_users(self, users: list[UserView]) -> None:
-        self.beginResetModel()
-        self._users = list(users)
-        self.endResetModel()
+    def tooltip(self, record: UserView, column: str) -> str | None:
+        return (record.state_reason or None) if column == "State" else None
 
-    def user_at(self, row: int) -> UserView:
-        return self._users[row]
-
-    def row_of(self, user_id: int) -> int | None:
-        return next((i for i, u in enumerate(self._users) if u.id == user_id), None)
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._users)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        user = self._users[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._cells(user)[index.column()]
-        if role == Qt.ItemDataRole.ToolTipRole and COLUMNS[index.column()] == "State":
-            return user.state_reason or None
-        if role == Qt.ItemDataRole.UserRole:
-            return user.id
-        return None
-
-    def _cells(self, user: UserView) -> tuple[str, ...]:
+    def cells(self, user: UserView) -> tuple[str, ...]:
         now = self._now()
         notes = []
         if user.password_is_temporary:

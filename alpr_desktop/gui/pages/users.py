@@ -134,7 +134,7 @@ class UsersPage(Page):
 
     def _loaded(self, users: list[UserView]) -> None:
         selected = self.selected_user()
-        self.model.set_users(users)
+        self.model.set_rows(users)
         if selected is not None:
             self.select_user(selected.id)
         self._update_buttons()
@@ -143,7 +143,7 @@ class UsersPage(Page):
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return None
-        return self.model.user_at(self.proxy.mapToSource(rows[0]).row())
+        return self.model.row_at(self.proxy.mapToSource(rows[0]).row())
 
     def select_user(self, user_id: int) -> bool:
         """Select the row of ``user_id``; False when it is not shown."""

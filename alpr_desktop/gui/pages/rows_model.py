@@ -1,0 +1,74 @@
+"""A read-only table of records (users, cameras, …) for the administration pages.
+
+Each record has an ``id``; a subclass names its :attr:`columns` and says what each cell
+shows (:meth:`cells`) and, optionally, a cell's tooltip (:meth:`tooltip`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Generic, Protocol, TypeVar
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class _Record(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+R = TypeVar("R", bound=_Record)
+
+
+class RowsModel(QAbstractTableModel, Generic[R]):
+    """Rows of records; ``UserRole`` of any cell is the record's id."""
+
+    columns: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[R] = []
+
+    def set_rows(self, rows: Sequence[R]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> R:
+        return self._rows[row]
+
+    def row_of(self, record_id: int) -> int | None:
+        return next((i for i, r in enumerate(self._rows) if r.id == record_id), None)
+
+    def cells(self, record: R) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def tooltip(self, record: R, column: str) -> str | None:
+        return None
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        record = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cells(record)[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.tooltip(record, self.columns[index.column()])
+        if role == Qt.ItemDataRole.UserRole:
+            return record.id
+        return None
