@@ -206,3 +206,36 @@ def test_page_spec_accepts_any_of_several_actions(gui: GuiContext, admin: Actor)
     assert spec(frozenset({Action.SET_RETENTION, Action.MANAGE_USERS})).allowed(admin)
     assert not spec(frozenset({Action.SET_RETENTION, Action.NAME_DESIGNEE})).allowed(admin)
     assert not spec(frozenset()).allowed(admin)
+
+
+def test_argon2_below_owasp_is_refused_on_the_page(
+    qtbot: QtBot, gui: GuiContext, page: SettingsPage
+) -> None:
+    group = page.policy
+    argon2 = group.editors["argon2"]
+    before = gui.services.settings.current().argon2
+    argon2.memory_mib.setValue(8)  # type: ignore[union-attr]
+    argon2.time_cost.setValue(1)  # type: ignore[union-attr]
+    _save(qtbot, gui, group)
+    assert "below OWASP's minimum" in group.error_label.text()
+    assert gui.services.settings.current().argon2 == before, "nothing applied"
+    argon2.memory_mib.setValue(19)  # type: ignore[union-attr]
+    argon2.time_cost.setValue(2)  # type: ignore[union-attr]
+    _save(qtbot, gui, group)
+    assert group.error_label.text() == ""
+    stored = gui.services.settings.current().argon2
+    assert (stored.time_cost, stored.memory_cost_kib) == (2, 19 * 1024)
+
+
+def test_supervisors_suspending_administrators_is_a_department_choice(
+    qtbot: QtBot, gui: GuiContext, page: SettingsPage
+) -> None:
+    box = page.policy.editors["supervisors_may_suspend_administrators"]
+    assert not box.isChecked()  # type: ignore[union-attr]
+    box.setChecked(True)  # type: ignore[union-attr]
+    _save(qtbot, gui, page.policy)
+    assert gui.services.settings.current().supervisors_may_suspend_administrators
+    assert _settings_records(gui)[-1]["supervisors_may_suspend_administrators"] == {
+        "before": "false",
+        "after": "true",
+    }

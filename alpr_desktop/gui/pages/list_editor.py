@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -59,7 +58,7 @@ class ListEditor(QWidget):
             QAbstractItemView.EditTrigger.DoubleClicked
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
-        self.list.setMinimumHeight(90)
+        self.list.setMinimumHeight(60)
         model = self.list.model()
         for signal in (model.rowsInserted, model.rowsRemoved, model.rowsMoved):
             signal.connect(self._emit_changed)
@@ -78,16 +77,18 @@ class ListEditor(QWidget):
         )
         self.restore_button.clicked.connect(self.restore_defaults)
         self.tools: dict[str, QToolButton] = {}
-        side = QVBoxLayout()
+        # Two by two beside the list: a short list (the Settings page fits 1280x720) still
+        # shows every tool.
+        side = QGridLayout()
         side.setSpacing(4)
-        for key, (icon, tip) in _TOOLS.items():
+        for i, (key, (icon, tip)) in enumerate(_TOOLS.items()):
             button = QToolButton(self)
             button.setIcon(theme.icon(icon))
             button.setToolTip(tip)
             button.setAccessibleName(tip)
             self.tools[key] = button
-            side.addWidget(button)
-        side.addStretch(1)
+            side.addWidget(button, i // 2, i % 2)
+        side.setRowStretch(len(_TOOLS) // 2, 1)
         self.tools["edit"].clicked.connect(self.edit_current)
         self.tools["remove"].clicked.connect(self.remove_current)
         self.tools["up"].clicked.connect(lambda: self.move_current(-1))

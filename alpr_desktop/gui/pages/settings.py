@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFormLayout,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -45,7 +45,11 @@ from alpr_desktop.gui.widgets import show_inline_error
 from alpr_desktop.messages import Topic
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.settings_service import SPECIAL_PERMISSIONS
-from alpr_desktop.settings import DEFAULT_DISPOSITION_REASONS, DepartmentSettings
+from alpr_desktop.settings import (
+    DEFAULT_DISPOSITION_REASONS,
+    Argon2Parameters,
+    DepartmentSettings,
+)
 
 #: Whoever may do any of these sees the page.
 SETTINGS_ACTIONS: frozenset[Action] = frozenset(
@@ -68,9 +72,52 @@ NAMES: dict[str, str] = {
     "retention_days": "retention period",
     "designee_name": "designee name",
     "designee_title": "designee title",
+    "argon2": "password hashing cost",
+    "supervisors_may_suspend_administrators": "supervisors suspending administrators",
 }
 
-Editor = QSpinBox | QLineEdit | ListEditor
+
+class Argon2Editor(QWidget):
+    """Argon2id's cost in one row: passes × memory (MiB) × lanes."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.time_cost = self._spin(1, 20, " passes")
+        self.memory_mib = self._spin(7, 2048, " MiB")
+        self.parallelism = self._spin(1, 16, " lanes")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(6)
+        for box in (self.time_cost, self.memory_mib, self.parallelism):
+            row.addWidget(box)
+        self.setToolTip(
+            "Changed parameters rehash each password at its next sign-in. OWASP's minimum: "
+            "19 MiB with 2 passes, or 12/3, 9/4, 7/5, 46/1 (MiB/passes)."
+        )
+
+    def _spin(self, low: int, high: int, suffix: str) -> QSpinBox:
+        box = QSpinBox(self)
+        box.setRange(low, high)
+        box.setSuffix(suffix)
+        box.valueChanged.connect(self.changed)
+        return box
+
+    def value(self) -> Argon2Parameters:
+        return Argon2Parameters(
+            time_cost=self.time_cost.value(),
+            memory_cost_kib=self.memory_mib.value() * 1024,
+            parallelism=self.parallelism.value(),
+        )
+
+    def set_value(self, params: Argon2Parameters) -> None:
+        self.time_cost.setValue(params.time_cost)
+        self.memory_mib.setValue(params.memory_cost_kib // 1024)
+        self.parallelism.setValue(params.parallelism)
+
+
+Editor = QSpinBox | QLineEdit | ListEditor | QCheckBox | Argon2Editor
 
 
 def required_action(key: str) -> Action:
@@ -102,6 +149,10 @@ def roles_needed(action: Action) -> str:
 
 
 def _value(editor: Editor) -> Any:
+    if isinstance(editor, QCheckBox):
+        return editor.isChecked()
+    if isinstance(editor, Argon2Editor):
+        return editor.value()
     if isinstance(editor, QSpinBox):
         return editor.value()
     if isinstance(editor, QLineEdit):
@@ -110,7 +161,11 @@ def _value(editor: Editor) -> Any:
 
 
 def _show(editor: Editor, value: Any) -> None:
-    if isinstance(editor, QSpinBox):
+    if isinstance(editor, QCheckBox):
+        editor.setChecked(bool(value))
+    elif isinstance(editor, Argon2Editor):
+        editor.set_value(value)
+    elif isinstance(editor, QSpinBox):
         editor.setValue(int(value))
     elif isinstance(editor, QLineEdit):
         editor.setText(str(value))
@@ -206,7 +261,9 @@ class SettingsGroup(QGroupBox):
 
     def register(self, key: str, editor: Editor) -> None:
         self.editors[key] = editor
-        if isinstance(editor, QSpinBox):
+        if isinstance(editor, QCheckBox):
+            editor.toggled.connect(self._edited)
+        elif isinstance(editor, QSpinBox):
             editor.valueChanged.connect(self._edited)
         elif isinstance(editor, QLineEdit):
             editor.textChanged.connect(self._edited)
@@ -399,6 +456,20 @@ class ListsGroup(SettingsGroup):
         self.finish_layout()
 
 
+class PolicyGroup(SettingsGroup):
+    def __init__(self, page: SettingsPage) -> None:
+        super().__init__(page, "Password hashing and duties")
+        form = self.form()
+        argon2 = Argon2Editor(self)
+        self.register("argon2", argon2)
+        form.addRow("Argon2id cost:", argon2)  # its tooltip gives OWASP's minimum pairs
+        suspend = QCheckBox("Supervisors may suspend administrators", self)
+        self.register("supervisors_may_suspend_administrators", suspend)
+        form.addRow("Duties:", suspend)
+        self.body.addLayout(form)
+        self.finish_layout()
+
+
 class RetentionGroup(SettingsGroup):
     guarded: ClassVar[Mapping[Action, str]] = {
         Action.SET_RETENTION: "the retention period",
@@ -441,17 +512,27 @@ class SettingsPage(Page):
         self.security = SecurityGroup(self)
         self.lists = ListsGroup(self)
         self.retention = RetentionGroup(self)
-        self.groups: Sequence[SettingsGroup] = (self.security, self.lists, self.retention)
-        grid = QGridLayout(content)
-        grid.setContentsMargins(0, 0, 4, 0)
-        grid.setHorizontalSpacing(16)
-        grid.setVerticalSpacing(8)
-        grid.addWidget(self.security, 0, 0)
-        grid.addWidget(self.retention, 1, 0)
-        grid.addWidget(self.lists, 0, 1, 2, 1)
-        grid.setRowStretch(2, 1)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
+        self.policy = PolicyGroup(self)
+        self.groups: Sequence[SettingsGroup] = (
+            self.security,
+            self.lists,
+            self.retention,
+            self.policy,
+        )
+        # Two columns that stack their groups independently (a grid's shared row
+        # heights would make the page taller than 1280x720 allows).
+        columns = QHBoxLayout(content)
+        columns.setContentsMargins(0, 0, 4, 0)
+        columns.setSpacing(16)
+        left, right = QVBoxLayout(), QVBoxLayout()
+        for column in (left, right):
+            column.setSpacing(8)
+            columns.addLayout(column, 1)
+        left.addWidget(self.security)
+        left.addWidget(self.retention)
+        left.addStretch(1)
+        right.addWidget(self.lists, 1)  # the lists take whatever height is left
+        right.addWidget(self.policy)
         scroll = QScrollArea(self)
         scroll.setObjectName("settingsScroll")
         scroll.setWidgetResizable(True)
