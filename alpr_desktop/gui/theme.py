@@ -32,7 +32,9 @@ def style_sheet(theme: ThemeName) -> str:
     qss = _resource("base.qss")
     for key, value in sorted(load_palette(theme).items(), key=lambda kv: -len(kv[0])):
         qss = qss.replace(f"@{key}", value)
-    return qss
+    # Images the sheet draws (the tick of a checked box) live beside it.
+    folder = files("alpr_desktop").joinpath("resources", "qss")
+    return qss.replace("$qss_dir", str(folder).replace("\\", "/"))
 
 
 def _qpalette(colours: dict[str, str]) -> QPalette:
