@@ -71,10 +71,13 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.screens)
         self._build_actions()
         self._build_status_bar()
-        self.idle = IdleWatcher(self._idle_ms(gui.services.settings.current()), self)
+        # The department's idle period arrives from the worker (the GUI thread does not
+        # wait for the database); until then the shipped default applies.
+        self.idle = IdleWatcher(self._idle_ms(DepartmentSettings()), self)
         self.idle.idle.connect(lambda: self.lock("idle_lock"))
         self.idle.start()
         gui.bridge.changed.connect(self._on_changed)
+        self._load_idle_period()
         gui.bridge.message.connect(self._on_message)
         gui.background.failed.connect(self.show_error)
         gui.theme.changed.connect(self._recolour)
@@ -191,11 +194,14 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ messages
     def _on_changed(self, changes: Changes) -> None:
         if changes.touches(Topic.SETTINGS):
-            self.gui.background.run(
-                self.gui.services.settings.current,
-                on_done=lambda s: self.idle.set_timeout(self._idle_ms(s)),
-                context=self,
-            )
+            self._load_idle_period()
+
+    def _load_idle_period(self) -> None:
+        self.gui.background.run(
+            self.gui.services.settings.current,
+            on_done=lambda s: self.idle.set_timeout(self._idle_ms(s)),
+            context=self,
+        )
 
     def _on_message(self, message: Message) -> None:
         self.statusBar().showMessage(message.text, 15_000)

@@ -60,6 +60,15 @@ class ServiceContext:
     def now(self) -> dt.datetime:
         return self.clock()
 
+    def display_now(self) -> dt.datetime:
+        """The time for display on the GUI thread: never a database round trip.
+
+        The server clock (PostgreSQL) re-reads the server now and then; the GUI thread
+        must not wait for that, so it gets the clock's last estimate instead.
+        """
+        estimate = getattr(self.clock, "estimate", None)
+        return estimate() if callable(estimate) else self.clock()
+
 
 def load_department_settings(session: Session) -> DepartmentSettings:
     rows = {r.key: r.value for r in session.scalars(select(SettingRow))}

@@ -49,6 +49,13 @@ class DatabaseClock:
             assert self._base is not None
             return self._base + dt.timedelta(seconds=time.monotonic() - self._base_mono)
 
+    def estimate(self) -> dt.datetime:
+        """The time by the last reading, never asking the server (for the GUI thread)."""
+        with self._lock:
+            if self._base is None:
+                return utcnow()
+            return self._base + dt.timedelta(seconds=time.monotonic() - self._base_mono)
+
     def _sync(self) -> None:
         before = time.monotonic()
         try:

@@ -92,3 +92,19 @@ def test_timestamps_come_from_the_postgres_server(
         assert stamps and all(s - utcnow() > ahead - dt.timedelta(minutes=1) for s in stamps)
     finally:
         app.close()
+
+
+def test_the_gui_clock_estimate_never_asks_the_server() -> None:
+    from sqlalchemy import create_engine
+
+    from alpr_desktop.storage.clock import DatabaseClock
+
+    clock = DatabaseClock(create_engine("sqlite://"))
+    asked: list[bool] = []
+    clock.read_server = lambda: asked.append(True) or dt.datetime.now(dt.UTC)  # type: ignore[method-assign]
+    clock.estimate()
+    assert not asked, "no reading yet: the local clock, no round trip"
+    clock()
+    assert asked == [True]
+    clock.estimate()
+    assert asked == [True]

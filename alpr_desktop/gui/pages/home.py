@@ -138,7 +138,7 @@ class HomePage(Page):
 
     def _loaded(self, data: tuple[UserView, DepartmentSettings]) -> None:
         view, settings = data
-        today = self.gui.services.ctx.now().date()
+        today = self.gui.services.ctx.display_now().date()
         self.fields["name"].setText(view.full_name)
         self.fields["organisation"].setText(view.organisation or "—")
         self.fields["roles"].setText(roles_text(view.roles))

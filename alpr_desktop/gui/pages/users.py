@@ -73,7 +73,7 @@ class UsersPage(Page):
     def __init__(self, gui: GuiContext, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(gui, actor, "Users", parent)
         self.active_dialog: QDialog | None = None
-        self.model = UserTableModel(gui.services.ctx.now)
+        self.model = UserTableModel(gui.services.ctx.display_now)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setFilterKeyColumn(-1)
