@@ -21,4 +21,12 @@ _FOLD = str.maketrans(
 
 def fold_confusables(text: str) -> str:
     """Map OCR-confusable characters to one representative (O/0/D/Q, I/1/L, Z/2, S/5, B/8, G/6)."""
-    return normalize_plate(text).translate(_FOLD)
+    return fold_normalized(normalize_plate(text))
+
+
+def fold_normalized(plate: str) -> str:
+    """:func:`fold_confusables` for text already normalised (skips normalising it again).
+
+    Characters outside ``0-9A-Z`` pass through, so ``*`` and ``?`` in a pattern survive.
+    """
+    return plate.translate(_FOLD)
