@@ -92,6 +92,14 @@ def test_partial_patterns_of_single_fixed_characters() -> None:
     assert index.match("7XAYZ", now=NOW) == []
 
 
+def test_a_read_is_tested_only_against_partials_sharing_a_character_pair() -> None:
+    index = _index("7AB*12", "XY?99", "K?M?P", "QR*34")
+    assert [e.entry_id for e in index.partial_candidates("7ABQ12")] == [1]
+    # Filed under a folded pair: "D" folds like "Q", so "DR" reaches QR*34.
+    assert [e.entry_id for e in index.partial_candidates("DR5534")] == [4]
+    assert index.partial_candidates("3456789") == []
+
+
 def test_alternative_readings_match_full_plates_exactly() -> None:
     index = _index("7ABC123", "8XYZ999")
     alternatives = [Candidate("7ABC128", 0.9), Candidate("7ABC123", 0.81)]
