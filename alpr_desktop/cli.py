@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from alpr_desktop import __version__, recognize_command, user_commands
+from alpr_desktop import __version__, hotlist_commands, recognize_command, user_commands
 from alpr_desktop.errors import AlprError
 from alpr_desktop.settings import default_data_dir
 
@@ -91,6 +91,9 @@ def build_parser(*, evaluate_arguments: bool = True) -> argparse.ArgumentParser:
     users = command("users", "account administration without the window")
     user_commands.add_arguments(users, _acting_sub_command)
 
+    hotlist = command("hotlist", "hotlist tools without the window")
+    hotlist_commands.add_arguments(hotlist, _acting_sub_command)
+
     evaluate = command(
         "evaluate", "run plate recognition on a folder in the bench format and score it"
     )
@@ -100,7 +103,7 @@ def build_parser(*, evaluate_arguments: bool = True) -> argparse.ArgumentParser:
 
 
 def _acting_sub_command(parser: argparse.ArgumentParser) -> None:
-    """A sub-command of ``users``: the global options and who acts."""
+    """A sub-command of ``users`` or ``hotlist``: the global options and who acts."""
     _global_options(parser, sub=True)
     _acting_user(parser)
 

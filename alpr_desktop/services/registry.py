@@ -9,6 +9,7 @@ from alpr_desktop.services.audit import AuditService
 from alpr_desktop.services.auth import AuthService
 from alpr_desktop.services.base import ServiceContext
 from alpr_desktop.services.cameras import CameraService
+from alpr_desktop.services.hotlists import HotlistService
 from alpr_desktop.services.ingest import IngestService
 from alpr_desktop.services.live import LiveService
 from alpr_desktop.services.settings_service import SettingsService
@@ -23,6 +24,7 @@ class Services:
     users: UserService
     settings: SettingsService
     cameras: CameraService
+    hotlists: HotlistService
     ingest: IngestService
     live: LiveService
 
@@ -37,6 +39,7 @@ class Services:
             users=UserService(ctx, audit),
             settings=SettingsService(ctx, audit),
             cameras=CameraService(ctx, audit),
+            hotlists=HotlistService(ctx, audit),
             ingest=IngestService(ctx, spool_dir=spool_dir),
             live=LiveService(ctx, audit),
         )
