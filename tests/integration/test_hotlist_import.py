@@ -211,3 +211,9 @@ def test_cli_import(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main([*command, "--replace", str(good)]) == 0
     assert "replacing 1" in capsys.readouterr().out
     assert main([*command, str(tmp_path / "absent.csv")]) == 2
+
+
+def test_documented_example_file_imports(app: Application, admin: Actor) -> None:
+    example = Path(__file__).resolve().parents[2] / "docs/examples/hotlist-example.csv"
+    assert hi.validate(example).ok
+    assert _import(app, admin, example).imported == 4
