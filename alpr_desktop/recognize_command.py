@@ -49,6 +49,13 @@ def add_arguments(parser: argparse.ArgumentParser, acting: Callable[[Any], None]
     )
     parser.add_argument("--loop", action="store_true", help="replay video files at their end")
     parser.add_argument("--fast", action="store_true", help="read video files as fast as possible")
+    parser.add_argument(
+        "--report-every",
+        type=float,
+        default=REPORT_S,
+        metavar="SECONDS",
+        help=f"log the reads and refresh the session this often (default {REPORT_S:g})",
+    )
 
 
 def plans(app: Application, actor: Actor, args: argparse.Namespace) -> list[CameraPlan]:
@@ -108,14 +115,25 @@ def run(app: Application, actor: Actor, args: argparse.Namespace) -> int:
         loop=args.loop,
     )
     stop = _Stop()
+    ended = ""
     try:
         log.info("loading the plate models")
         run.start()
         log.info("recognition running on %d source(s)", len(chosen))
-        _main_loop(app, actor, run, stop.event)
+        _main_loop(app, actor, run, stop.event, max(1.0, args.report_every))
+    except _SessionEnded as exc:
+        ended = str(exc)
     finally:
         status = run.stop()
         stop.restore()
+    if ended:
+        print(f"alpr-desktop: recognition stopped: {ended}", file=sys.stderr)
+        return 2
+    failures = problems(run)
+    if status is not None and status.rejected:
+        failures.append(f"{status.rejected} read(s) were refused by the database")
+    for failure in failures:
+        print(f"alpr-desktop: {failure}", file=sys.stderr)
     if status is not None:
         log.info(
             "stopped: %d reads stored, %d already stored, %d left in the spool",
@@ -130,10 +148,16 @@ def run(app: Application, actor: Actor, args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
-    return 0
+    return 1 if failures else 0
 
 
-def _main_loop(app: Application, actor: Actor, run: RecognitionRun, stop: threading.Event) -> None:
+class _SessionEnded(Exception):
+    """The node's sign-in session was ended (suspension, deactivation, an administrator)."""
+
+
+def _main_loop(
+    app: Application, actor: Actor, run: RecognitionRun, stop: threading.Event, every: float
+) -> None:
     last_report, last_reads = time.monotonic(), 0
     while not stop.wait(1.0):
         if run.all_finished():
@@ -141,11 +165,11 @@ def _main_loop(app: Application, actor: Actor, run: RecognitionRun, stop: thread
             log.info("every source has ended; storing the last reads")
             run.sink.drain(DRAIN_S)
             return
-        if time.monotonic() - last_report >= REPORT_S:
+        if time.monotonic() - last_report >= every:
             assert run.sink is not None
             status = run.sink.status
             log.info(
-                "%d reads in the last minute; %d stored in all; spool %d%s",
+                "%d reads since the last report; %d stored in all; spool %d%s",
                 status.submitted - last_reads,
                 status.stored,
                 status.spool_depth,
@@ -156,7 +180,29 @@ def _main_loop(app: Application, actor: Actor, run: RecognitionRun, stop: thread
 
 
 def _keep_alive(app: Application, actor: Actor) -> None:
+    """Refresh the session; an ended session stops the node, an outage does not."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from alpr_desktop.errors import PermissionDenied, SessionEndedError
+
     try:
         app.services.auth.keep_alive(actor)
-    except AlprError as exc:  # the database is away: the sink spools, the run goes on
-        log.warning("could not refresh the sign-in session: %s", exc)
+    except (SessionEndedError, PermissionDenied) as exc:
+        raise _SessionEnded(str(exc)) from None
+    except (AlprError, SQLAlchemyError) as exc:
+        # The database is away: the sink spools, the run goes on, the next report retries.
+        log.warning("could not refresh the sign-in session: %s", type(exc).__name__)
+
+
+def problems(run: RecognitionRun) -> list[str]:
+    """Why a finished run did not do all it should: failed sources, reads not stored."""
+    from alpr_desktop.recognition.sources import SourceState
+
+    found = [
+        worker.source.status.describe()
+        for worker in run.workers
+        if worker.source.status.state is SourceState.FAILED
+    ]
+    if run.failed_reads:
+        found.append(f"{run.failed_reads} read(s) could not be handed to the database")
+    return found

@@ -19,12 +19,13 @@ from sqlalchemy import func, select
 
 from alpr_desktop.app import open_application
 from alpr_desktop.settings import LocalConfig
-from alpr_desktop.storage.models import AccessRecord, PlateRead
+from alpr_desktop.storage.models import AccessRecord, PlateRead, User
 from tests.conftest import ADMIN_PASSWORD, REPO_ROOT
 
 pytest.importorskip("torch", reason="the plate reader needs the 'ocr' extra")
 pytestmark = pytest.mark.ocr
 LOOP_ARGS = ("recognize", "--user", "dana.w", "--source")
+FAST_REPORTS = ("--loop", "--report-every", "1")
 
 
 def cli(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -136,3 +137,49 @@ def test_bad_sources_and_unknown_cameras_are_one_line(node_env: dict[str, str]) 
     assert result.returncode == 2 and "No camera named 'Nowhere'" in result.stderr
     result = cli(node_env, "recognize", "--user", "dana.w")
     assert result.returncode == 2 and "No camera to run" in result.stderr
+
+
+def test_a_failed_source_is_a_failed_run(node_env: dict[str, str], tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(b"not a video at all " * 1000)
+    result = cli(node_env, "recognize", "--user", "dana.w", "--source", str(corrupt), "--fast")
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "failed" in result.stderr and "corrupt" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_ended_session_stops_the_node(node_env: dict[str, str], tmp_path: Path) -> None:
+    from alpr_desktop.recognition.demo_video import demo_video
+    from alpr_desktop.services.sessions import end_user_sessions
+
+    video = demo_video(tmp_path / "cache", passes=4)
+    node = subprocess.Popen(
+        [sys.executable, "-m", "alpr_desktop", *LOOP_ARGS, str(video.path), *FAST_REPORTS],
+        env=node_env,
+        cwd=REPO_ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not stored_reads(tmp_path / "data"):
+            assert node.poll() is None, node.communicate()[1][-3000:]
+            time.sleep(1)
+        # What suspending or deactivating the account does to its sessions.
+        app = open_application(LocalConfig(data_dir=tmp_path / "data"))
+        try:
+            with app.database.sessions.begin() as session:
+                admin_id = session.scalar(select(User.id).where(User.username == "dana.w"))
+                assert admin_id is not None
+                end_user_sessions(session, admin_id, "suspended", app.services.ctx.now())
+        finally:
+            app.close()
+        _out, err = node.communicate(timeout=120)
+    finally:
+        if node.poll() is None:
+            node.kill()
+            node.communicate()
+    assert node.returncode == 2, err[-3000:]
+    assert "recognition stopped" in err
