@@ -40,21 +40,29 @@ class DatabaseClock:
         self._lock = threading.Lock()
         self._base: dt.datetime | None = None  # server time at the monotonic instant below
         self._base_mono = 0.0
+        #: (base, base_mono) as one value, read without the lock by :meth:`estimate`.
+        self._snapshot: tuple[dt.datetime | None, float] = (None, 0.0)
 
     def __call__(self) -> dt.datetime:
         mono = time.monotonic()
         with self._lock:
             if self._base is None or mono - self._base_mono > self._resync:
                 self._sync()
+                self._snapshot = (self._base, self._base_mono)
             assert self._base is not None
             return self._base + dt.timedelta(seconds=time.monotonic() - self._base_mono)
 
     def estimate(self) -> dt.datetime:
-        """The time by the last reading, never asking the server (for the GUI thread)."""
-        with self._lock:
-            if self._base is None:
-                return utcnow()
-            return self._base + dt.timedelta(seconds=time.monotonic() - self._base_mono)
+        """The time by the last reading, never asking the server (for the GUI thread).
+
+        Takes no lock: a reading in progress on another thread holds it during a round
+        trip, and the GUI thread must not wait for that. ``_snapshot`` is replaced whole.
+        """
+        base, base_mono = self._snapshot
+        if base is None:
+            return utcnow()
+        return base + dt.timedelta(seconds=time.monotonic() - base_mono)
+
 
     def _sync(self) -> None:
         before = time.monotonic()
