@@ -14,6 +14,15 @@ Command::
         --postgres-url postgresql://postgres@127.0.0.1:5432/postgres
 
 The last line printed is one JSON object with every figure (seconds, lines/s).
+
+Measured 2026-12-01 (2 shared cores, load 0.7; 43 MB file; PostgreSQL local, psycopg 3):
+
+=========== ========== ========== ==========
+backend     validate   import     replace
+=========== ========== ========== ==========
+SQLite       8.1 s      26.7 s     25.5 s
+PostgreSQL   6.4 s      55.1 s     68.1 s
+=========== ========== ========== ==========
 """
 
 from __future__ import annotations
@@ -52,7 +61,7 @@ def measure(url: str, data: Path, path: Path, lines: int) -> dict[str, float]:
     app = open_application(LocalConfig(database_url=url, data_dir=data), create=True)
     try:
         admin = app.services.auth.create_first_administrator(
-            username="bench.admin", full_name="Bench Admin", password="Bench-Passphrase-2026"
+            username="bench.admin", full_name="Bench Admin", password="quiet-harbour-lantern-2026"
         )
         figures: dict[str, float] = {}
         start = time.perf_counter()
