@@ -229,7 +229,9 @@ class MainWindow(QMainWindow):
         self.menuBar().setEnabled(False)
         self.toolbar.setEnabled(False)
         self.lock_screen.reset()
-        self._record(event)
+        # The lock ends the session: recognition, which acts in it, stops first (an
+        # unlock starts a new session and the Live page opens again in it).
+        self._stop_pages(lambda: self._record(event))
 
     def unlock(self, actor: Actor | None = None) -> None:
         if actor is not None:  # the unlock began a new server-side session: act in it
@@ -241,6 +243,9 @@ class MainWindow(QMainWindow):
         self.menuBar().setEnabled(True)
         self.toolbar.setEnabled(True)
         self.idle.start()
+        for page in self.pages.values():
+            if hasattr(page, "resume"):
+                page.resume()
 
     def _record(self, event: str, then: Callable[[], None] | None = None) -> None:
         """Record a session event on the worker, then call ``then`` (even if it failed)."""
@@ -273,8 +278,8 @@ class MainWindow(QMainWindow):
     def _stop_pages(self, then: Callable[[], None]) -> None:
         """Let pages that run work of their own (the Live page) stop it, then ``then``.
 
-        Recognition stores its last reads as this user, so it stops before the session
-        ends; the stopping runs off the GUI thread and calls back here.
+        Recognition acts in this user's session, so it stops before a logout or a lock
+        ends the session; the stopping runs off the GUI thread and calls back here.
         """
         running = [page for page in self.pages.values() if hasattr(page, "shutdown")]
         remaining = len(running)

@@ -120,3 +120,46 @@ def test_live_page_without_cameras_says_where_to_add_them(qtbot: QtBot, gui: Gui
     page.show()
     wait_idle(qtbot, gui)
     assert "Cameras page" in page.error_label.text()
+
+
+def test_a_lock_stops_recognition_and_an_unlock_opens_the_view_again(
+    qtbot: QtBot, gui: GuiContext, tmp_path: Path
+) -> None:
+    from alpr_desktop.gui.main_window import MainWindow
+    from alpr_desktop.recognition.demo_video import demo_video
+    from tests.conftest import USER_PASSWORD
+
+    video = demo_video(tmp_path / "cache", passes=3)
+    admin = create_admin(gui.application)
+    gui.services.cameras.create(
+        admin, CameraFields(name="North gate", source=str(video.path), latitude=1.0, longitude=2.0)
+    )
+    dispatcher = create_active_user(gui.application, admin, "dee.d", [Role.DISPATCHER])
+    window = MainWindow(gui, dispatcher)
+    qtbot.addWidget(window)
+    window.show()
+    page = window.show_page("live")
+    assert isinstance(page, LivePage)
+    qtbot.waitUntil(lambda: page.run is not None and bool(page.tiles), timeout=20_000)
+    first = page.run
+    qtbot.waitUntil(lambda: page.tiles["North gate"].video.image is not None, timeout=60_000)
+    stopped: list[str] = []
+    first.stopped.connect(stopped.append)
+    window.lock("manual_lock")
+    qtbot.waitUntil(lambda: bool(stopped), timeout=60_000)
+    first.wait()
+    assert page.run is None and first.run.workers[0].source.status.state.value != "live"
+    window.lock_screen.password_edit.setText(USER_PASSWORD)
+    with qtbot.waitSignal(window.lock_screen.unlocked, timeout=10_000):
+        window.lock_screen.unlock_button.click()
+    qtbot.waitUntil(lambda: page.run is not None and page.run is not first, timeout=20_000)
+    assert page.actor is window.actor and page.actor.session_id != dispatcher.session_id
+    stop_page(qtbot, page)
+    with gui.application.database.sessions() as session:
+        views = session.scalar(
+            select(func.count(AccessRecord.id)).where(AccessRecord.action == "view_live")
+        )
+    assert views == 2, "the view is recorded again in the new session"
+    window.idle.stop()
+    window.close()
+    wait_idle(qtbot, gui)

@@ -75,17 +75,29 @@ class LiveRun(QObject):
             on_read=self._read,
         )
         self._thread: threading.Thread | None = None
+        # One lock orders a stop against a start still in progress: either the start
+        # thread sees the request when it ends, or the stop spawns after it has ended.
+        self._lock = threading.Lock()
+        self._starting = False
         self._stop_requested = False
+        self._stopped = False
 
     # ------------------------------------------------------------------ control
     def start(self) -> None:
+        with self._lock:
+            self._starting = True
         self._spawn(self._start, "alpr-live-start")
 
     def stop(self) -> None:
         """Stop asynchronously (after a start still in progress); :meth:`wait` joins."""
-        self._stop_requested = True
-        if self._thread is not None and self._thread.is_alive():
-            return  # the start thread stops the run when it sees the request
+        with self._lock:
+            stopped, in_flight = self._stopped, self._stop_requested
+            self._stop_requested = True
+            if not stopped and (in_flight or self._starting):
+                return  # the stop under way (or the start thread) emits ``stopped``
+        if stopped:
+            self.stopped.emit("Recognition stopped.")  # already (a failed start)
+            return
         self._spawn(self._stop, "alpr-live-stop")
 
     def wait(self, timeout: float = 60.0) -> None:
@@ -99,32 +111,45 @@ class LiveRun(QObject):
 
     # ------------------------------------------------------------------ threads
     def _start(self) -> None:
+        error = self._try_start()
+        if error:
+            self.failed.emit(error)
+        else:
+            self.started.emit()
+        with self._lock:
+            self._starting = False
+            stop = bool(error) or self._stop_requested
+            self._stop_requested = self._stop_requested or bool(error)
+        if stop:
+            self._stop()
+
+    def _mark_stopped(self) -> None:
+        with self._lock:
+            self._stopped = True
+
+    def _try_start(self) -> str:
+        """Start the run; "" when it started, else why not (for the page)."""
         try:
             self.run.start()
         except AlprError as exc:
-            self.failed.emit(str(exc))
-            self._stop()
-            return
+            return str(exc)
         except Exception as exc:
             from sqlalchemy.exc import SQLAlchemyError
 
             if isinstance(exc, SQLAlchemyError):  # the driver's text quotes SQL: not shown
-                self.failed.emit(f"Recognition could not start: {database_error(exc)}")
-            else:  # a bug: say so on the page, keep the window alive
-                log.exception("live recognition could not start")
-                self.failed.emit(f"Recognition could not start: {exc}")
-            self._stop()
-            return
-        self.started.emit()
-        if self._stop_requested:
-            self._stop()
+                return f"Recognition could not start: {database_error(exc)}"
+            log.exception("live recognition could not start")  # a bug: say so, keep going
+            return f"Recognition could not start: {exc}"
+        return ""
 
     def _stop(self) -> None:
         try:
             status = self.run.stop()
         except AlprError as exc:
+            self._mark_stopped()
             self.stopped.emit(f"Recognition stopped; the last reads could not be stored: {exc}")
             return
+        self._mark_stopped()
         if status is None:
             self.stopped.emit("Recognition stopped.")
         elif status.spool_depth:

@@ -94,14 +94,17 @@ class LivePage(Page):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self.opened:
-            self.opened = True
-            services, actor = self.gui.services, self.actor
-            self.gui.background.run(
-                lambda: services.live.open_view(services, actor),
-                on_done=self._cameras,
-                on_error=self._refused,
-                context=self,
-            )
+            self._open()
+
+    def _open(self) -> None:
+        self.opened = True
+        services, actor = self.gui.services, self.actor
+        self.gui.background.run(
+            lambda: services.live.open_view(services, actor),
+            on_done=self._cameras,
+            on_error=self._refused,
+            context=self,
+        )
 
     def _refused(self, error: AlprError) -> None:
         self.status.setText("")
@@ -165,6 +168,20 @@ class LivePage(Page):
             self.active_dialog = dialog
             dialog.finished.connect(dialog.deleteLater)
             dialog.open()
+
+    def resume(self) -> None:
+        """After an unlock: open the view again in the new session (a new access record)."""
+        if not self.opened or self.run is not None:
+            return
+        for tile in self.tiles.values():
+            self.grid.removeWidget(tile)
+            tile.deleteLater()
+        self.tiles.clear()
+        show_inline_error(self.error_label, "")
+        self.status.setText("Opening the cameras…")
+        self.opened = False
+        if self.isVisible():
+            self._open()
 
     # ------------------------------------------------------------------ ending
     def shutdown(self, then: Callable[[], None] | None = None) -> None:
