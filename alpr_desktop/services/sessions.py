@@ -42,6 +42,7 @@ _REASON_TEXT = {
     "deactivated": "the account was deactivated",
     "pending": "the account awaits a second person's approval",
     "unlocked": "a new session replaced it",
+    "password_reset": "an administrator reset the password",
 }
 
 

@@ -350,6 +350,12 @@ class UserService(BaseService):
             user.password_changed_at = self.ctx.now()
             user.locked_until = None
             lift_lockout(session, user.username, self.ctx.now())  # what the lock message promises
+            # A reset is how a compromised account is taken back: whoever holds a session
+            # on it now is signed out.
+            end_user_sessions(session, user.id, "password_reset", self.ctx.now())
+            if user.state is AccountState.PENDING:
+                # The resetter now knows the password: a second person must activate.
+                user.state_changed_by_id = actor.user_id
             self.audit.record_admin(
                 session, actor, "reset_password", target_type="user", target_id=user.id
             )

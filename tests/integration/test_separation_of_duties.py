@@ -261,3 +261,27 @@ def test_demo_follows_the_rules_and_shows_no_sign_in(tmp_path: Path) -> None:
             assert not result.must_change_password
     finally:
         app.close()
+
+
+def test_whoever_resets_a_pending_account_cannot_activate_it(app) -> None:
+    import pytest
+
+    from alpr_desktop.core.roles import Role
+    from alpr_desktop.errors import AlprError
+    from tests.conftest import create_active_user, create_admin
+
+    admin = create_admin(app)
+    supervisor = create_active_user(app, admin, "sue.s", [Role.SUPERVISOR])
+    other_admin = create_active_user(app, admin, "al.a", [Role.ADMINISTRATOR])
+    pending = app.services.users.create_user(
+        admin,
+        username="pat.p",
+        full_name="Pat Pending",
+        roles=[Role.DISPATCHER],
+        temporary_password="First-Temporary-2026x",
+    )
+    # An administrator who did not create it resets its password: it now knows it.
+    app.services.users.reset_password(other_admin, pending.id, "Second-Temporary-2026x")
+    with pytest.raises(AlprError):
+        app.services.users.activate(other_admin, pending.id)
+    assert app.services.users.activate(supervisor, pending.id).state.value == "active"

@@ -143,3 +143,18 @@ def test_own_account_needs_a_live_session(app) -> None:
     forged = dataclasses.replace(admin, session_id="0" * 32)
     with pytest.raises(SessionEndedError):
         app.services.users.own_account(forged)
+
+
+def test_a_password_reset_signs_the_account_out(app) -> None:
+    import pytest
+
+    from alpr_desktop.core.roles import Role
+    from alpr_desktop.errors import SessionEndedError
+    from tests.conftest import create_active_user, create_admin
+
+    admin = create_admin(app)
+    dana = create_active_user(app, admin, "dana.d", [Role.DISPATCHER])
+    assert app.services.users.own_account(dana).username == "dana.d"
+    app.services.users.reset_password(admin, dana.user_id, "Fresh-Temporary-2026x")
+    with pytest.raises(SessionEndedError, match="reset the password"):
+        app.services.users.own_account(dana)
