@@ -15,9 +15,15 @@ from pathlib import Path
 from alpr_desktop.services.base import ServiceContext
 from alpr_desktop.services.registry import Services
 from alpr_desktop.services.startup_checks import run_startup_checks
-from alpr_desktop.settings import LocalConfig
+from alpr_desktop.settings import CONFIG_FILE, LocalConfig, default_config_dir
 from alpr_desktop.storage.clock import clock_for
-from alpr_desktop.storage.engine import SQLITE_FILE_NAME, Database, open_database, sqlite_url
+from alpr_desktop.storage.engine import (
+    SQLITE_FILE_NAME,
+    Database,
+    mode_warnings,
+    open_database,
+    sqlite_url,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +83,12 @@ def open_application(
     workstation = config.workstation_name or os.uname().nodename
     ctx = ServiceContext(database, workstation=workstation, clock=clock_for(database.engine))
     warnings = run_startup_checks(ctx) if migrate else ()
+    # The workstation's settings may hold a database password (database_url).
+    config_dir = default_config_dir()
+    config_warnings = mode_warnings([config_dir, config_dir / CONFIG_FILE])
+    for warning in config_warnings:
+        log.warning("%s", warning)
+    warnings = (*warnings, *config_warnings)
     # The ingest spool lives beside the data; a demo's dies with its throw-away database.
     spool_dir = Path(temp_dir.name) if temp_dir is not None else config.data_dir
     services = Services.build(ctx, spool_dir=spool_dir)

@@ -19,8 +19,8 @@ from alpr_desktop.settings import default_data_dir
 DESCRIPTION = (
     "ALPR workstation: sign-in with role-based access, user and training administration, "
     "department settings, a camera registry, live plate recognition stored in the database "
-    "(with or without a window), a hash-chained record of every access, and plate "
-    "recognition scored on photos. Without a command it starts the workstation window."
+    "(with or without a window), hotlist import, a hash-chained record of every access, and "
+    "plate recognition scored on photos. Without a command it starts the workstation window."
 )
 
 

@@ -107,13 +107,16 @@ def wider_than_private(path: Path) -> bool:
 
 def permission_warnings(path: Path) -> list[str]:
     """Warnings for a data directory or database files readable by other local users."""
-    candidates = [path.parent, path] + [
-        path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")
-    ]
+    suffixed = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    return mode_warnings([path.parent, path, *suffixed])
+
+
+def mode_warnings(paths: list[Path]) -> list[str]:
+    """A warning for each existing path that other users of this computer can read."""
     return [
         f"{p} can be read by other users of this computer (mode "
         f"{stat.S_IMODE(p.stat().st_mode):o}); run: chmod {'700' if p.is_dir() else '600'} {p}"
-        for p in candidates
+        for p in paths
         if wider_than_private(p)
     ]
 

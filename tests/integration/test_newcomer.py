@@ -149,7 +149,7 @@ def test_help_tells_where_the_data_lives_and_only_what_is_there() -> None:
     # argparse may wrap a long path anywhere; compare without the wrapping.
     assert str(default_data_dir()) in "".join(result.stdout.split())
     # Capabilities that have not landed must not be promised.
-    for missing in ("hotlist", "alert", "search", "map", "release"):
+    for missing in ("alert", "search", "map", "release"):
         assert missing not in result.stdout.lower(), missing
     init_help = cli("init", "--help").stdout
     assert "--data-dir" in init_help and "--password-stdin" in init_help
@@ -211,3 +211,16 @@ def test_an_unexpected_database_error_prints_no_sql(
     assert cli.main(["audit", "verify"]) == 2
     err = capsys.readouterr().err
     assert "database error" in err and "INSERT" not in err and "Secret-Pass1" not in err
+
+
+def test_a_readable_settings_file_is_warned_about_at_start(tmp_path: Path) -> None:
+    data, config_dir = tmp_path / "data", Path(os.environ["ALPR_CONFIG_DIR"])
+    assert cli(*init_args(data), "--password-stdin", stdin=ADMIN_PASSWORD + "\n").returncode == 0
+    config_dir.mkdir(mode=0o755, exist_ok=True)
+    config_dir.chmod(0o755)
+    (config_dir / "config.json").write_text("{}", encoding="utf-8")
+    (config_dir / "config.json").chmod(0o644)
+    result = cli("audit", "verify", "--data-dir", str(data))
+    assert result.returncode == 0, result.stderr
+    assert f"{config_dir} can be read by other users" in result.stderr
+    assert f"{config_dir / 'config.json'} can be read by other users" in result.stderr
