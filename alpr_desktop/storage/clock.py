@@ -63,7 +63,6 @@ class DatabaseClock:
             return utcnow()
         return base + dt.timedelta(seconds=time.monotonic() - base_mono)
 
-
     def _sync(self) -> None:
         before = time.monotonic()
         try:
