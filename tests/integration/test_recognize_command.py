@@ -73,6 +73,27 @@ def stored_reads(data: Path) -> list[str]:
         app.close()
 
 
+def start_node(env: dict[str, str], source: str, *extra: str) -> subprocess.Popen[str]:
+    """A headless node on ``source`` in a fresh process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "alpr_desktop", *LOOP_ARGS, source, *extra],
+        env=env,
+        cwd=REPO_ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_reads(node: subprocess.Popen[str], data: Path) -> None:
+    """Wait (at most two minutes) until the running node has stored a read."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not stored_reads(data):
+        assert node.poll() is None, node.communicate()[1][-3000:]
+        time.sleep(1)
+
+
 def test_a_video_file_is_read_to_its_end_and_every_pass_stored(
     node_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -107,20 +128,9 @@ def test_sigterm_ends_a_looping_run_cleanly(node_env: dict[str, str], tmp_path: 
     from alpr_desktop.recognition.demo_video import demo_video
 
     video = demo_video(tmp_path / "cache", passes=4)
-    node = subprocess.Popen(
-        [sys.executable, "-m", "alpr_desktop", *LOOP_ARGS, str(video.path), "--loop"],
-        env=node_env,
-        cwd=REPO_ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    node = start_node(node_env, str(video.path), "--loop")
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not stored_reads(tmp_path / "data"):
-            assert node.poll() is None, node.communicate()[1][-3000:]
-            time.sleep(1)
+        wait_for_reads(node, tmp_path / "data")
     finally:
         node.send_signal(signal.SIGTERM)
         _out, err = node.communicate(timeout=120)
@@ -153,20 +163,9 @@ def test_an_ended_session_stops_the_node(node_env: dict[str, str], tmp_path: Pat
     from alpr_desktop.services.sessions import end_user_sessions
 
     video = demo_video(tmp_path / "cache", passes=4)
-    node = subprocess.Popen(
-        [sys.executable, "-m", "alpr_desktop", *LOOP_ARGS, str(video.path), *FAST_REPORTS],
-        env=node_env,
-        cwd=REPO_ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    node = start_node(node_env, str(video.path), *FAST_REPORTS)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not stored_reads(tmp_path / "data"):
-            assert node.poll() is None, node.communicate()[1][-3000:]
-            time.sleep(1)
+        wait_for_reads(node, tmp_path / "data")
         # What suspending or deactivating the account does to its sessions.
         app = open_application(LocalConfig(data_dir=tmp_path / "data"))
         try:

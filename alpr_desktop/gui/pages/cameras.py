@@ -62,12 +62,13 @@ def position_text(view: CameraView) -> str:
 
 
 class CameraTableModel(RowsModel[CameraView]):
-    columns = COLUMNS
+    def __init__(self) -> None:
+        super().__init__(COLUMNS, self._cells)
 
     def set_rows(self, rows: Sequence[CameraView]) -> None:
         super().set_rows(sorted(rows, key=lambda c: c.name.casefold()))
 
-    def cells(self, camera: CameraView) -> tuple[str, ...]:
+    def _cells(self, camera: CameraView) -> tuple[str, ...]:
         return (
             camera.name,
             _KIND_LABELS.get(camera.kind.value, camera.kind.value),

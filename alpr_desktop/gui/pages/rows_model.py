@@ -1,12 +1,12 @@
 """A read-only table of records (users, cameras, …) for the administration pages.
 
-Each record has an ``id``; a subclass names its :attr:`columns` and says what each cell
-shows (:meth:`cells`) and, optionally, a cell's tooltip (:meth:`tooltip`).
+Each record has an ``id``; the model is given its column names and a function that says
+what each cell shows, and a subclass may give a cell's tooltip (:meth:`tooltip`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -25,10 +25,10 @@ R = TypeVar("R", bound=_Record)
 class RowsModel(QAbstractTableModel, Generic[R]):
     """Rows of records; ``UserRole`` of any cell is the record's id."""
 
-    columns: tuple[str, ...] = ()
-
-    def __init__(self) -> None:
+    def __init__(self, columns: tuple[str, ...], cells: Callable[[R], tuple[str, ...]]) -> None:
         super().__init__()
+        self.columns = columns
+        self.cells = cells
         self._rows: list[R] = []
 
     def set_rows(self, rows: Sequence[R]) -> None:
@@ -41,9 +41,6 @@ class RowsModel(QAbstractTableModel, Generic[R]):
 
     def row_of(self, record_id: int) -> int | None:
         return next((i for i, r in enumerate(self._rows) if r.id == record_id), None)
-
-    def cells(self, record: R) -> tuple[str, ...]:
-        raise NotImplementedError
 
     def tooltip(self, record: R, column: str) -> str | None:
         return None

@@ -35,16 +35,14 @@ def training_cell(user: UserView, today: dt.date) -> str:
 class UserTableModel(RowsModel[UserView]):
     """Read-only rows of :class:`UserView`; ``now`` is the services' clock."""
 
-    columns = COLUMNS
-
     def __init__(self, now: Callable[[], dt.datetime]) -> None:
-        super().__init__()
+        super().__init__(COLUMNS, self._cells)
         self._now = now
 
     def tooltip(self, record: UserView, column: str) -> str | None:
         return (record.state_reason or None) if column == "State" else None
 
-    def cells(self, user: UserView) -> tuple[str, ...]:
+    def _cells(self, user: UserView) -> tuple[str, ...]:
         now = self._now()
         notes = []
         if user.password_is_temporary:
