@@ -16,6 +16,7 @@ from alpr_desktop.core.roles import Action
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.pages.cameras import CamerasPage
 from alpr_desktop.gui.pages.home import HomePage
+from alpr_desktop.gui.pages.hotlists import HotlistsPage
 from alpr_desktop.gui.pages.live import LivePage
 from alpr_desktop.gui.pages.settings import SETTINGS_ACTIONS, SettingsPage
 from alpr_desktop.gui.pages.users import UsersPage
@@ -43,6 +44,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("home", "Home", "fa5s.home", None, HomePage),
     PageSpec("live", "Live", "fa5s.broadcast-tower", Action.VIEW_LIVE, LivePage),
     PageSpec("cameras", "Cameras", "fa5s.video", Action.MANAGE_CAMERAS, CamerasPage),
+    PageSpec("hotlists", "Hotlists", "fa5s.list-alt", Action.MANAGE_HOTLISTS, HotlistsPage),
     PageSpec("users", "Users", "fa5s.users-cog", Action.VIEW_USERS, UsersPage),
     PageSpec("settings", "Settings", "fa5s.sliders-h", SETTINGS_ACTIONS, SettingsPage),
 )
