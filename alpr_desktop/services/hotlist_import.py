@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
-from alpr_desktop.core.roles import Action
 from alpr_desktop.errors import ValidationError
 from alpr_desktop.services import hotlist_fields as hf
 from alpr_desktop.storage.models import HotlistEntry
@@ -406,7 +405,7 @@ def import_file(
     cancelled: Callable[[], bool] | None,
 ) -> ImportResult:
     """See :meth:`HotlistService.import_csv`; ``progress(lines, bytes_read, bytes_total)``."""
-    from alpr_desktop.services.hotlists import HOTLISTS, clean_list_name, create_list, find_list
+    from alpr_desktop.services.hotlists import clean_list_name, create_list, find_list
 
     mapping = mapping or STANDARD
     name = clean_list_name(list_name)
@@ -414,7 +413,7 @@ def import_file(
     if not report.ok:
         raise ImportRejected(report)
     now = service.ctx.now()
-    with service._work(actor, Action.MANAGE_HOTLISTS, changes=HOTLISTS) as (session, me):
+    with service._change(actor) as (session, me):
         hotlist = find_list(session, name)
         created = hotlist is None
         if hotlist is None:

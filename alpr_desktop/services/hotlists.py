@@ -10,12 +10,13 @@ entries with :func:`load_active_entries`. CSV import lives in :mod:`.hotlist_imp
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Table, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,7 +27,13 @@ from alpr_desktop.services.audit import AuditService
 from alpr_desktop.services.base import Actor, BaseService, ServiceContext
 from alpr_desktop.services.fields import clean_text, column_length
 from alpr_desktop.services.hotlist_fields import EntryFields, check_entry
-from alpr_desktop.storage.models import Hotlist, HotlistCategory, HotlistEntry
+from alpr_desktop.storage.models import (
+    Hotlist,
+    HotlistCategory,
+    HotlistEntry,
+    HotlistRevision,
+    User,
+)
 
 if TYPE_CHECKING:
     from alpr_desktop.services.hotlist_import import ColumnMapping, ImportResult
@@ -89,6 +96,15 @@ class HotlistService(BaseService):
         super().__init__(ctx)
         self.audit = audit
 
+    @contextmanager
+    def _change(self, actor: Actor) -> Iterator[tuple[Session, User]]:
+        """A unit of work that changes lists or entries: it increments the hotlist
+        revision last, just before the commit, so the revision row is locked only for
+        an instant (an ingest batch reads it ``FOR SHARE``; see :mod:`.alert_matcher`)."""
+        with self._work(actor, Action.MANAGE_HOTLISTS, changes=HOTLISTS) as (session, me):
+            yield session, me
+            bump_revision(session, self.ctx.now())
+
     # ------------------------------------------------------------------ lists
     def list_hotlists(self, actor: Actor) -> list[HotlistView]:
         """Every list with its number of entries, by name."""
@@ -112,14 +128,14 @@ class HotlistService(BaseService):
             "source": clean_text(source, "the list's source", column_length(Hotlist.source)),
             "description": clean_text(description, "the description", 2000, multiline=True),
         }
-        with self._work(actor, Action.MANAGE_HOTLISTS, changes=HOTLISTS) as (session, me):
+        with self._change(actor) as (session, me):
             hotlist = create_list(session, clean, self.ctx.now(), me.id, **values)
             self._record(session, actor, "create_hotlist", hotlist.id, {"name": clean, **values})
             return _list_view(hotlist, 0)
 
     def rename(self, actor: Actor, hotlist_id: int, name: str) -> HotlistView:
         clean = _name(name)
-        with self._work(actor, Action.MANAGE_HOTLISTS, changes=HOTLISTS) as (session, _me):
+        with self._change(actor) as (session, _me):
             hotlist = _get(session, hotlist_id)
             before = hotlist.name
             _refuse_duplicate(session, clean, hotlist.id)
@@ -132,7 +148,7 @@ class HotlistService(BaseService):
 
     def set_active(self, actor: Actor, hotlist_id: int, active: bool) -> HotlistView:
         """Activate or deactivate a list (an inactive list's entries never match)."""
-        with self._work(actor, Action.MANAGE_HOTLISTS, changes=HOTLISTS) as (session, _me):
+        with self._change(actor) as (session, _me):
             hotlist = _get(session, hotlist_id)
             hotlist.active, hotlist.updated_at = bool(active), self.ctx.now()
             action = "activate_hotlist" if active else "deactivate_hotlist"
@@ -141,7 +157,7 @@ class HotlistService(BaseService):
 
     def delete(self, actor: Actor, hotlist_id: int) -> None:
         """Delete a list and all its entries (alerts keep their text; their entry link clears)."""
-        with self._work(actor, Action.MANAGE_HOTLISTS, changes=HOTLISTS) as (session, _me):
+        with self._change(actor) as (session, _me):
             hotlist = _get(session, hotlist_id)
             count = _count(session, hotlist.id)
             # One statement, not an ORM cascade that would load every entry first.
@@ -176,7 +192,7 @@ class HotlistService(BaseService):
     def add_entry(self, actor: Actor, hotlist_id: int, fields: EntryFields) -> EntryView:
         """Add an entry, or raise :class:`~.hotlist_fields.FieldError` naming the wrong field."""
         values = check_entry(fields, self.ctx.now())
-        with self._work(actor, Action.MANAGE_HOTLISTS, changes=HOTLISTS) as (session, me):
+        with self._change(actor) as (session, me):
             hotlist = _get(session, hotlist_id)
             _refuse_duplicate_entry(session, hotlist.id, values, None)
             entry = HotlistEntry(
@@ -193,7 +209,7 @@ class HotlistService(BaseService):
     def update_entry(self, actor: Actor, entry_id: int, fields: EntryFields) -> EntryView:
         """Replace an entry's fields (validated like :meth:`add_entry`)."""
         values = check_entry(fields, self.ctx.now())
-        with self._work(actor, Action.MANAGE_HOTLISTS, changes=HOTLISTS) as (session, _me):
+        with self._change(actor) as (session, _me):
             entry = _get_entry(session, entry_id)
             _refuse_duplicate_entry(session, entry.hotlist_id, values, entry.id)
             before = _described(entry.id, {k: getattr(entry, k) for k in values})
@@ -213,7 +229,7 @@ class HotlistService(BaseService):
             return _entry_view(entry)
 
     def remove_entry(self, actor: Actor, entry_id: int) -> None:
-        with self._work(actor, Action.MANAGE_HOTLISTS, changes=HOTLISTS) as (session, _me):
+        with self._change(actor) as (session, _me):
             entry = _get_entry(session, entry_id)
             query = {"entry": entry.id, "plate": entry.plate_pattern, "state": entry.region}
             session.delete(entry)
@@ -266,9 +282,9 @@ class HotlistService(BaseService):
         )
 
 
-def load_active_entries(session: Session, now: dt.datetime) -> list[MatcherEntry]:
-    """Every entry of an active list that has not expired at ``now``, as plain tuples."""
-    rows = session.execute(
+def active_entries_query(now: dt.datetime) -> Any:
+    """The entries of active lists that have not expired at ``now``: what may match."""
+    return (
         select(
             HotlistEntry.id,
             HotlistEntry.hotlist_id,
@@ -283,9 +299,28 @@ def load_active_entries(session: Session, now: dt.datetime) -> list[MatcherEntry
             Hotlist.active.is_(True),
             or_(HotlistEntry.expires_at.is_(None), HotlistEntry.expires_at > now),
         )
-        .execution_options(yield_per=20_000)
     )
+
+
+def load_active_entries(session: Session, now: dt.datetime) -> list[MatcherEntry]:
+    """Every entry of an active list that has not expired at ``now``, as plain tuples."""
+    rows = session.execute(active_entries_query(now).execution_options(yield_per=20_000))
     return [MatcherEntry(*row) for row in rows]
+
+
+def bump_revision(session: Session, now: dt.datetime) -> int:
+    """Increment the hotlist revision in ``session``'s transaction; the new value."""
+    table = cast(Table, HotlistRevision.__table__)
+    done = session.execute(
+        update(table)
+        .where(table.c.id == 1)
+        .values(revision=table.c.revision + 1, changed_at=now)
+        .returning(table.c.revision)
+    ).scalar()
+    if done is None:  # a schema made without the migrations' first row
+        session.execute(insert(table).values(id=1, revision=1, changed_at=now))
+        return 1
+    return int(done)
 
 
 def create_list(

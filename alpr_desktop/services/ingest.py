@@ -1,6 +1,6 @@
 """The ingest service: the one path by which reads enter the database.
 
-The live page, the headless node, the demo and (later) the hotlist matcher all do::
+The live page, the headless node and the demo all do::
 
     sink = services.ingest.open_session(actor)   # authorised once: RUN_RECOGNITION
     sink.submit(read)                              # from any thread; returns at once
@@ -16,12 +16,19 @@ with exponential backoff between attempts; while anything is spooled, new reads 
 spooled behind it, so reads reach the database in the order they were submitted. A
 read carries its ``read_uuid`` from the tracker, so a replay never stores it twice.
 
+Alerts are raised in the batch's transaction: the batch's new reads are matched against
+the process's hotlist index (``alert_matcher``) and their alerts inserted before the
+commit, so a read is never stored without the alerts it raises, and PostgreSQL
+announces them (``NOTIFY``) only when both are stored. After the commit an ``ALERTS``
+change tells this process's alert feeds.
+
 The session is one access record when it opens and one summary when it closes (counts,
 no plate text), never one per read. See ``docs/storage.md``, "Ingest and spool".
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 import threading
@@ -37,6 +44,12 @@ from alpr_desktop.core.roles import Action
 from alpr_desktop.errors import StorageError
 from alpr_desktop.messages import Changes, Topic
 from alpr_desktop.recognition.reads import VehicleRead
+from alpr_desktop.services.alert_matcher import (
+    AlertMatcher,
+    StoredRead,
+    insert_alerts,
+    locked_revision,
+)
 from alpr_desktop.services.audit import append_record
 from alpr_desktop.services.base import Actor, BaseService, ServiceContext
 from alpr_desktop.services.ingest_sink import (
@@ -63,6 +76,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _READS = Changes.of(Topic.READS)
+_READS_AND_ALERTS = Changes.of(Topic.READS, Topic.ALERTS)
 
 
 class IngestService(BaseService):
@@ -74,8 +88,10 @@ class IngestService(BaseService):
         *,
         spool_dir: Path | None = None,
         options: IngestOptions | None = None,
+        matcher: AlertMatcher | None = None,
     ) -> None:
         super().__init__(ctx)
+        self.matcher = matcher if matcher is not None else AlertMatcher(ctx)
         self.spool_dir = spool_dir if spool_dir is not None else default_data_dir()
         self.options = options or IngestOptions()
         self._lock = threading.Lock()
@@ -167,12 +183,28 @@ class IngestService(BaseService):
                 self._spool = None
 
     def store(self, reads: Sequence[VehicleRead]) -> StoredBatch:
-        """Store one batch in one transaction and publish READS (raises on failure)."""
+        """Store one batch and raise its alerts in one transaction (raises on failure).
+
+        Publishes READS, and ALERTS when an alert was raised; see the module docstring
+        and :mod:`.alert_matcher` for why no hit is lost while a list changes.
+        """
+        held = self.matcher.current()
+        now = self.ctx.now()
         with self.ctx.db.engine.begin() as conn:
-            result = store_batch(conn, reads, stored_at=self.ctx.now())
-        if result.inserted:
+            result = store_batch(conn, reads, stored_at=now)
+            stored = [_stored_read(read_id, read) for read_id, read in result.new_reads]
+            revision = locked_revision(conn) if stored else held.revision
+            alerts = insert_alerts(conn, held.index, stored, now=now) if stored else []
+        if revision != held.revision:
+            # A list changed while this batch was being stored: match it again.
+            held = self.matcher.at_revision(revision)
+            with self.ctx.db.engine.begin() as conn:
+                alerts += insert_alerts(conn, held.index, stored, now=now)
+        if alerts:
+            self.ctx.changes.publish(_READS_AND_ALERTS)
+        elif result.inserted:
             self.ctx.changes.publish(_READS)
-        return result
+        return dataclasses.replace(result, alerts=tuple(alerts))
 
     def write_summary(self, spool: Spool, fields: dict[str, Any]) -> None:
         """Append a closing summary, or keep it in the spool while the database is away."""
@@ -207,3 +239,7 @@ class IngestService(BaseService):
         )
         if exists is None:
             append_record(session, now=self.ctx.now(), workstation=self.ctx.workstation, **fields)
+
+
+def _stored_read(read_id: int, read: VehicleRead) -> StoredRead:
+    return StoredRead(read_id, read.plate_text, read.alternatives)

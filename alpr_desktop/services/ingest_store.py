@@ -46,6 +46,10 @@ class StoredBatch:
     #: Reads whose ``read_uuid`` was already stored (not stored again).
     already_stored: int
     images_inserted: int
+    #: The reads this batch inserted, with their new ids (what alerts are raised for).
+    new_reads: tuple[tuple[int, VehicleRead], ...] = ()
+    #: The ids of the alerts raised for them (set by ``IngestService.store``).
+    alerts: tuple[int, ...] = ()
 
 
 def check_read(read: VehicleRead) -> None:
@@ -129,7 +133,8 @@ def store_batch(
     ]
     if alternatives:
         conn.execute(_ALTERNATIVES.insert(), alternatives)
-    return StoredBatch(len(inserted), len(reads) - len(inserted), images_inserted)
+    new_reads = tuple((inserted[r.read_uuid], r) for r in new if r.read_uuid in inserted)
+    return StoredBatch(len(inserted), len(reads) - len(inserted), images_inserted, new_reads)
 
 
 def _store_images(

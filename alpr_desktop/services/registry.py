@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from alpr_desktop.services.alert_matcher import AlertMatcher
+from alpr_desktop.services.alerts import AlertService
 from alpr_desktop.services.audit import AuditService
 from alpr_desktop.services.auth import AuthService
 from alpr_desktop.services.base import ServiceContext
@@ -27,11 +29,14 @@ class Services:
     hotlists: HotlistService
     ingest: IngestService
     live: LiveService
+    alerts: AlertService
+    matcher: AlertMatcher
 
     @classmethod
     def build(cls, ctx: ServiceContext, *, spool_dir: Path | None = None) -> Services:
         """Build every service; ``spool_dir`` is the data directory (ingest's local spool)."""
         audit = AuditService(ctx)
+        matcher = AlertMatcher(ctx)
         return cls(
             ctx=ctx,
             auth=AuthService(ctx),
@@ -40,6 +45,8 @@ class Services:
             settings=SettingsService(ctx, audit),
             cameras=CameraService(ctx, audit),
             hotlists=HotlistService(ctx, audit),
-            ingest=IngestService(ctx, spool_dir=spool_dir),
+            ingest=IngestService(ctx, spool_dir=spool_dir, matcher=matcher),
             live=LiveService(ctx, audit),
+            alerts=AlertService(ctx, audit),
+            matcher=matcher,
         )

@@ -405,8 +405,36 @@ class Alert(Base):
     disposition_notes: Mapped[str] = mapped_column(Text, default="")
     disposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     disposed_at: Mapped[dt.datetime | None]
+    # What the entry was when the alert was raised: the entry may change or go later,
+    # and the dispatcher and the audit must still see what was hit.
+    priority: Mapped[int] = mapped_column(Integer, default=2)
+    hotlist_id: Mapped[int | None] = mapped_column(Integer)  # no FK: outlives the list
+    hotlist_name: Mapped[str] = mapped_column(String(120), default="")
+    entry_pattern: Mapped[str] = mapped_column(String(32), default="")
+    matched_text: Mapped[str] = mapped_column(String(16), default="")
+    #: Canonical JSON of the entry's other fields (state, category, source, case, notes,
+    #: expiry) at the time of the alert.
+    entry_snapshot: Mapped[str] = mapped_column(Text, default="")
 
-    __table_args__ = (UniqueConstraint("read_id", "entry_id"),)
+    __table_args__ = (
+        UniqueConstraint("read_id", "entry_id"),
+        Index("ix_alerts_queue", "status", "priority", "created_at"),
+    )
+
+
+class HotlistRevision(Base):
+    """One row: a counter every hotlist change increments in its own transaction.
+
+    Every ingest batch reads it (``FOR SHARE`` on PostgreSQL) inside the batch's
+    transaction and compares it with the revision its matching index was built at; see
+    :mod:`alpr_desktop.services.alert_matcher`.
+    """
+
+    __tablename__ = "hotlist_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[dt.datetime | None]
 
 
 # --------------------------------------------------------------------------- access records
