@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,7 @@ from alpr_desktop.gui.main import qt_application
 from alpr_desktop.gui.main_window import MainWindow
 from alpr_desktop.gui.theme import ThemeManager
 from alpr_desktop.services.base import Actor
+from alpr_desktop.services.hotlist_fields import EntryFields
 from alpr_desktop.services.users import generate_temporary_password
 from alpr_desktop.settings import LocalConfig
 
@@ -48,6 +50,9 @@ ROOT = Path(__file__).resolve().parents[1]
 WINDOW_SIZE = (1280, 720)
 #: How long the Live page runs before it is captured (models load, passes are read).
 LIVE_SECONDS = 25.0
+#: Where the sample hotlist files are written (removed when the script ends).
+_HOTLIST_TMP = tempfile.TemporaryDirectory(prefix="alpr-screens-")
+HOTLIST_FOLDER = Path(_HOTLIST_TMP.name)
 
 
 def settle(app: QApplication, gui: GuiContext) -> None:
@@ -95,6 +100,94 @@ def add_sample_users(application: Application, admin: Actor, supervisor: Actor) 
     services.users.suspend(admin, suspended.id, "On extended leave")
 
 
+SAMPLE_HOTLIST = """\
+plate,state,category,priority,source,case_number,notes,expires_at
+7ABC123,CA,stolen_vehicle,1,NCIC,24-001234,Grey 2019 Honda Civic,
+8XYZ45?,CA,amber,1,CHP,24-001240,AMBER alert: blue Ford Focus; last digit unreadable,2030-12-31
+6TR*9,,bolo,2,Detective unit,24-001251,Partial from a witness (471.4(c)),2030-06-30
+4MNP812,NV,stolen_plate,2,NCIC,24-001260,,
+5KLM901,CA,warrant,3,Sheriff,24-001302,Registered owner has a felony warrant,2030-03-31
+"""
+#: A file with four bad lines (six errors), for the import dialog's error table.
+BAD_HOTLIST = """\
+plate,state,category,priority,source,case_number,notes,expires_at
+3JKL558,CA,stolen_vehicle,1,NCIC,24-002001,White 2016 Toyota Camry,
+**,CA,bolo,2,Detective unit,24-002007,Wildcards only,
+4MNP812,NV,stolen_car,2,NCIC,24-002010,,
+9QRS004,CA,warrant,4,Sheriff,24-002013,,2030-02-30
+2DEF777,CALIFORNIA,wanted_person,1,CHP,24-002020,,2001-01-01
+"""
+
+
+def add_sample_hotlists(application: Application, admin: Actor, folder: Path) -> None:
+    """Three lists for the Hotlists page: an imported one, a hand-kept one, an inactive one."""
+    hotlists = application.services.hotlists
+    path = folder / "ncic-daily.csv"
+    path.write_text(SAMPLE_HOTLIST, encoding="utf-8")
+    hotlists.import_csv(admin, path, "NCIC daily extract", create_missing=True)
+    local = hotlists.create(admin, "Local BOLOs", source="Investigations Bureau")
+    for plate, category, notes in (
+        ("6WQ*7", "bolo", "Partial plate, hit-and-run on Main St (471.4(c))"),
+        ("8LMN204", "missing_person", "Silver Alert: driver 81, may be confused"),
+    ):
+        hotlists.add_entry(
+            admin,
+            local.id,
+            EntryFields(
+                plate=plate,
+                category=category,
+                state="CA",
+                source="Detective unit",
+                case_number="24-003118",
+                notes=notes,
+            ),
+        )
+    old = hotlists.create(admin, "2025 auto-theft task force", source="County task force")
+    hotlists.set_active(admin, old.id, False)
+
+
+def select_hotlist(app: QApplication, gui: GuiContext, page: QWidget, name: str) -> None:
+    model = page.list_model  # type: ignore[attr-defined]
+    row = next(r for r in range(model.rowCount()) if model.row_at(r).name == name)
+    page.select_list(model.row_at(row).id)  # type: ignore[attr-defined]
+    settle(app, gui)
+
+
+def hotlist_import_screens(
+    app: QApplication, gui: GuiContext, window: MainWindow, folder: Path, out: Path
+) -> None:
+    """The import dialog on a file with errors (its preview, its per-line error table) and
+    the entry editor's check of a pattern as it is typed."""
+    from alpr_desktop.gui.pages.hotlist_dialogs import ImportDialog
+
+    window.show()  # the page loads its lists when it is first shown
+    page = window.show_page("hotlists")
+    settle(app, gui)
+    path = folder / "tow-yard-bolos.csv"
+    path.write_text(BAD_HOTLIST, encoding="utf-8")
+    page.do_import()  # type: ignore[attr-defined]
+    dialog = page.active_dialog  # type: ignore[attr-defined]
+    assert isinstance(dialog, ImportDialog)
+    dialog.resize(980, 640)
+    dialog.set_file(path)
+    dialog.list_combo.setCurrentText("Local BOLOs")
+    settle(app, gui)
+    save(app, gui, dialog, out / "hotlist-import-preview-light.png")
+    dialog.import_button.click()
+    settle(app, gui)
+    save(app, gui, dialog, out / "hotlist-import-errors-light.png")
+    dialog.reject()
+    settle(app, gui)
+    page.do_add()  # type: ignore[attr-defined]
+    entry = page.active_dialog  # type: ignore[attr-defined]
+    entry.plate_edit.setText("*7*")
+    entry.state_edit.setText("CA")
+    entry.case_edit.setText("24-003120")
+    save(app, gui, entry, out / "hotlist-entry-error-light.png")
+    entry.reject()
+    settle(app, gui)
+
+
 def with_gui(
     app: QApplication,
     theme: ThemeManager,
@@ -114,6 +207,7 @@ def with_gui(
             sup = next(a for a in accounts if a.role is Role.SUPERVISOR)
             supervisor = application.services.auth.login(sup.username, sup.password).actor
             add_sample_users(application, admin, supervisor)
+            add_sample_hotlists(application, admin, HOTLIST_FOLDER)
         body(gui, admin, accounts)
     finally:
         gui.close()
@@ -200,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         change.deleteLater()
         window = MainWindow(gui, actor)
         window.resize(*WINDOW_SIZE)
+        hotlist_import_screens(app, gui, window, HOTLIST_FOLDER, out)
         for name in ("light", "dark"):
             theme.apply(name)
             for key in window.page_keys():
@@ -207,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
                 settle(app, gui)
                 if key == "users":
                     page.select_user(page.model.row_at(1).id)  # type: ignore[attr-defined]
+                if key == "hotlists":
+                    select_hotlist(app, gui, page, "NCIC daily extract")
                 save(app, gui, window, out / f"main-{key}-{name}.png")
         window.about()
         settle(app, gui)

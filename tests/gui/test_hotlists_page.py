@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
 import shiboken6
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
@@ -360,6 +360,7 @@ def test_saved_entries_and_imports_are_checked_against_past_reads(
     calls: list[dict[str, Any]] = []
 
     def check_past_reads(actor: Actor, **kwargs: Any) -> SimpleNamespace:
+        kwargs.pop("progress")(12_345, 12_345)
         calls.append(kwargs)
         return SimpleNamespace(reads_checked=12_345, alerts_raised=2)
 
@@ -397,17 +398,34 @@ def test_saved_entries_and_imports_are_checked_against_past_reads(
             object.__setattr__(services, "alerts", had)
 
 
-def test_retroactive_check_with_the_alerts_service(qtbot: QtBot, gui: GuiContext) -> None:
-    """With the real alerts service (skipped until it has landed)."""
-    if getattr(gui.services, "alerts", None) is None:
-        pytest.skip("services.alerts.check_past_reads has not landed yet")
+def test_retroactive_check_with_the_alerts_service(
+    qtbot: QtBot, gui: GuiContext, tmp_path: Path
+) -> None:
+    """Past reads are checked against a new entry and an import with the real service."""
+    from tests.integration.ingest_helpers import make_read
+
     admin = create_admin(gui.application)
-    gui.services.hotlists.create(admin, "Warrants")
+    reads = [replace(make_read(i, tag="p"), plate_text=f"9PAST{i:02d}") for i in range(40)]
+    assert list(gui.services.ingest.store(reads).alerts) == []
+    gui.services.hotlists.create(admin, "Major incident")
     page = _page(qtbot, gui, admin)
     page.buttons["add"].click()
     dialog = page.active_dialog
     assert isinstance(dialog, EntryDialog)
-    dialog.plate_edit.setText("7ABC123")
+    dialog.plate_edit.setText("9PAST1?")
     dialog.ok_button.click()
     _settle(qtbot, gui)
-    assert "Checked 0 past reads: 0 retroactive alerts raised." in page.status_label.text()
+    assert page.status_label.text() == (
+        "Entry 9PAST1? added to Major incident. "
+        "Checked 40 past reads: 10 retroactive alerts raised."
+    )
+    path = tmp_path / "more.csv"
+    path.write_text(HEADER + "9PAST22,,bolo,1,,,,\n9PAST1?,,bolo,1,,,,\n", encoding="utf-8")
+    imported = _open_import(page, qtbot, gui, path)
+    imported.list_combo.setCurrentText("Second list")
+    imported.import_button.click()
+    _settle(qtbot, gui)
+    assert page.status_label.text() == (
+        "Imported 2 entries into Second list (a new list). "
+        "Checked 40 past reads: 11 retroactive alerts raised."
+    )

@@ -324,6 +324,7 @@ class ImportDialog(QDialog):
         self.encoding_combo.currentIndexChanged.connect(self.load_preview)
         format_row = QHBoxLayout()
         format_row.addWidget(self.format_combo, 1)
+        format_row.addSpacing(12)
         format_row.addWidget(QLabel("Encoding:", self))
         format_row.addWidget(self.encoding_combo)
         self.list_combo = QComboBox(self)
@@ -342,6 +343,7 @@ class ImportDialog(QDialog):
         group.addButton(self.append_radio)
         group.addButton(self.replace_radio)
         mode_row = QHBoxLayout()
+        mode_row.setSpacing(24)
         mode_row.addWidget(self.append_radio)
         mode_row.addWidget(self.replace_radio)
         mode_row.addStretch(1)
@@ -457,6 +459,7 @@ class ImportDialog(QDialog):
         self.preview_table.setColumnCount(max(width, len(header)))
         self.preview_table.setHorizontalHeaderLabels(header)
         _fill(self.preview_table, preview.rows)
+        self.preview_table.setCurrentItem(None)  # no focus frame on a cell: nothing to edit
         encoding = _ENCODING_NAMES.get(preview.encoding, preview.encoding)
         heading = "a header line" if preview.has_header else "no header line"
         self.preview_label.setText(
@@ -575,7 +578,9 @@ class ImportDialog(QDialog):
             for e in report.errors
         ]
         _fill(self.error_table, rows)
+        self.error_table.setWordWrap(True)  # the messages are sentences: wrap, never cut
         self.error_table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.error_table.resizeRowsToContents()
         count = report.error_count
         summary = f"{count:,} error{'s' if count != 1 else ''} — nothing was imported."
         if count > len(report.errors):

@@ -184,16 +184,20 @@ class HotlistsPage(Page):
         self._entries_generation = 0
         self._pending_select: int | None = None
         self._keep_entry: int | None = None
+        self._entries_filter = ""
         self.buttons: dict[str, QPushButton] = {}
         for key, (label, icon, _list, _entry) in _BUTTONS.items():
             button = QPushButton(gui.theme.icon(icon), label, self)
             button.clicked.connect(getattr(self, f"do_{key}"))
             self.buttons[key] = button
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        # Lists above (a department has a handful), entries below at the full width
+        # (eight columns fit at 1280x720 without a horizontal scroll bar).
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self._lists_panel())
         splitter.addWidget(self._entries_panel())
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 5)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([230, 340])
         splitter.setChildrenCollapsible(False)
         self.status_label = QLabel(self)
         self.status_label.setObjectName("muted")
@@ -211,13 +215,14 @@ class HotlistsPage(Page):
     def _lists_panel(self) -> QWidget:
         panel = QWidget(self)
         layout = QVBoxLayout(panel)
-        layout.setContentsMargins(0, 0, 8, 0)
+        layout.setContentsMargins(0, 0, 0, 6)
         row = QHBoxLayout()
         row.setSpacing(6)
         for key in ("new_list", "rename", "toggle", "delete_list"):
             row.addWidget(self.buttons[key])
         row.addStretch(1)
         self.list_table = _table(panel, self.list_model)
+        self.list_table.setMinimumHeight(130)
         self.list_table.selectionModel().selectionChanged.connect(self._list_selected)
         self.list_table.doubleClicked.connect(lambda _i: self.do_rename())
         layout.addLayout(row)
@@ -227,16 +232,20 @@ class HotlistsPage(Page):
     def _entries_panel(self) -> QWidget:
         panel = QWidget(self)
         layout = QVBoxLayout(panel)
-        layout.setContentsMargins(8, 0, 0, 0)
+        layout.setContentsMargins(0, 6, 0, 0)
         row = QHBoxLayout()
         row.setSpacing(6)
         self.filter_edit = QLineEdit(panel)
         self.filter_edit.setPlaceholderText("Filter: plate starts with…")
         self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setMinimumWidth(220)
         row.addWidget(self.filter_edit, 1)
-        for key in ("add", "edit", "remove", "import"):
+        for key in ("add", "edit", "remove"):
             row.addWidget(self.buttons[key])
+        row.addSpacing(18)
+        row.addWidget(self.buttons["import"])
         self.entry_table = _table(panel, self.entry_model)
+        self.entry_table.setMinimumHeight(150)
         self.entry_table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.entry_table.doubleClicked.connect(lambda _i: self.do_edit())
         self.count_label = QLabel(panel)
@@ -285,6 +294,7 @@ class HotlistsPage(Page):
     def load_entries(self) -> None:
         """Load the first page of the selected list's entries (with the filter)."""
         self._entries_generation += 1
+        self._entries_filter = self.filter_edit.text()  # every page of this load uses it
         entry = self.selected_entry()
         self._keep_entry = entry.id if entry is not None else None
         self.entry_model.clear()
@@ -298,7 +308,7 @@ class HotlistsPage(Page):
         if hotlist is None:
             self.entry_model.loading = False
             return
-        service, actor, plate = self.gui.services.hotlists, self.actor, self.filter_edit.text()
+        service, actor, plate = self.gui.services.hotlists, self.actor, self._entries_filter
         generation, hotlist_id = self._entries_generation, hotlist.id
 
         def loaded(page: EntryPage) -> None:
@@ -331,7 +341,10 @@ class HotlistsPage(Page):
         model = self.entry_model
         shown, total = model.rowCount(), model.total
         filtered = " matching the filter" if self.filter_edit.text().strip() else ""
-        if self.selected_list() is None:
+        hotlist = self.selected_list()
+        if hotlist is not None:
+            filtered += f" in {hotlist.name}"
+        if hotlist is None:
             self.count_label.setText("Select a list to see its entries.")
         elif shown < total:
             self.count_label.setText(f"{shown:,} of {total:,} entries{filtered} (scroll for more)")
@@ -496,17 +509,40 @@ class HotlistsPage(Page):
             return
         actor = self.actor
         self.set_status(f"{done} Checking past reads…")
+        seen: list[tuple[int, int]] = []  # written by the worker, read by the timer
+        timer = QTimer(self)
+        timer.setInterval(250)
+
+        def show_progress() -> None:
+            if seen:
+                checked, total = seen[-1]
+                self.set_status(f"{done} Checking past reads… {checked:,} of {total:,}")
+
+        timer.timeout.connect(show_progress)
+        timer.start()
 
         def finished(result: Any) -> None:
+            timer.stop()
+            timer.deleteLater()
             raised = result.alerts_raised
             self.set_status(
                 f"{done} Checked {result.reads_checked:,} past reads: {raised:,} retroactive "
                 f"alert{'' if raised == 1 else 's'} raised."
             )
 
+        def failed(error: AlprError) -> None:
+            timer.stop()
+            timer.deleteLater()
+            self.set_status(f"{done} The check of past reads failed: {error}")
+
         self.gui.background.run(
-            lambda: check(actor, entry_ids=entry_ids, hotlist_id=hotlist_id),
+            lambda: check(
+                actor,
+                entry_ids=entry_ids,
+                hotlist_id=hotlist_id,
+                progress=lambda checked, total: seen.append((checked, total)),
+            ),
             on_done=finished,
-            on_error=lambda e: self.set_status(f"{done} The check of past reads failed: {e}"),
+            on_error=failed,
             context=self,
         )
