@@ -7,11 +7,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 import shiboken6
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from alpr_desktop.core.roles import Role
+from alpr_desktop.errors import PermissionDenied
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.pages import pages_for
 from alpr_desktop.gui.pages.hotlist_dialogs import EntryDialog, ImportDialog, ListNameDialog
@@ -348,7 +350,9 @@ def test_not_listed_and_refused_for_a_non_administrator(qtbot: QtBot, gui: GuiCo
     page = _page(qtbot, gui, dispatcher)  # even if built, the service refuses
     assert not any(button.isEnabled() for button in page.buttons.values())
     box = page.findChild(QMessageBox, "messageBox")
-    assert box is not None and box.text()
+    with pytest.raises(PermissionDenied) as refused:
+        gui.services.hotlists.list_hotlists(dispatcher)
+    assert box is not None and box.text() == str(refused.value)
     assert page.list_model.rowCount() == 0
 
 
@@ -429,3 +433,41 @@ def test_retroactive_check_with_the_alerts_service(
         "Imported 2 entries into Second list (a new list). "
         "Checked 40 past reads: 11 retroactive alerts raised."
     )
+
+
+def test_an_ncic_extract_and_a_chosen_encoding(
+    qtbot: QtBot, gui: GuiContext, tmp_path: Path
+) -> None:
+    admin = create_admin(gui.application)
+    path = tmp_path / "ncic.txt"
+    text = (
+        "LIC,LIS,OCA,ORI,NIC\n"
+        "7ABC123,CA,24-001234,CA0349400,V123456789\n"
+        "5XYZ789,NV,Zoë-2,NV0020000,\n"
+    )
+    path.write_bytes(text.encode("cp1252"))
+    page = _page(qtbot, gui, admin)
+    dialog = _open_import(page, qtbot, gui, path)
+    # The standard format would refuse these columns at import; the preview shows them.
+    assert dialog.preview_table.horizontalHeaderItem(0).text() == "LIC"
+    dialog.encoding_combo.setCurrentIndex(1)  # UTF-8: the file is not
+    wait_idle(qtbot, gui)
+    assert "Line 3 is not valid utf-8" in dialog.error_label.text()
+    assert dialog.preview_table.rowCount() == 0
+    dialog.encoding_combo.setCurrentIndex(3)  # Windows-1252
+    dialog.format_combo.setCurrentIndex(1)  # NCIC
+    wait_idle(qtbot, gui)
+    assert not dialog.error_label.isVisibleTo(dialog)
+    assert dialog.preview_table.item(1, 2).text() == "Zoë-2"
+    dialog.list_combo.setCurrentText("NCIC")
+    dialog.import_button.click()
+    _settle(qtbot, gui)
+    assert _closed(dialog)
+    hotlist = _list_named(gui, admin, "NCIC")
+    entries = gui.services.hotlists.list_entries(admin, hotlist.id).entries
+    assert [(e.plate, e.state, e.case_number, e.source) for e in entries] == [
+        ("7ABC123", "CA", "24-001234", "CA0349400"),
+        ("5XYZ789", "NV", "Zoë-2", "NV0020000"),
+    ]
+    assert {e.category for e in entries} == {HotlistCategory.STOLEN_VEHICLE}
+    assert {e.priority for e in entries} == {1}
