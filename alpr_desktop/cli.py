@@ -12,14 +12,21 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from alpr_desktop import __version__, hotlist_commands, recognize_command, user_commands
+from alpr_desktop import (
+    __version__,
+    alert_commands,
+    hotlist_commands,
+    recognize_command,
+    user_commands,
+)
 from alpr_desktop.errors import AlprError
 from alpr_desktop.settings import default_data_dir
 
 DESCRIPTION = (
     "ALPR workstation: sign-in with role-based access, user and training administration, "
     "department settings, a camera registry, live plate recognition stored in the database "
-    "(with or without a window), hotlist import, a hash-chained record of every access, and "
+    "(with or without a window), hotlists with alerts on every workstation, a hash-chained "
+    "record of every access, and "
     "plate recognition scored on photos. Without a command it starts the workstation window."
 )
 
@@ -94,6 +101,9 @@ def build_parser(*, evaluate_arguments: bool = True) -> argparse.ArgumentParser:
     hotlist = command("hotlist", "hotlist tools without the window")
     hotlist_commands.add_arguments(hotlist, _acting_sub_command)
 
+    alerts = command("alerts", "hotlist alerts without the window")
+    alert_commands.add_arguments(alerts, _acting_sub_command)
+
     evaluate = command(
         "evaluate", "run plate recognition on a folder in the bench format and score it"
     )
@@ -103,7 +113,7 @@ def build_parser(*, evaluate_arguments: bool = True) -> argparse.ArgumentParser:
 
 
 def _acting_sub_command(parser: argparse.ArgumentParser) -> None:
-    """A sub-command of ``users`` or ``hotlist``: the global options and who acts."""
+    """A sub-command of ``users``, ``hotlist`` or ``alerts``: the global options and who acts."""
     _global_options(parser, sub=True)
     _acting_user(parser)
 

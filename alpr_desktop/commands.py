@@ -42,7 +42,7 @@ def run(command: str, args: argparse.Namespace) -> int:
         return _init(config, args)
     if command == "audit" and args.audit_command == "verify":
         return _audit_verify(config)
-    if command in ("users", "recognize", "hotlist"):
+    if command in ("users", "recognize", "hotlist", "alerts"):
         return _as_user(config, args)
     raise ConfigurationError(f"unknown command {command!r}")
 
@@ -164,7 +164,7 @@ def _audit_verify(config: LocalConfig) -> int:
 
 def _as_user(config: LocalConfig, args: argparse.Namespace) -> int:
     """A command that acts for ``--user``: sign in, run it, sign out."""
-    from alpr_desktop import hotlist_commands, recognize_command, user_commands
+    from alpr_desktop import alert_commands, hotlist_commands, recognize_command, user_commands
     from alpr_desktop.app import open_application
 
     app = open_application(config)
@@ -175,6 +175,8 @@ def _as_user(config: LocalConfig, args: argparse.Namespace) -> int:
                 return recognize_command.run(app, actor, args)
             if args.command == "hotlist":
                 return hotlist_commands.run(app, actor, args)
+            if args.command == "alerts":
+                return alert_commands.run(app, actor, args)
             return user_commands.run(app, actor, args)
         finally:
             sign_out(app, actor)

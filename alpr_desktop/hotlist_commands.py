@@ -4,7 +4,8 @@ The same hotlist service as the window, so the same permission, validation and a
 records apply: the acting user signs in with ``--user NAME`` and a password from
 ``--password-stdin``, ``ALPR_PASSWORD`` or a prompt. Any error in the file prints the
 per-line errors (the first ``--show-errors``, then a count) and exits with status 1,
-importing nothing.
+importing nothing. After an import the list is checked against the reads of the
+retention period, and the retroactive alerts raised are counted.
 """
 
 from __future__ import annotations
@@ -66,6 +67,12 @@ def run(app: Application, actor: Actor, args: argparse.Namespace) -> int:
     print(
         f"Imported {result.imported} entries into {result.list_name!r}{created}{replaced} "
         f"({result.encoding})."
+    )
+    # New entries are checked against the past reads (retroactive hits).
+    past = app.services.alerts.check_past_reads(actor, hotlist_id=result.hotlist_id)
+    print(
+        f"Checked {past.reads_checked} past read(s) against the list: "
+        f"{past.alerts_raised} retroactive alert(s) raised."
     )
     return 0
 
