@@ -5,7 +5,10 @@ follow the separation-of-duties rules, and the cameras are registered like any o
 two fixed cameras and a mobile unit (with a GPX track covering the demo's hours), each
 playing its own sample video that the project renders itself (``recognition.demo_video``),
 so the dispatcher sees live reads within seconds of signing in, and an IP camera that
-never answers, to show a dropped camera reconnecting.
+never answers, to show a dropped camera reconnecting. A sample hotlist — a stolen
+vehicle, an AMBER alert and a partial plate from a major incident, taken from the
+sample videos' own plates, plus entries that never pass — raises alerts on the
+dispatcher's workstation within the first minute of watching the Live page.
 """
 
 from __future__ import annotations
@@ -80,7 +83,9 @@ def seed_demo(app: Application) -> list[DemoAccount]:
         )
         services.auth.replace_temporary_password(username, temporary, final)
         made[role] = DemoAccount(username, final, role)
-    seed_demo_cameras(app, admin)
+    cameras = seed_demo_cameras(app, admin)
+    if cameras:
+        seed_demo_hotlists(app, admin)
     accounts = [DemoAccount("demo.admin", admin_password, Role.ADMINISTRATOR)]
     return accounts + [made[role] for role in _LISTED_ORDER]
 
@@ -152,6 +157,71 @@ def seed_demo_cameras(app: Application, admin: Actor) -> list[str]:
         )
         import_track_file(cameras, admin, unit.id, track)
     return [c[0] for c in _FIXED_CAMERAS] + [_OFFLINE_CAMERA[0], _MOBILE_CAMERA]
+
+
+#: The sample hotlist: (video seed, pass, category, priority, partial, note) — each
+#: entry is the plate of one pass of that video (a near-lane one the shipped reader gets
+#: right: "7T8763", the first of seed 2026, is read ZT8763), whole or as a partial
+#: pattern; ``tests/integration/test_demo_alerts.py`` checks each hits within a minute.
+_DEMO_HITS = (
+    (2026, 5, "stolen_vehicle", 1, False, "Reported stolen 2026-11-28; grey sedan."),
+    (2027, 1, "amber", 1, False, "AMBER alert: child believed in the vehicle."),
+    (_MOBILE_SEED, 1, "bolo", 2, True, "Partial plate from a witness to a shooting."),
+)
+_DEMO_DECOYS = 250  # entries that never pass, so the list looks like a real extract
+
+
+def seed_demo_hotlists(app: Application, admin: Actor) -> list[str]:
+    """The sample hotlist hitting the demo videos; the patterns it holds that hit."""
+    import random
+
+    from alpr_desktop.recognition.demo_video import demo_video
+    from alpr_desktop.services.hotlist_fields import EntryFields
+
+    hotlists = app.services.hotlists
+    wanted = hotlists.create(
+        admin,
+        "Demo wanted vehicles",
+        source="Demo extract (not real data)",
+        description="Sample list: its first three entries pass the demo cameras.",
+    )
+    patterns: list[str] = []
+    seen: set[str] = set()
+    for seed, index, category, priority, partial, notes in _DEMO_HITS:
+        video = demo_video(seed=seed)
+        plate = video.passes[index].plate
+        seen.update(p.plate for p in video.passes)
+        pattern = plate[:4] + "*" if partial else plate
+        hotlists.add_entry(
+            admin,
+            wanted.id,
+            EntryFields(
+                pattern,
+                category,
+                state="CA",
+                priority=priority,
+                source="Demo",
+                case_number=f"DEMO-{seed}",
+                notes=notes,
+            ),
+        )
+        patterns.append(pattern)
+    # The decoys in one import (one transaction), as a department loads an extract.
+    rng = random.Random(471)
+    letters, digits = "ABCDEFGHJKLMNPRSTUVWXYZ", "0123456789"
+    lines = ["plate,state,category,priority,source,case_number,notes,expires_at"]
+    while len(lines) <= _DEMO_DECOYS:
+        plate = rng.choice(digits) + "".join(rng.choices(letters, k=3))
+        plate += "".join(rng.choices(digits, k=3))
+        if plate not in seen:
+            seen.add(plate)
+            category = rng.choice(("stolen_vehicle", "stolen_plate", "warrant"))
+            lines.append(f"{plate},CA,{category},{rng.choice((2, 3))},Demo,,,")
+    with tempfile.TemporaryDirectory(prefix="alpr-demo-hotlist-") as tmp:
+        extract = Path(tmp) / "demo-extract.csv"
+        extract.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        hotlists.import_csv(admin, extract, wanted.name)
+    return patterns
 
 
 def credentials_banner(accounts: list[DemoAccount]) -> str:
