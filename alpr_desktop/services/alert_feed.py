@@ -23,6 +23,7 @@ access record. Callbacks run on the feed's thread; the GUI hands them to its own
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import logging
 import threading
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _LISTEN_SLICE = 0.25  # how long one wait for a notification lasts (stop() latency)
+#: How far before the previous poll a poll looks for alerts committed out of id order
+#: (a transaction that took this long between its insert and its commit).
+_REORDER_WINDOW = dt.timedelta(minutes=2)
 
 
 class FeedState(enum.StrEnum):
@@ -93,6 +97,7 @@ class AlertFeed:
         self._thread: threading.Thread | None = None
         self._status = FeedStatus(FeedState.STARTING)
         self._last_id = 0
+        self._since: dt.datetime | None = None
         self._known: set[int] = set()
         self._pending: set[int] = set()
         self._listener: Any = None
@@ -189,6 +194,8 @@ class AlertFeed:
 
     def _take(self, batch: AlertBatch) -> None:
         self._last_id = max(self._last_id, batch.last_id)
+        if batch.polled_at is not None:
+            self._since = batch.polled_at - _REORDER_WINDOW
         for view in batch.new:
             self._known.add(view.id)
             if view.pending:
@@ -207,6 +214,7 @@ class AlertFeed:
             known=self._known,
             watch=self._pending,
             ids=ids,
+            since=self._since,
         )
         self.polls += 1
         self._take(batch)

@@ -151,6 +151,8 @@ class AlertBatch:
     decided: list[AlertView]
     #: The highest alert id seen so far (pass it back as ``after_id``).
     last_id: int
+    #: The database clock when this was read (pass it back as ``since``).
+    polled_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -204,7 +206,7 @@ class AlertService(BaseService):
                 detail="opened the alert queue",
                 query={"pending": total or 0, "shown": len(views)},
             )
-            return AlertBatch(views, [], int(last))
+            return AlertBatch(views, [], int(last), self.ctx.now())
 
     def poll(
         self,
@@ -214,16 +216,24 @@ class AlertService(BaseService):
         known: Collection[int] = (),
         watch: Collection[int] = (),
         ids: Collection[int] = (),
+        since: dt.datetime | None = None,
     ) -> AlertBatch:
         """Alerts raised since ``after_id`` (and ``ids``, announced) not in ``known``,
         plus those of ``watch`` that have been decided meanwhile.
 
-        A poll that brings new alerts is recorded, naming them; an empty one is not.
+        Ids are handed out at insert and seen at commit, so an alert can become visible
+        after one with a higher id: the poll also looks up to :data:`REORDER_SLACK` ids
+        back — only at alerts created since ``since`` (the previous poll's
+        ``polled_at``, less a margin) when given. A poll that brings new alerts is
+        recorded, naming them; an empty one is not.
         """
         floor = max(0, after_id - REORDER_SLACK)
         known_set = set(known)
         with self._work(actor, Action.REVIEW_ALERT) as (session, _me):
+            polled_at = self.ctx.now()
             wanted = Alert.id > floor
+            if since is not None:
+                wanted = (Alert.id > after_id) | (wanted & (Alert.created_at >= since))
             if ids:
                 wanted = wanted | Alert.id.in_(sorted(set(ids)))
             rows = session.execute(_view_query().where(wanted).order_by(Alert.id))
@@ -249,7 +259,7 @@ class AlertService(BaseService):
                     query={"alerts": [v.id for v in new]},
                 )
             new.sort(key=lambda v: v.sort_key)
-            return AlertBatch(new, decided, last)
+            return AlertBatch(new, decided, last, polled_at)
 
     # ------------------------------------------------------------------ one alert
     def view(self, actor: Actor, alert_id: int) -> AlertDetail:

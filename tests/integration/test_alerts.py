@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from dataclasses import replace
 
@@ -275,3 +276,23 @@ def test_a_list_changed_between_index_and_commit_is_matched_again(
         matcher.current = original  # type: ignore[method-assign]
     assert len(ids) == 1
     assert matcher.loaded is not None and matcher.loaded.revision > held.revision
+
+
+def test_poll_finds_an_alert_committed_after_a_higher_id(
+    app: Application, admin: Actor, dispatcher: Actor
+) -> None:
+    """Ids are handed out at insert, seen at commit: an alert below the highest id seen
+    is still delivered if it was created since the previous poll (less a margin)."""
+    hotlist = app.services.hotlists.create(admin, "Stolen")
+    app.services.hotlists.add_entry(admin, hotlist.id, EntryFields("7ABC123", "stolen_vehicle"))
+    [late] = _store(app, _read(1, "7ABC123"))
+    alerts = app.services.alerts
+    created = alerts.open_queue(dispatcher).new[0].created_at
+    # As if a higher id had been seen first.
+    seen_higher = alerts.poll(
+        dispatcher, after_id=late + 3, since=created - dt.timedelta(seconds=1)
+    )
+    assert [a.id for a in seen_higher.new] == [late]
+    older = alerts.poll(dispatcher, after_id=late + 3, since=created + dt.timedelta(seconds=1))
+    assert older.new == []
+    assert older.polled_at is not None
