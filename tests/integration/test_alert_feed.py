@@ -301,3 +301,41 @@ def test_two_workstations_receive_the_alerts_the_headless_node_raises(
                 stream.close()
             left = [err.get_nowait() for _ in range(err.qsize())]
             assert code == 0, left
+
+
+def test_watch_refused_without_the_role_is_one_line(tmp_path: Path) -> None:
+    from alpr_desktop.storage.engine import sqlite_url
+
+    url = sqlite_url(tmp_path / "db" / "alpr.sqlite3")
+    app = make_app(url, tmp_path / "setup")
+    try:
+        admin = create_admin(app)
+        create_active_user(app, admin, "inv.one", [Role.INVESTIGATOR])
+    finally:
+        app.close()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alpr_desktop",
+            "--database-url",
+            url,
+            "alerts",
+            "watch",
+            "--user",
+            "inv.one",
+            "--password-stdin",
+        ],
+        input=USER_PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "ALPR_CONFIG_DIR": str(tmp_path / "config")},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 3, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines()[-1] == (
+        "alpr-desktop: Your roles do not allow you to review alert."
+    )

@@ -207,7 +207,9 @@ def test_cli_import(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert "30 error(s); nothing was imported." in out and "and 10 more" in out
     assert main([*command, str(good)]) == 0
-    assert "Imported 1 entries into 'Stolen' (new list)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Imported 1 entries into 'Stolen' (new list)" in out
+    assert "Checked 0 past read(s) against the list: 0 retroactive alert(s) raised." in out
     assert main([*command, "--replace", str(good)]) == 0
     assert "replacing 1" in capsys.readouterr().out
     assert main([*command, str(tmp_path / "absent.csv")]) == 2
