@@ -8,7 +8,8 @@ The live page, the headless node and the demo all do::
     sink.close()                                   # flush, replay, closing access record
 
 Each sink has one writer thread. It gathers submitted reads into batches (at most
-``batch_size`` reads or ``max_delay`` seconds) and stores each batch — reads, images and
+``batch_size`` reads; by default whatever arrived while the previous batch was being
+stored, see ``IngestOptions.max_delay``) and stores each batch — reads, images and
 alternatives — in one transaction (``ingest_store.store_batch``), then publishes one
 ``READS`` change. When the database cannot be reached, batches go to the durable local
 spool (``ingest_spool``) instead, and the same thread replays the spool, oldest first,

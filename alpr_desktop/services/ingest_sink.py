@@ -39,7 +39,12 @@ class IngestOptions:
     """How a sink batches and retries (defaults suit a workstation; tests shorten them)."""
 
     batch_size: int = 250
-    max_delay: float = 0.5
+    #: How long the first read of a batch may wait for others. 0 (the default): a read
+    #: is stored as soon as the writer is free, and the reads that arrive while a batch
+    #: is being stored form the next one — batches grow with the load by themselves, and
+    #: a hotlist hit is not held back (frame-to-alert latency,
+    #: ``benchmarks/bench_alert_latency.py``).
+    max_delay: float = 0.0
     #: Reads held in memory before :meth:`IngestSink.submit` waits (back-pressure).
     queue_size: int = 2000
     retry_initial: float = 0.5
