@@ -57,6 +57,9 @@ class LocalConfig(BaseModel):
     )
     data_dir: Path = Field(default_factory=default_data_dir)
     theme: Literal["light", "dark"] = "light"
+    alert_sound: bool = Field(
+        default=True, description="play the alert tone when a new alert arrives (per workstation)"
+    )
     workstation_name: str = Field(default_factory=lambda: os.uname().nodename[:120])
 
     @classmethod

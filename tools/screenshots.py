@@ -1,9 +1,9 @@
 """Render the main screens offscreen into ``docs/screenshots/*.png``.
 
 Every page of the main window is rendered at 1280x720 in both themes — the
-administrator's pages, and the dispatcher's Live page on the demo cameras once reads
-have come in — with the sign-in states, first-run setup, password change, About and
-lock screen.
+administrator's pages, the dispatcher's Alerts page (the queue, one alert, the
+disposition dialog) and Live page on the demo cameras once reads have come in — with
+the sign-in states, first-run setup, password change, About and lock screen.
 
 Usage::
 
@@ -16,6 +16,7 @@ touches no real data.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import tempfile
@@ -40,6 +41,7 @@ from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.main import qt_application
 from alpr_desktop.gui.main_window import MainWindow
 from alpr_desktop.gui.theme import ThemeManager
+from alpr_desktop.recognition.reads import VehicleRead
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.hotlist_fields import EntryFields
 from alpr_desktop.services.users import generate_temporary_password
@@ -254,6 +256,120 @@ def live_screens(
     settle(app, gui)
 
 
+#: (plate read, camera, minutes ago) of the sample alerts: hits on the sample hotlists.
+SAMPLE_ALERT_READS = (
+    ("5KLM901", "Main St eastbound", 14.0),  # exact, warrant (priority 3)
+    ("6TRW89", "North gate", 9.0),  # partial 6TR*9, BOLO (priority 2)
+    ("8XYZ457", "Main St eastbound", 4.0),  # partial 8XYZ45?, AMBER (priority 1)
+)
+#: The alert raised once the page is open (B read as 8 on the stolen 7ABC123).
+NEW_ALERT_READ = ("7A8C123", "North gate", 0.5)
+#: Where the demo frame's own plate is (full-frame pixels): the sample plate goes there.
+_PLATE_SLOT = (1010, 264, 145, 73)
+
+
+def sample_alert_read(plate: str, camera: str, minutes_ago: float, seq: int) -> VehicleRead:
+    """A read of ``plate`` with real images: the plate rendered by the project's plate
+    renderer, pasted on a frame of the demo video (context 640 wide, box drawn)."""
+    import cv2
+    import numpy as np
+
+    from alpr_desktop.recognition.demo_video import demo_video
+    from alpr_desktop.recognition.synth.render import render_plate
+    from alpr_desktop.recognition.tracker import encode_jpeg
+    from alpr_desktop.recognition.types import Candidate, PlateBox
+
+    rng = np.random.default_rng(100 + seq)
+    cut = 4 if len(plate) == 7 else 3
+    image, _box, _chars = render_plate(rng, [plate[:cut], plate[cut:]])
+    capture = cv2.VideoCapture(str(demo_video(seed=2026).path))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, 40)
+    ok, frame = capture.read()
+    capture.release()
+    assert ok, "the demo video has no frame 40"
+    x, y, w, h = _PLATE_SLOT
+    frame[y : y + h, x : x + w] = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    crop = np.ascontiguousarray(frame[y - 6 : y + h + 6, x - 10 : x + w + 10], dtype=np.uint8)
+    scale = 640 / frame.shape[1]
+    size = (640, round(frame.shape[0] * scale))
+    context = np.asarray(cv2.resize(frame, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    lat, lon = {"North gate": (38.58410, -121.49790), "Main St eastbound": (38.57930, -121.49120)}[
+        camera
+    ]
+    now = dt.datetime.now(dt.UTC)
+    return VehicleRead(
+        camera_name=camera,
+        read_at=now - dt.timedelta(minutes=minutes_ago),
+        plate_text=plate,
+        confidence=0.91,
+        alternatives=(Candidate(plate[:-1], 0.52), Candidate(plate[1:], 0.21)),
+        box=PlateBox(round(x * scale), round(y * scale), round(w * scale), round(h * scale), 0.96),
+        frames_voted=7,
+        crop=encode_jpeg(crop),
+        context=encode_jpeg(context),
+        latitude=lat,
+        longitude=lon,
+    )
+
+
+def alerts_screens(
+    app: QApplication,
+    gui: GuiContext,
+    theme: ThemeManager,
+    accounts: list[DemoAccount],
+    out: Path,
+) -> None:
+    """The dispatcher's Alerts page: the queue as a new alert arrives, one alert in full,
+    and the disposition dialog."""
+    from alpr_desktop.gui.pages.alerts import AlertsPage
+
+    ingest = gui.services.ingest
+    for seq, (plate, camera, ago) in enumerate(SAMPLE_ALERT_READS):
+        ingest.store([sample_alert_read(plate, camera, ago, seq)])
+    dispatcher = next(a for a in accounts if a.role is Role.DISPATCHER)
+    actor = gui.services.auth.login(dispatcher.username, dispatcher.password).actor
+    window = MainWindow(gui, actor)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    page = window.show_page("alerts")
+    assert isinstance(page, AlertsPage)
+    page.sound.enabled = False  # no tone from a screenshot run
+    while not page.loaded_queue:
+        pump(0.1)
+    plate, camera, ago = NEW_ALERT_READ
+    ingest.store([sample_alert_read(plate, camera, ago, 9)])
+    while page.model.pending_count < len(SAMPLE_ALERT_READS) + 1:
+        pump(0.1)
+    settle(app, gui)
+    for name in ("light", "dark"):
+        theme.apply(name)
+        save(app, gui, window, out / f"main-alerts-{name}.png")
+    top = page.model.row_at(0)
+    page.select_alert(top.id)
+    while page.detail.view is None:
+        pump(0.1)
+    for name in ("light", "dark"):
+        theme.apply(name)
+        save(app, gui, window, out / f"main-alerts-detail-{name}.png")
+    theme.apply("light")
+    page.decide(accept=True)
+    dialog = page.active_dialog
+    assert dialog is not None
+    settle(app, gui)
+    dialog.reason_combo.setCurrentText("Confirmed through CLETS")
+    dialog.notes_edit.setPlainText("CLETS: stolen vehicle confirmed; Unit 12 notified.")
+    save(app, gui, dialog, out / "alert-disposition-light.png")
+    dialog.reject()
+    done: list[bool] = []
+    window.idle.stop()
+    window._stop_pages(lambda: done.append(True))
+    while not done:
+        pump(0.1)
+    window.hide()
+    window.deleteLater()
+    settle(app, gui)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -318,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         window.hide()
         window.deleteLater()
         settle(app, gui)
+        alerts_screens(app, gui, theme, accounts, out)
         live_screens(app, gui, theme, accounts, out)
 
     with_gui(app, theme, True, demo_screens)

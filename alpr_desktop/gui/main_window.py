@@ -7,6 +7,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -98,6 +99,11 @@ class MainWindow(QMainWindow):
             self.navigation.addItem(item)
             page = spec.factory(self.gui, self.actor)
             self.pages[spec.key] = page
+            if hasattr(page, "pending_changed"):  # the Alerts page: heard on any page
+                page.pending_changed.connect(
+                    lambda n, i=item, t=spec.title: i.setText(f"{t} ({n})" if n else t)
+                )
+                page.notice.connect(self._notice)  # type: ignore[attr-defined]
             self.page_stack.addWidget(page)
         self.navigation.currentRowChanged.connect(self.page_stack.setCurrentIndex)
         self.navigation.setCurrentRow(0)
@@ -207,6 +213,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message.text, 15_000)
         if message.level is Level.ERROR:
             self.show_error(message.text)
+
+    def _notice(self, text: str) -> None:
+        """A new alert: say it in the status bar and flash the window if it is behind."""
+        self.statusBar().showMessage(f"🔔 {text}", 30_000)
+        QApplication.alert(self)
 
     def show_error(self, text: str) -> None:
         self.statusBar().showMessage(text, 15_000)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 
 from alpr_desktop.core.roles import Action
 from alpr_desktop.gui.context import GuiContext
+from alpr_desktop.gui.pages.alerts import AlertsPage
 from alpr_desktop.gui.pages.cameras import CamerasPage
 from alpr_desktop.gui.pages.home import HomePage
 from alpr_desktop.gui.pages.hotlists import HotlistsPage
@@ -43,6 +44,7 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("home", "Home", "fa5s.home", None, HomePage),
     PageSpec("live", "Live", "fa5s.broadcast-tower", Action.VIEW_LIVE, LivePage),
+    PageSpec("alerts", "Alerts", "fa5s.bell", Action.REVIEW_ALERT, AlertsPage),
     PageSpec("cameras", "Cameras", "fa5s.video", Action.MANAGE_CAMERAS, CamerasPage),
     PageSpec("hotlists", "Hotlists", "fa5s.list-alt", Action.MANAGE_HOTLISTS, HotlistsPage),
     PageSpec("users", "Users", "fa5s.users-cog", Action.VIEW_USERS, UsersPage),

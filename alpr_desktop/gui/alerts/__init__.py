@@ -1,0 +1,1 @@
+"""The dispatcher's Alerts page: the queue, one alert's detail, the disposition, the tone."""
