@@ -270,7 +270,7 @@ _PLATE_SLOT = (1010, 264, 145, 73)
 
 def sample_alert_read(plate: str, camera: str, minutes_ago: float, seq: int) -> VehicleRead:
     """A read of ``plate`` with real images: the plate rendered by the project's plate
-    renderer, pasted on a frame of the demo video (context 640 wide, box drawn)."""
+    renderer, pasted on a frame of the demo video (context downscaled to 640 wide)."""
     import cv2
     import numpy as np
 
@@ -303,7 +303,7 @@ def sample_alert_read(plate: str, camera: str, minutes_ago: float, seq: int) -> 
         plate_text=plate,
         confidence=0.91,
         alternatives=(Candidate(plate[:-1], 0.52), Candidate(plate[1:], 0.21)),
-        box=PlateBox(round(x * scale), round(y * scale), round(w * scale), round(h * scale), 0.96),
+        box=PlateBox(x, y, w, h, 0.96),  # full-frame pixels, as the recognizer gives it
         frames_voted=7,
         crop=encode_jpeg(crop),
         context=encode_jpeg(context),

@@ -7,27 +7,64 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from alpr_desktop.app import Application
 from alpr_desktop.core.roles import Role
+from alpr_desktop.gui.alerts.detail import box_scale
 from alpr_desktop.gui.alerts.disposition import DispositionDialog
 from alpr_desktop.gui.alerts.sound import AlertSound
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.main_window import MainWindow
 from alpr_desktop.gui.pages import pages_for
 from alpr_desktop.gui.pages.alerts import AlertsPage
+from alpr_desktop.recognition.reads import EncodedImage
+from alpr_desktop.recognition.types import PlateBox
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.hotlist_fields import EntryFields
 from alpr_desktop.settings import LocalConfig
 from alpr_desktop.storage.models import AccessRecord, Alert, AlertStatus
 from tests.conftest import create_active_user, create_admin
 from tests.gui.conftest import wait_idle
-from tests.integration.ingest_helpers import jpeg, make_read
+from tests.integration.ingest_helpers import make_read
 
 OpenPage = Callable[[Actor], AlertsPage]
+#: Where the plate is in the camera frame (x, y, w, h, full-frame pixels).
+BOX = (700, 380, 120, 40)
+
+
+def _texture(seed: int, width: int, height: int) -> np.ndarray:
+    """A smooth random BGR picture (JPEG keeps it; scaling keeps its shapes)."""
+    rng = np.random.default_rng(seed)
+    noise = rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+    return np.asarray(cv2.GaussianBlur(noise, (0, 0), 4), dtype=np.uint8)
+
+
+def _jpeg(image: np.ndarray) -> EncodedImage:
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    assert ok
+    return EncodedImage(data.tobytes(), "image/jpeg", image.shape[1], image.shape[0])
+
+
+def frame_images(
+    seed: int, box: tuple[int, int, int, int], width: int = 1280, context_width: int = 640
+) -> tuple[EncodedImage, EncodedImage]:
+    """The crop (padded, full size) and the context (downscaled) of one frame, as the
+    recognizer stores them."""
+    frame = _texture(seed, width, width * 9 // 16)
+    x, y, w, h = box
+    dx, dy = w // 10, h // 5
+    crop = frame[y - dy : y + h + dy, x - dx : x + w + dx]
+    scale = min(1.0, context_width / width)
+    size = (round(width * scale), round(frame.shape[0] * scale))
+    context = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+    return _jpeg(np.ascontiguousarray(crop)), _jpeg(np.asarray(context, dtype=np.uint8))
+
+
 #: Long enough that an alert arriving within the test's wait came by the wake-up.
 SLOW_POLL = 30.0
 
@@ -58,11 +95,13 @@ class Dispatch:
         self._index = 0
 
     def raise_alert(self, plate: str = "7A8C123") -> int:
-        """Store one read of ``plate`` (with a context image); the alert's id."""
+        """Store one read of ``plate`` (from a 1280x720 frame); the alert's id."""
         self._index += 1
+        crop, context = frame_images(self._index, BOX)
         read = replace(
-            make_read(self._index, tag="gui", context=jpeg(500 + self._index, 320, 240)),
+            make_read(self._index, tag="gui", crop=crop, context=context),
             plate_text=plate,
+            box=PlateBox(*BOX, 0.95),
         )
         [alert_id] = self.app.services.ingest.store([read]).alerts
         return alert_id
@@ -150,7 +189,7 @@ def test_new_alert_arrives_and_its_detail_shows(
     detail = page.detail
     assert not detail.crop.pixmap().isNull() and detail.crop.pixmap().width() >= 96
     assert not detail.context.pixmap().isNull()
-    assert detail.context_note.isHidden(), "the box fits the context image and is drawn"
+    assert detail.context_note.isHidden(), "the box was placed on the context image"
     assert "8 → B at position 3" in detail.match.text()
     assert "CLETS" in detail.reminder.text() and detail.reminder.isVisibleTo(page)
     assert detail.entry_values["case_number"].text() == "24-001234"
@@ -387,3 +426,13 @@ def test_an_alert_reaches_two_workstations_at_once(qtbot: QtBot, any_gui: GuiCon
             page.close()
             page.deleteLater()
         wait_idle(qtbot, any_gui)
+
+
+@pytest.mark.parametrize("width", [640, 1280, 1920])
+def test_the_plate_box_is_placed_on_a_downscaled_context(width: int) -> None:
+    box = (width // 2, width // 4, 120, 40)
+    crop, context = frame_images(7, box, width=width)
+    assert box_scale(context.data, crop.data, box) == pytest.approx(min(1.0, 640 / width))
+    # A crop from another picture is not found: no box rather than a wrong one.
+    other, _ = frame_images(8, box, width=width)
+    assert box_scale(context.data, other.data, box) is None
