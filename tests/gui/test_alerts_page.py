@@ -436,3 +436,22 @@ def test_the_plate_box_is_placed_on_a_downscaled_context(width: int) -> None:
     # A crop from another picture is not found: no box rather than a wrong one.
     other, _ = frame_images(8, box, width=width)
     assert box_scale(context.data, other.data, box) is None
+
+
+def test_a_new_alert_keeps_the_dispatchers_place_in_a_long_queue(
+    qtbot: QtBot, gui: GuiContext, dispatch: Dispatch, open_page: OpenPage
+) -> None:
+    for _ in range(25):
+        dispatch.raise_alert("7ABC123")
+    page = open_page(dispatch.one)
+    bar = page.table.verticalScrollBar()
+    assert page.model.pending_count == 25 and bar.maximum() > 0
+    last = page.model.row_at(24).id
+    select_and_load(qtbot, gui, page, last)
+    bar.setValue(bar.maximum() // 2)  # the selection scrolled out of sight
+    position = bar.value()
+    assert 0 < position < bar.maximum()
+    dispatch.raise_alert("7A8C123")
+    qtbot.waitUntil(lambda: page.model.pending_count == 26, timeout=5_000)
+    assert bar.value() == position and page.selected_id == last
+    assert page.table.selectionModel().isRowSelected(page.model.row_of(last) or 0)

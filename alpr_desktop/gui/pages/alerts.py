@@ -200,8 +200,7 @@ class AlertsPage(Page):
             return  # a stopped feed's last delivery
         first = not self.loaded_queue
         self.loaded_queue = True
-        arrived = self.model.merge([*batch.new, *batch.decided])
-        self._reselect()
+        arrived = self._merge([*batch.new, *batch.decided])
         self._counted()
         for view in batch.decided + [v for v in batch.new if not v.pending]:
             if self.detail.view is not None and self.detail.view.id == view.id:
@@ -221,6 +220,15 @@ class AlertsPage(Page):
     def _toggle_decided(self, show: bool) -> None:
         self.model.set_show_decided(show)
         self._reselect()
+
+    def _merge(self, views: list[AlertView]) -> list[AlertView]:
+        """Update the queue, keeping where the dispatcher had scrolled and selected."""
+        bar = self.table.verticalScrollBar()
+        position = bar.value()
+        arrived = self.model.merge(views)
+        self._reselect()
+        bar.setValue(position)
+        return arrived
 
     def _reselect(self) -> None:
         """Keep the selected alert selected across a queue update (no new view)."""
@@ -261,8 +269,7 @@ class AlertsPage(Page):
         current = self.model.alert(loaded.detail.alert.id)
         if current is not None and not current.pending:
             self.detail.set_view(current)  # decided since the view was read
-        self.model.merge([loaded.detail.alert])
-        self._reselect()
+        self._merge([loaded.detail.alert])
 
     def _view_failed(self, error: AlprError) -> None:
         self.detail.clear(f"The alert could not be shown: {error}")
@@ -280,7 +287,7 @@ class AlertsPage(Page):
         dialog.open()
 
     def _decided(self, view: AlertView) -> None:
-        self.model.merge([view])
+        self._merge([view])
         self._counted()
         if self.detail.view is not None and self.detail.view.id == view.id:
             self.detail.set_view(view)
