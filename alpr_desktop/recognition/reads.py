@@ -40,12 +40,14 @@ class VehicleRead:
         plate_text: the voted reading, upper case A-Z 0-9.
         confidence: 0-1, of the voted reading.
         alternatives: the next-best readings, best first (not including ``plate_text``).
-        box: where the plate was in the context frame (full-frame pixels).
+        box: where the plate was in the camera frame (full-frame pixels).
         frames_voted: how many frames' readings went into the vote.
         crop: the best crop of the plate.
         context: the whole frame, downscaled, with the plate in it.
         latitude, longitude: where, when known (fixed camera or GPS track), else None.
         read_uuid: stable id, so a replayed spool never stores a read twice.
+        frame_size: the camera frame's (width, height) that ``box`` is in; the context
+            image is that frame downscaled, so the box can be drawn on it. None: unknown.
     """
 
     camera_name: str
@@ -60,3 +62,4 @@ class VehicleRead:
     latitude: float | None = None
     longitude: float | None = None
     read_uuid: str = field(default_factory=new_read_uuid)
+    frame_size: tuple[int, int] | None = None

@@ -95,6 +95,7 @@ class _Sighting:
     box: PlateBox
     crop: Image
     context: Image
+    frame_size: tuple[int, int]
 
 
 @dataclass
@@ -271,7 +272,8 @@ class PlateTracker:
         if len(track.bests) >= 3 and score <= track.bests[-1].score:
             return
         context = _downscale(frame, self.settings.context_width)
-        track.bests.append(_Sighting(score, o.reading.text, at, o.box, o.crop, context))
+        size = (int(frame.shape[1]), int(frame.shape[0]))
+        track.bests.append(_Sighting(score, o.reading.text, at, o.box, o.crop, context, size))
         track.bests.sort(key=lambda b: -b.score)
         del track.bests[3:]
 
@@ -328,6 +330,7 @@ class PlateTracker:
             frames_voted=v.frames,
             crop=encode_jpeg(best.crop, s.jpeg_quality),
             context=encode_jpeg(best.context, s.jpeg_quality),
+            frame_size=best.frame_size,
         )
 
 

@@ -246,6 +246,8 @@ class AlertFeed:
             for note in self._listener.notifies(timeout=_LISTEN_SLICE, stop_after=1):
                 woke = True
                 self._note(note.payload)
+            if self._stop.is_set():
+                return  # stop() sets the wake-up too: no poll for a feed being stopped
             if self._wake.is_set():
                 self._wake.clear()
                 woke = True

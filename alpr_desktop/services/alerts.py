@@ -132,8 +132,9 @@ class AlertDetail:
     entry: dict[str, Any]
     crop: AlertImage | None
     context: AlertImage | None
-    #: The plate's box as read, in the camera frame's pixels (x, y, w, h).
-    box: tuple[int, int, int, int] | None
+    #: The plate's box on the context image, in its pixels (x, y, w, h); None when the
+    #: read has no context image or did not record its frame's size.
+    box: tuple[float, float, float, float] | None
     alternatives: tuple[tuple[str, float], ...]
     frames_voted: int
     camera_mobile: bool
@@ -526,9 +527,7 @@ def _detail(session: Session, view: AlertView) -> AlertDetail:
     )
     crop = _image(session, read.crop_image_id)
     context = _image(session, read.context_image_id)
-    box = None
-    if read.bbox_w and read.bbox_h and read.bbox_x is not None and read.bbox_y is not None:
-        box = (read.bbox_x, read.bbox_y, read.bbox_w, read.bbox_h)
+    box = _context_box(read, context)
     return AlertDetail(
         alert=view,
         entry=_snapshot(alert.entry_snapshot),
@@ -540,6 +539,18 @@ def _detail(session: Session, view: AlertView) -> AlertDetail:
         camera_mobile=bool(camera is not None and camera.mobile),
         disposition_notes=alert.disposition_notes,
     )
+
+
+def _context_box(
+    read: PlateRead, context: AlertImage | None
+) -> tuple[float, float, float, float] | None:
+    """The read's plate box scaled from its camera frame onto the context image."""
+    if context is None or not read.frame_width or not read.bbox_w or not read.bbox_h:
+        return None
+    if read.bbox_x is None or read.bbox_y is None:
+        return None
+    scale = context.width / read.frame_width
+    return (read.bbox_x * scale, read.bbox_y * scale, read.bbox_w * scale, read.bbox_h * scale)
 
 
 def _image(session: Session, image_id: int | None) -> AlertImage | None:

@@ -97,9 +97,17 @@ def encode_read(read: VehicleRead, collected_by: str) -> tuple[str, bytes, bytes
         "crop": _image_fields(read.crop),
         "context": _image_fields(read.context) if read.context is not None else None,
         "collected_by": collected_by,
+        "frame_size": list(read.frame_size) if read.frame_size is not None else None,
     }
     context = read.context.data if read.context is not None else None
     return json.dumps(fields, separators=(",", ":")), read.crop.data, context
+
+
+def _frame_size(value: object) -> tuple[int, int] | None:
+    # Rows spooled before frames had a recorded size hold none.
+    if isinstance(value, list) and len(value) == 2:
+        return int(value[0]), int(value[1])
+    return None
 
 
 def decode_read(fields_json: str, crop: bytes, context: bytes | None) -> VehicleRead:
@@ -119,6 +127,7 @@ def decode_read(fields_json: str, crop: bytes, context: bytes | None) -> Vehicle
         latitude=f["latitude"],
         longitude=f["longitude"],
         read_uuid=f["read_uuid"],
+        frame_size=_frame_size(f.get("frame_size")),
     )
 
 

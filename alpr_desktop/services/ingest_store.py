@@ -78,6 +78,8 @@ def check_read(read: VehicleRead) -> None:
     box = read.box
     if not all(0 <= v < _INT_LIMIT for v in (box.x, box.y, box.w, box.h)):
         raise ValueError("the plate box must lie in the frame (non-negative pixels)")
+    if read.frame_size is not None and not all(0 < v < _INT_LIMIT for v in read.frame_size):
+        raise ValueError("frame_size must be a positive (width, height)")
     if not 1 <= read.frames_voted < _INT_LIMIT or not 0 < len(read.read_uuid) <= 36:
         raise ValueError("frames_voted must be >= 1 and read_uuid 1-36 characters")
 
@@ -236,6 +238,8 @@ def _read_row(
         "bbox_w": box.w,
         "bbox_h": box.h,
         "frames_voted": read.frames_voted,
+        "frame_width": read.frame_size[0] if read.frame_size is not None else None,
+        "frame_height": read.frame_size[1] if read.frame_size is not None else None,
         "crop_image_id": image_ids[digests[id(read.crop)]],
         "context_image_id": (
             image_ids[digests[id(read.context)]] if read.context is not None else None

@@ -280,6 +280,9 @@ class PlateRead(Base):
     bbox_w: Mapped[int | None] = mapped_column(Integer)
     bbox_h: Mapped[int | None] = mapped_column(Integer)
     frames_voted: Mapped[int] = mapped_column(Integer, default=1)
+    #: The camera frame's size the bbox is in (the context image is it downscaled).
+    frame_width: Mapped[int | None] = mapped_column(Integer)
+    frame_height: Mapped[int | None] = mapped_column(Integer)
     crop_image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
     context_image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
     stored_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

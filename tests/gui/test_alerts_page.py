@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from alpr_desktop.app import Application
 from alpr_desktop.core.roles import Role
-from alpr_desktop.gui.alerts.detail import box_scale
+from alpr_desktop.gui.alerts.detail import load_detail
 from alpr_desktop.gui.alerts.disposition import DispositionDialog
 from alpr_desktop.gui.alerts.sound import AlertSound
 from alpr_desktop.gui.context import GuiContext
@@ -94,14 +94,22 @@ class Dispatch:
         )
         self._index = 0
 
-    def raise_alert(self, plate: str = "7A8C123") -> int:
-        """Store one read of ``plate`` (from a 1280x720 frame); the alert's id."""
+    def raise_alert(
+        self,
+        plate: str = "7A8C123",
+        *,
+        box: tuple[int, int, int, int] = BOX,
+        width: int = 1280,
+        frame_size: bool = True,
+    ) -> int:
+        """Store one read of ``plate`` (from a ``width``x720 frame); the alert's id."""
         self._index += 1
-        crop, context = frame_images(self._index, BOX)
+        crop, context = frame_images(self._index, box, width=width)
         read = replace(
             make_read(self._index, tag="gui", crop=crop, context=context),
             plate_text=plate,
-            box=PlateBox(*BOX, 0.95),
+            box=PlateBox(*box, 0.95),
+            frame_size=(width, width * 9 // 16) if frame_size else None,
         )
         [alert_id] = self.app.services.ingest.store([read]).alerts
         return alert_id
@@ -429,13 +437,19 @@ def test_an_alert_reaches_two_workstations_at_once(qtbot: QtBot, any_gui: GuiCon
 
 
 @pytest.mark.parametrize("width", [640, 1280, 1920])
-def test_the_plate_box_is_placed_on_a_downscaled_context(width: int) -> None:
-    box = (width // 2, width // 4, 120, 40)
-    crop, context = frame_images(7, box, width=width)
-    assert box_scale(context.data, crop.data, box) == pytest.approx(min(1.0, 640 / width))
-    # A crop from another picture is not found: no box rather than a wrong one.
-    other, _ = frame_images(8, box, width=width)
-    assert box_scale(context.data, other.data, box) is None
+def test_the_plate_box_is_scaled_onto_the_downscaled_context(
+    width: int, gui: GuiContext, dispatch: Dispatch
+) -> None:
+    box = (width // 2, 300, 120, 40)
+    alert_id = dispatch.raise_alert(box=box, width=width)
+    loaded = load_detail(gui.services, dispatch.one, alert_id)
+    scale = min(1.0, 640 / width)
+    assert loaded.detail.box == pytest.approx(tuple(v * scale for v in box))
+    assert loaded.box_drawn and not loaded.context.isNull()
+    # A read that did not record its frame's size gets no box rather than a wrong one.
+    unknown = dispatch.raise_alert(box=box, width=width, frame_size=False)
+    loaded = load_detail(gui.services, dispatch.one, unknown)
+    assert loaded.detail.box is None and not loaded.box_drawn
 
 
 def test_a_new_alert_keeps_the_dispatchers_place_in_a_long_queue(

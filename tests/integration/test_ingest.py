@@ -230,3 +230,23 @@ def test_image_bytes_skip_compression_on_postgres(app: Application) -> None:
     command.upgrade(_alembic_config(engine), "head")
     with engine.connect() as conn:
         assert conn.execute(storage).scalar() == "e"
+
+
+def test_the_frame_size_survives_the_spool_and_is_stored(app: Application, admin: Actor) -> None:
+    from alpr_desktop.services.ingest_spool import decode_read, encode_read
+    from alpr_desktop.storage.models import PlateRead
+
+    read = dataclasses.replace(make_read(1, tag="frame"), frame_size=(1920, 1080))
+    assert decode_read(*encode_read(read, "admin")) == read
+    bare = make_read(2, tag="frame")
+    assert decode_read(*encode_read(bare, "admin")).frame_size is None
+    app.services.ingest.store([read, bare])
+    with app.database.sessions() as session:
+        sizes = session.execute(
+            select(PlateRead.frame_width, PlateRead.frame_height).order_by(PlateRead.id)
+        ).all()
+    assert [tuple(s) for s in sizes] == [(1920, 1080), (None, None)]
+    from alpr_desktop.services.ingest_store import check_read
+
+    with pytest.raises(ValueError, match="frame_size"):
+        check_read(dataclasses.replace(read, frame_size=(0, 1080)))

@@ -104,6 +104,7 @@ def test_one_read_per_pass_when_the_track_ends() -> None:
     assert T0 <= read.read_at <= _t(29)
     assert read.crop.media_type == "image/jpeg" and read.crop.data[:2] == b"\xff\xd8"
     assert read.context is not None and read.context.width == 640 and read.context.height == 360
+    assert read.frame_size == (FRAME.shape[1], FRAME.shape[0])  # what the box is in
     decoded = cv2.imdecode(np.frombuffer(read.context.data, np.uint8), cv2.IMREAD_COLOR)
     assert decoded.shape == (360, 640, 3)
     assert tracker.track_count == 0

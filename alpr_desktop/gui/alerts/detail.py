@@ -61,85 +61,33 @@ def _scaled(image: AlertImage | None, width: int) -> QImage:
     return decoded.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
 
 
-#: Frame widths cameras commonly deliver: the candidates for the context's downscale.
-FRAME_WIDTHS = (640, 704, 720, 800, 960, 1024, 1280, 1440, 1600, 1920, 2048, 2560, 2688, 3840)
-#: Least normalised correlation for the crop to count as found in the context image.
-MIN_MATCH = 0.6
-
-
 def _context(detail: AlertDetail) -> tuple[QImage, bool]:
     """The context image with the plate's box, at most :data:`CONTEXT_WIDTH` wide.
 
-    The box is in the camera frame's pixels; the context is that frame, downscaled by
-    the recognizer to a width the read does not record. :func:`box_scale` finds the
-    scale by looking for the plate crop in the context; when it cannot, the box is left
-    out rather than drawn in the wrong place.
+    The service gives the box on the context image already (scaled from the camera
+    frame by the frame size the read recorded); a read that recorded none gets no box
+    rather than one in the wrong place.
     """
     if detail.context is None:
-        return QImage(), detail.box is None
+        return QImage(), True
     image = decode_image(detail.context.data)
     if image.isNull():
         return image, False
     image = image.convertToFormat(QImage.Format.Format_RGB32)
     box = detail.box
-    scale = None
-    if box is not None and detail.crop is not None:
-        scale = box_scale(detail.context.data, detail.crop.data, box)
-    if box is not None and scale is not None:
+    if box is not None:
         pen = max(3, image.width() // 160)  # still visible once scaled to the pane
         painter = QPainter(image)
         try:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(QPen(BOX_COLOUR, pen))
-            rect = QRectF(box[0] * scale, box[1] * scale, box[2] * scale, box[3] * scale)
             # Just outside the plate, so the line never hides a character.
-            painter.drawRect(rect.adjusted(-pen, -pen, pen, pen))
+            painter.drawRect(QRectF(*box).adjusted(-pen, -pen, pen, pen))
         finally:
             painter.end()
     if image.width() > CONTEXT_WIDTH:
         image = image.scaledToWidth(CONTEXT_WIDTH, Qt.TransformationMode.SmoothTransformation)
-    return image, box is None or scale is not None
-
-
-def box_scale(context: bytes, crop: bytes, box: tuple[int, int, int, int]) -> float | None:
-    """How much the frame was downscaled into ``context``, found by locating the crop.
-
-    The crop is the frame around ``box`` at full size (padded on each side); for each
-    common frame width it is scaled the same way and looked for in the context near
-    where the box would put it. The best match above :data:`MIN_MATCH` wins; None when
-    there is none (an unusual frame width, a crop that is not from this frame).
-    """
-    import cv2
-    import numpy as np
-
-    ctx = cv2.imdecode(np.frombuffer(context, np.uint8), cv2.IMREAD_GRAYSCALE)
-    plate = cv2.imdecode(np.frombuffer(crop, np.uint8), cv2.IMREAD_GRAYSCALE)
-    if ctx is None or plate is None:
-        return None
-    x, y, w, h = box
-    dx, dy = (plate.shape[1] - w) / 2, (plate.shape[0] - h) / 2  # the crop's padding
-    best: tuple[float, float] | None = None
-    scales = {ctx.shape[1] / width for width in FRAME_WIDTHS if width >= ctx.shape[1]}
-    for scale in sorted(scales | {1.0}, reverse=True):
-        tw, th = round(plate.shape[1] * scale), round(plate.shape[0] * scale)
-        if tw < 8 or th < 4 or tw > ctx.shape[1] or th > ctx.shape[0]:
-            continue
-        if (x + w) * scale > ctx.shape[1] + 2 or (y + h) * scale > ctx.shape[0] + 2:
-            continue
-        template = cv2.resize(plate, (tw, th), interpolation=cv2.INTER_AREA)
-        # Search a window around the predicted place only: the plate, not a look-alike.
-        margin = max(6, tw // 2)
-        px, py = round((x - dx) * scale), round((y - dy) * scale)
-        x0, y0 = max(0, px - margin), max(0, py - margin)
-        x1 = min(ctx.shape[1], px + tw + margin)
-        y1 = min(ctx.shape[0], py + th + margin)
-        window = ctx[y0:y1, x0:x1]
-        if window.shape[0] < th or window.shape[1] < tw:
-            continue
-        score = float(cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED).max())
-        if score >= MIN_MATCH and (best is None or score > best[0]):
-            best = (score, scale)
-    return best[1] if best is not None else None
+    return image, box is not None
 
 
 def _when(value: Any) -> str:

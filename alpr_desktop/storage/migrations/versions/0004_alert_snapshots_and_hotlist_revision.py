@@ -8,6 +8,8 @@ An alert keeps what the entry it hit was (priority, list, plate pattern, the oth
 fields as canonical JSON) so the dispatcher and the audit still see it after the entry
 changes or is removed. ``hotlist_revision`` holds one row, a counter every hotlist
 change increments; the ingest path compares it with its matching index's revision.
+A read records the size of the camera frame its plate box is in, so the box can be
+drawn on the downscaled context image (NULL for reads stored before).
 """
 
 from collections.abc import Sequence
@@ -32,6 +34,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_hotlist_revision")),
     )
     op.bulk_insert(revisions, [{"id": 1, "revision": 0, "changed_at": None}])
+    with op.batch_alter_table("plate_reads", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("frame_width", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("frame_height", sa.Integer(), nullable=True))
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("priority", sa.Integer(), nullable=False, server_default="2")
@@ -65,4 +70,7 @@ def downgrade() -> None:
             "priority",
         ):
             batch_op.drop_column(name)
+    with op.batch_alter_table("plate_reads", schema=None) as batch_op:
+        batch_op.drop_column("frame_height")
+        batch_op.drop_column("frame_width")
     op.drop_table("hotlist_revision")
