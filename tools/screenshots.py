@@ -309,6 +309,7 @@ def sample_alert_read(plate: str, camera: str, minutes_ago: float, seq: int) -> 
         context=encode_jpeg(context),
         latitude=lat,
         longitude=lon,
+        frame_size=(frame.shape[1], frame.shape[0]),
     )
 
 
