@@ -47,7 +47,12 @@ def _unexpected(exc: Exception) -> AlprError:
 
 
 class Background(QObject):
-    """Runs callables on one worker thread and delivers results on the GUI thread."""
+    """Runs callables off the GUI thread and delivers results on the GUI thread.
+
+    Ordinary jobs (a page's load, a save) run one at a time on the worker, in order.
+    Long jobs (``long=True``: a hotlist import, a check of past reads) run on a second
+    thread of their own, so a minute-long import never holds up the pages' loads.
+    """
 
     #: A job's callback has run (tests wait on this or on :attr:`busy`).
     done = Signal()
@@ -58,6 +63,7 @@ class Background(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alpr-worker")
+        self._long = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alpr-long")
         self._pending = 0
         self._closed = False
         self._deliver.connect(self._on_deliver, Qt.ConnectionType.QueuedConnection)
@@ -74,16 +80,18 @@ class Background(QObject):
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[AlprError], None] | None = None,
         context: QObject | None = None,
+        long: bool = False,
     ) -> None:
         """Run ``fn()`` on the worker; call ``on_done(result)`` or ``on_error(exc)`` here.
 
         Callbacks are skipped when ``context`` (usually the widget that asked) has been
-        deleted in the meantime.
+        deleted in the meantime. ``long``: on the long-job thread (see the class).
         """
         if self._closed:
             raise RuntimeError("the background worker has been shut down")
         self._pending += 1
-        self._executor.submit(self._work, _Job(fn, on_done, on_error, context))
+        executor = self._long if long else self._executor
+        executor.submit(self._work, _Job(fn, on_done, on_error, context))
 
     def _work(self, job: _Job) -> None:  # worker thread: no widgets here
         try:
@@ -116,3 +124,4 @@ class Background(QObject):
         """Finish the queued jobs and stop the worker thread (idempotent)."""
         self._closed = True
         self._executor.shutdown(wait=True)
+        self._long.shutdown(wait=True)

@@ -38,3 +38,17 @@ def test_handled_database_error_is_a_storage_error(qtbot: QtBot, gui: GuiContext
     gui.background.run(lambda: _duplicate_setting(gui), on_error=errors.append)
     qtbot.waitUntil(lambda: bool(errors), timeout=10_000)
     assert isinstance(errors[0], StorageError) and str(errors[0]) == DATABASE_ERROR
+
+
+def test_a_long_job_does_not_hold_up_ordinary_ones(qtbot: QtBot, gui: GuiContext) -> None:
+    import threading
+
+    release = threading.Event()
+    done: list[str] = []
+    gui.background.run(lambda: release.wait(30), on_done=lambda _r: done.append("long"), long=True)
+    gui.background.run(lambda: "load", on_done=done.append)
+    qtbot.waitUntil(lambda: done == ["load"], timeout=5_000)  # while the long one runs
+    assert gui.background.busy
+    release.set()
+    qtbot.waitUntil(lambda: done == ["load", "long"], timeout=5_000)
+    qtbot.waitUntil(lambda: not gui.background.busy, timeout=5_000)

@@ -519,7 +519,7 @@ class ImportDialog(QDialog):
 
         self._set_running(True)
         self.gui.background.run(
-            work, on_done=self._imported, on_error=self._import_failed, context=self
+            work, on_done=self._imported, on_error=self._import_failed, context=self, long=True
         )
 
     def _set_running(self, running: bool) -> None:

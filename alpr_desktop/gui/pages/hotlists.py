@@ -502,11 +502,7 @@ class HotlistsPage(Page):
 
         ``done`` says what was just saved; the check's counts are added when it ends.
         """
-        alerts = getattr(self.gui.services, "alerts", None)
-        check = getattr(alerts, "check_past_reads", None)
-        if check is None:  # the alerts service has not landed in this build
-            self.set_status(done)
-            return
+        check = self.gui.services.alerts.check_past_reads
         actor = self.actor
         self.set_status(f"{done} Checking past reads…")
         seen: list[tuple[int, int]] = []  # written by the worker, read by the timer
@@ -545,4 +541,5 @@ class HotlistsPage(Page):
             on_done=finished,
             on_error=failed,
             context=self,
+            long=True,
         )
