@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import inspect
 
 from alpr_desktop.errors import ConfigurationError, StorageError
+from alpr_desktop.storage import search_index
 from alpr_desktop.storage.engine import (
     HEAD_REVISION,
     current_revision,
@@ -49,7 +50,10 @@ def test_migrated_schema_matches_models(database_url: str) -> None:
     db = open_database(database_url)
     try:
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            context = MigrationContext.configure(
+                conn, opts={"include_object": search_index.include_object}
+            )
+            diff = compare_metadata(context, Base.metadata)
         # Only differences alembic reports for our UTC type decorator are tolerated.
         assert [d for d in diff if d[0] != "modify_type"] == []
     finally:
