@@ -38,9 +38,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("frame_width", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("frame_height", sa.Integer(), nullable=True))
     with op.batch_alter_table("alerts", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("priority", sa.Integer(), nullable=False, server_default="2")
-        )
+        batch_op.add_column(sa.Column("priority", sa.Integer(), nullable=False, server_default="2"))
         batch_op.add_column(sa.Column("hotlist_id", sa.Integer(), nullable=True))
         for name, length in (("hotlist_name", 120), ("entry_pattern", 32), ("matched_text", 16)):
             batch_op.add_column(
@@ -49,9 +47,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("entry_snapshot", sa.Text(), nullable=False, server_default="")
         )
-        batch_op.create_index(
-            "ix_alerts_queue", ["status", "priority", "created_at"], unique=False
-        )
+        batch_op.create_index("ix_alerts_queue", ["status", "priority", "created_at"], unique=False)
     # The defaults were only for rows already there; the models give every new row one.
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         for name in ("priority", "hotlist_name", "entry_pattern", "matched_text", "entry_snapshot"):
