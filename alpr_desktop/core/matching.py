@@ -38,14 +38,16 @@ from typing import Final, Literal, Protocol
 from alpr_desktop.core.patterns import (
     DEFAULT_MIN_FIXED,
     MAX_PATTERN_LENGTH,
-    WILDCARDS,
     PatternError,
     PlatePattern,
+    Substitution,
     compile_pattern,
+    confusable_substitutions,
+    describe_substitutions,
     fold_confusables_pattern,
     normalize_pattern,
 )
-from alpr_desktop.core.plates import fold_normalized, normalize_plate
+from alpr_desktop.core.plates import fold_normalized, normalize_plate, reading_label
 
 MatchKindName = Literal["exact", "alternative", "confusable", "partial"]
 EXACT: Final = "exact"
@@ -54,8 +56,6 @@ CONFUSABLE: Final = "confusable"
 PARTIAL: Final = "partial"
 #: Best first: the order hits come back in, and which evidence wins for one entry.
 KIND_RANK: Final[dict[str, int]] = {EXACT: 0, ALTERNATIVE: 1, CONFUSABLE: 2, PARTIAL: 3}
-
-_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,21 +82,6 @@ class MatchEntry:
     def expired(self, now: dt.datetime) -> bool:
         """Whether the entry has stopped matching by ``now`` (at ``expires_at`` exactly)."""
         return self.expires_at is not None and self.expires_at <= now
-
-
-@dataclass(frozen=True, slots=True)
-class Substitution:
-    """One confusable character: the read had ``read``, the entry has ``entry``.
-
-    ``position`` counts from 1 in the normalised reading.
-    """
-
-    position: int
-    read: str
-    entry: str
-
-    def __str__(self) -> str:
-        return f"{self.read} → {self.entry} at position {self.position}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +245,7 @@ class HotlistIndex:
         for slot in (self._folded.get(best.folded), self._plates.get(best.folded)):
             for entry in _slot(slot):
                 if entry.entry_id not in hits:
-                    swaps = _substitutions(best.plate, normalize_pattern(entry.pattern))
+                    swaps = confusable_substitutions(best.plate, normalize_pattern(entry.pattern))
                     _keep(hits, _confusable_hit(entry, best.plate, swaps))
 
     def _partial_hits(
@@ -273,8 +258,8 @@ class HotlistIndex:
             if item.pattern.matches(best.plate):
                 _keep(hits, MatchHit(item.entry, PARTIAL, best.plate, explanation))
             elif item.pattern.matches_folded(best.folded):
-                swaps = _substitutions(best.plate, item.pattern.text)
-                because = f"{explanation}; {_describe(swaps)}"
+                swaps = confusable_substitutions(best.plate, item.pattern.text)
+                because = f"{explanation}; {describe_substitutions(swaps)}"
                 _keep(hits, MatchHit(item.entry, PARTIAL, best.plate, because, swaps))
         for other in others:
             for item in self._candidates(other):
@@ -329,41 +314,13 @@ def _other_readings(plate: str, alternatives: Sequence[Reading]) -> list[_Readin
         if text in seen:
             continue
         seen.add(text)
-        name = f"{_ORDINALS[rank - 1]} reading" if rank <= len(_ORDINALS) else f"reading {rank}"
-        label = f"{name} {text} ({alternative.confidence:.0%})"
+        label = reading_label(rank, text, alternative.confidence)
         readings.append(_Reading(text, fold_normalized(text), label))
     return readings
 
 
-def _substitutions(plate: str, pattern: str) -> tuple[Substitution, ...]:
-    """The characters of ``plate`` that differ from the fixed ones of ``pattern``.
-
-    Only called once the folded forms are known to match.
-    """
-    if not any(c in WILDCARDS for c in pattern):
-        pairs = list(enumerate(zip(plate, pattern, strict=True)))
-    else:
-        # Capture every character of the pattern to learn where its fixed ones fell.
-        groups = "".join(
-            "(.*)" if c == "*" else "(.)" if c == "?" else f"({re.escape(c)})"
-            for c in fold_confusables_pattern(pattern)
-        )
-        found = re.fullmatch(groups, fold_normalized(plate))
-        assert found is not None, "called on a folded match only"
-        pairs = [
-            (found.start(group), (plate[found.start(group)], c))
-            for group, c in enumerate(pattern, start=1)
-            if c not in WILDCARDS
-        ]
-    return tuple(Substitution(at + 1, read, want) for at, (read, want) in pairs if read != want)
-
-
-def _describe(swaps: tuple[Substitution, ...]) -> str:
-    return ", ".join(str(s) for s in swaps) + " (confusable)"
-
-
 def _confusable_hit(entry: MatchEntry, plate: str, swaps: tuple[Substitution, ...]) -> MatchHit:
-    return MatchHit(entry, CONFUSABLE, plate, _describe(swaps), swaps)
+    return MatchHit(entry, CONFUSABLE, plate, describe_substitutions(swaps), swaps)
 
 
 def _put(index: dict[str, _Slot], key: str, entry: MatchEntry) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from alpr_desktop.core.plates import fold_confusables
+from alpr_desktop.core.plates import fold_confusables, fold_normalized
 
 #: Longest pattern accepted, in characters after normalisation (plates are at most 8;
 #: room for wildcards around them).
@@ -98,3 +98,46 @@ def fold_confusables_pattern(pattern: str) -> str:
 
 def _regex(pattern: str) -> str:
     return "".join({"*": ".*", "?": "."}.get(c, re.escape(c)) for c in pattern)
+
+
+@dataclass(frozen=True, slots=True)
+class Substitution:
+    """One confusable character: the read had ``read``, the pattern has ``entry``.
+
+    ``position`` counts from 1 in the normalised reading.
+    """
+
+    position: int
+    read: str
+    entry: str
+
+    def __str__(self) -> str:
+        return f"{self.read} → {self.entry} at position {self.position}"
+
+
+def confusable_substitutions(plate: str, pattern: str) -> tuple[Substitution, ...]:
+    """The characters of ``plate`` that differ from the fixed ones of ``pattern``.
+
+    Only for a plate whose folded form fits the folded pattern (hotlists and search).
+    """
+    if not any(c in WILDCARDS for c in pattern):
+        pairs = list(enumerate(zip(plate, pattern, strict=True)))
+    else:
+        # Capture every character of the pattern to learn where its fixed ones fell.
+        groups = "".join(
+            "(.*)" if c == "*" else "(.)" if c == "?" else f"({re.escape(c)})"
+            for c in fold_confusables_pattern(pattern)
+        )
+        found = re.fullmatch(groups, fold_normalized(plate))
+        assert found is not None, "called on a folded match only"
+        pairs = [
+            (found.start(group), (plate[found.start(group)], c))
+            for group, c in enumerate(pattern, start=1)
+            if c not in WILDCARDS
+        ]
+    return tuple(Substitution(at + 1, read, want) for at, (read, want) in pairs if read != want)
+
+
+def describe_substitutions(swaps: tuple[Substitution, ...]) -> str:
+    """``8 → B at position 3 (confusable)``: the reason shown for a confusable match."""
+    return ", ".join(str(s) for s in swaps) + " (confusable)"

@@ -30,3 +30,18 @@ def fold_normalized(plate: str) -> str:
     Characters outside ``0-9A-Z`` pass through, so ``*`` and ``?`` in a pattern survive.
     """
     return plate.translate(_FOLD)
+
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+
+
+def reading_label(rank: int, plate: str, confidence: float) -> str:
+    """``second reading 7ABC123 (81%)``: how another reading is named in a reason.
+
+    Args:
+        rank: the reading's place among the reader's readings, the best being 1.
+        plate: the reading, normalised.
+        confidence: its confidence, 0 to 1.
+    """
+    name = f"{_ORDINALS[rank - 1]} reading" if rank <= len(_ORDINALS) else f"reading {rank}"
+    return f"{name} {plate} ({confidence:.0%})"
