@@ -50,6 +50,7 @@ from alpr_desktop.services.alert_matcher import (
     StoredRead,
     insert_alerts,
     locked_revision,
+    read_revision,
 )
 from alpr_desktop.services.audit import append_record
 from alpr_desktop.services.base import Actor, BaseService, ServiceContext
@@ -189,18 +190,27 @@ class IngestService(BaseService):
         Publishes READS, and ALERTS when an alert was raised; see the module docstring
         and :mod:`.alert_matcher` for why no hit is lost while a list changes.
         """
-        held = self.matcher.current()
+        matcher = self.matcher
+        held = matcher.held()
+        with self.ctx.db.engine.connect() as conn:
+            latest = read_revision(conn)
+        if latest > held.revision:  # a list changed: a small list is built in the wait
+            held = matcher.wait_for(latest, matcher.wait_for_build) or held
         now = self.ctx.now()
         with self.ctx.db.engine.begin() as conn:
             result = store_batch(conn, reads, stored_at=now)
             stored = [_stored_read(read_id, read) for read_id, read in result.new_reads]
             revision = locked_revision(conn) if stored else held.revision
             alerts = insert_alerts(conn, held.index, stored, now=now) if stored else []
-        if revision != held.revision:
-            # A list changed while this batch was being stored: match it again.
-            held = self.matcher.at_revision(revision)
-            with self.ctx.db.engine.begin() as conn:
-                alerts += insert_alerts(conn, held.index, stored, now=now)
+        if revision > held.revision:
+            # A list changed before this batch committed: match it again with the new
+            # index — now if it is ready in time, else once the builder has it.
+            ready = matcher.wait_for(revision, matcher.wait_for_build)
+            if ready is not None:
+                with self.ctx.db.engine.begin() as conn:
+                    alerts += insert_alerts(conn, ready.index, stored, now=now)
+            else:
+                matcher.defer(revision, [read.read_id for read in stored])
         if alerts:
             self.ctx.changes.publish(_READS_AND_ALERTS)
         elif result.inserted:

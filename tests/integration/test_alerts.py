@@ -17,7 +17,7 @@ from alpr_desktop.recognition.types import Candidate
 from alpr_desktop.services.alerts import AlertAlreadyDecided
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.hotlist_fields import EntryFields
-from alpr_desktop.storage.models import AccessRecord, Alert, AlertStatus, MatchKind
+from alpr_desktop.storage.models import AccessRecord, Alert, AlertStatus, MatchKind, PlateRead
 from tests.conftest import create_active_user
 from tests.integration.ingest_helpers import make_read
 
@@ -259,23 +259,61 @@ def test_retroactive_hits_for_new_entries(
 
 
 def test_a_list_changed_between_index_and_commit_is_matched_again(
-    app: Application, admin: Actor
+    app: Application, admin: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The index is at revision R; a change commits before the batch reads the
-    revision: the batch is matched again with the new index."""
+    """The index is at revision R; a change commits after the batch's first look at the
+    revision but before its FOR SHARE read: the batch is matched again with the new index."""
+    from alpr_desktop.services import ingest
+
     hotlists = app.services.hotlists
     hotlist = hotlists.create(admin, "Stolen")
     matcher = app.services.matcher
     held = matcher.current()
     hotlists.add_entry(admin, hotlist.id, EntryFields("7ABC123", "stolen_vehicle"))
-    original = matcher.current
-    matcher.current = lambda: held  # type: ignore[method-assign]
-    try:
-        ids = _store(app, _read(1, "7ABC123"))
-    finally:
-        matcher.current = original  # type: ignore[method-assign]
+    monkeypatch.setattr(matcher, "held", lambda: held)
+    monkeypatch.setattr(ingest, "read_revision", lambda _conn: held.revision)
+    ids = _store(app, _read(1, "7ABC123"))
     assert len(ids) == 1
     assert matcher.loaded is not None and matcher.loaded.revision > held.revision
+
+
+def test_a_slow_index_build_never_holds_up_ingest(
+    app: Application, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big list takes seconds to index: the batch is stored at once, and its hit is
+    raised by the builder once the new index is in hand."""
+    import time
+
+    hotlists = app.services.hotlists
+    hotlist = hotlists.create(admin, "Stolen")
+    matcher = app.services.matcher
+    matcher.current()
+    hotlists.add_entry(admin, hotlist.id, EntryFields("7ABC123", "stolen_vehicle"))
+    build = matcher._build
+    release = threading.Event()
+
+    def slow_build() -> object:
+        assert release.wait(30)
+        return build()
+
+    monkeypatch.setattr(matcher, "_build", slow_build)
+    monkeypatch.setattr(matcher, "wait_for_build", 0.05)
+    started = time.monotonic()
+    assert _store(app, _read(1, "7ABC123"), _read(2, "5OTHER1")) == []
+    assert time.monotonic() - started < 2, "the batch waited for the build"
+    with app.database.sessions() as session:
+        assert session.scalar(select(func.count(PlateRead.id))) == 2  # stored already
+        assert session.scalar(select(func.count(Alert.id))) == 0
+    release.set()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and matcher.rematched < 2:
+        time.sleep(0.05)
+    with app.database.sessions() as session:
+        alerts = session.scalars(select(Alert)).all()
+    assert [a.entry_pattern for a in alerts] == ["7ABC123"]
+    assert not alerts[0].retroactive
+    # The next batch uses the new index in its own transaction again.
+    assert len(_store(app, _read(3, "7ABC123"))) == 1
 
 
 def test_poll_finds_an_alert_committed_after_a_higher_id(
