@@ -165,16 +165,18 @@ def _instrument(app: Any, probe: Probe) -> None:
         return result
 
     ingest.store = timed_store  # instance attribute: the sink calls self._service.store
-    current = ingest.matcher.current
+    from alpr_desktop.services import ingest as ingest_module
 
-    def timed_current() -> Any:
+    read_revision = ingest_module.read_revision
+
+    def timed_revision(conn: Any) -> int:  # the batch's first look at the hotlist revision
         started = time.perf_counter()
         try:
-            return current()
+            return read_revision(conn)
         finally:
             probe.revision_checks.append(time.perf_counter() - started)
 
-    ingest.matcher.current = timed_current
+    ingest_module.read_revision = timed_revision  # type: ignore[assignment]
 
     def committed(changes: Changes) -> None:  # runs in store(), just after the commit
         if changes.touches(Topic.READS):

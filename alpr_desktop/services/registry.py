@@ -14,6 +14,7 @@ from alpr_desktop.services.cameras import CameraService
 from alpr_desktop.services.hotlists import HotlistService
 from alpr_desktop.services.ingest import IngestService
 from alpr_desktop.services.live import LiveService
+from alpr_desktop.services.search import SearchService
 from alpr_desktop.services.settings_service import SettingsService
 from alpr_desktop.services.users import UserService
 
@@ -30,6 +31,7 @@ class Services:
     ingest: IngestService
     live: LiveService
     alerts: AlertService
+    search: SearchService
     matcher: AlertMatcher
 
     @classmethod
@@ -48,5 +50,6 @@ class Services:
             ingest=IngestService(ctx, spool_dir=spool_dir, matcher=matcher),
             live=LiveService(ctx, audit),
             alerts=AlertService(ctx, audit),
+            search=SearchService(ctx, audit),
             matcher=matcher,
         )

@@ -1,0 +1,540 @@
+"""Partial-plate search, canvass and opening a read — each recorded before any data.
+
+A detective (``SEARCH_READS``, ``CANVASS``, ``OPEN_READ``: investigators and
+supervisors with a current training record) gives an authorised purpose and a case
+number (Civ. Code 1798.90.52; policy 471.4(c), 471.6). The access record — the pattern
+verbatim and every filter, as canonical JSON — is committed in a transaction of its own
+*before* the search runs, so no result exists without its record. A refusal (no
+purpose, no case number, no training, no role) is recorded as refused.
+
+How a search runs (``docs/storage.md``, "Plate search"): the pattern is compiled in
+:mod:`alpr_desktop.core.search`, whose ``globs()`` say what the trigram index
+(:mod:`alpr_desktop.storage.search_index`) must look for — as written, folded in
+confusable mode, every one-edit variant in fuzzy mode — and whose ``classify()`` then
+decides, for each candidate read and its other readings, whether and how it matched.
+The filters are applied in SQL (time, cameras, mobile units, hotlist hits, the bounding
+box of a radius or polygon) and exactly in Python (the circle, the polygon). Results are
+ranked by match quality (exact, another reading, confusable, one edit), then
+confidence, then time, newest first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal_column, select, text
+from sqlalchemy.orm import Session
+
+from alpr_desktop.core.patterns import PatternError
+from alpr_desktop.core.roles import Action
+from alpr_desktop.core.search import MatchQuality, SearchPattern, compile_search
+from alpr_desktop.errors import NotFoundError, ValidationError
+from alpr_desktop.services.audit import AuditService
+from alpr_desktop.services.base import Actor, BaseService, ServiceContext
+from alpr_desktop.storage.models import Alert, Camera, PlateRead, ReadAlternative, StoredImage
+
+#: Most candidate reads one search ranks; beyond it the detective is asked to narrow it.
+CANDIDATE_LIMIT = 5000
+MAX_PAGE = 500
+MAX_RADIUS_M = 50_000.0
+MAX_CANVASS_READS = 50_000
+_EARTH_M = 6_371_008.8
+
+
+@dataclass(frozen=True)
+class Area:
+    """A circle (``near``) or a GeoJSON polygon (``polygon``) reads must lie in."""
+
+    near: tuple[float, float, float] | None = None  # latitude, longitude, metres
+    polygon: dict[str, Any] | None = None  # GeoJSON Polygon (lon, lat order)
+
+    def check(self) -> None:
+        if self.near is not None:
+            lat, lon, metres = self.near
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise ValidationError("The centre must be a latitude and longitude.")
+            if not 0 < metres <= MAX_RADIUS_M:
+                raise ValidationError(f"The radius must be 1–{MAX_RADIUS_M:,.0f} metres.")
+        if self.polygon is not None:
+            _shape(self.polygon)
+
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """(min lat, min lon, max lat, max lon) of the area, or None for no area."""
+        if self.near is not None:
+            lat, lon, metres = self.near
+            dlat = math.degrees(metres / _EARTH_M)
+            dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
+            return lat - dlat, lon - dlon, lat + dlat, lon + dlon
+        if self.polygon is not None:
+            min_lon, min_lat, max_lon, max_lat = _shape(self.polygon).bounds
+            return min_lat, min_lon, max_lat, max_lon
+        return None
+
+    def contains(self, lat: float | None, lon: float | None) -> bool:
+        if lat is None or lon is None:
+            return False
+        if self.near is not None:
+            clat, clon, metres = self.near
+            return distance_m(clat, clon, lat, lon) <= metres
+        if self.polygon is not None:
+            from shapely.geometry import Point
+
+            return bool(_shape(self.polygon).covers(Point(lon, lat)))
+        return True
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _shape(polygon: dict[str, Any]) -> Any:
+    from shapely.geometry import shape
+
+    if not isinstance(polygon, dict) or polygon.get("type") != "Polygon":
+        raise ValidationError("The area must be a GeoJSON Polygon.")
+    try:
+        geometry = shape(polygon)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise ValidationError(f"The polygon is not valid GeoJSON: {exc}.") from None
+    if geometry.is_empty or not geometry.is_valid or geometry.area == 0:
+        raise ValidationError("The polygon must enclose an area and not cross itself.")
+    return geometry
+
+
+@dataclass(frozen=True)
+class ReadFilters:
+    """What reads a search or canvass looks at, besides the plate."""
+
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    cameras: tuple[str, ...] = ()
+    area: Area = field(default_factory=Area)
+    hotlist_hits_only: bool = False
+    mobile_only: bool = False
+
+    def check(self) -> None:
+        for value in (self.since, self.until):
+            if value is not None and value.tzinfo is None:
+                raise ValidationError("Times must carry their time zone.")
+        if self.since and self.until and self.since >= self.until:
+            raise ValidationError("The start of the time range must be before its end.")
+        self.area.check()
+
+    def canonical(self) -> dict[str, Any]:
+        return {
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "cameras": list(self.cameras),
+            "near": list(self.area.near) if self.area.near else None,
+            "polygon": self.area.polygon,
+            "hotlist_hits_only": self.hotlist_hits_only,
+            "mobile_only": self.mobile_only,
+        }
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    pattern: str
+    purpose: str
+    case_number: str
+    confusable: bool = False
+    fuzzy: bool = False
+    filters: ReadFilters = field(default_factory=ReadFilters)
+    limit: int = 100
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """One read a search found, with why."""
+
+    read_id: int
+    read_at: dt.datetime
+    plate_text: str
+    confidence: float
+    camera_name: str
+    mobile: bool
+    latitude: float | None
+    longitude: float | None
+    quality: MatchQuality
+    matched_text: str
+    reason: str
+    alternatives: tuple[tuple[str, float], ...]
+    crop_image_id: int | None
+    context_image_id: int | None
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    #: Reads that matched (of the candidates ranked; see ``capped``).
+    total: int
+    #: True when more than :data:`CANDIDATE_LIMIT` reads fitted the index: narrow it.
+    capped: bool
+    offset: int
+    results: list[ReadResult]
+    #: The access record this search is (its ``id``).
+    record_id: int
+
+
+@dataclass(frozen=True)
+class CanvassRequest:
+    latitude: float
+    longitude: float
+    metres: float
+    since: dt.datetime
+    until: dt.datetime
+    purpose: str
+    case_number: str
+
+
+@dataclass(frozen=True)
+class CanvassPlate:
+    plate_text: str
+    reads: int
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    cameras: tuple[str, ...]
+    nearest_m: float
+    read_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CanvassResult:
+    plates: list[CanvassPlate]
+    reads: int
+    capped: bool
+    record_id: int
+
+
+@dataclass(frozen=True)
+class OpenedRead:
+    result: ReadResult
+    crop: bytes | None
+    crop_type: str
+    context: bytes | None
+    context_type: str
+    box: tuple[float, float, float, float] | None
+
+
+class SearchService(BaseService):
+    def __init__(self, ctx: ServiceContext, audit: AuditService) -> None:
+        super().__init__(ctx)
+        self.audit = audit
+
+    # ------------------------------------------------------------------ search
+    def compile(self, request: SearchRequest) -> SearchPattern:
+        """The compiled pattern, or a :class:`ValidationError` saying what is wrong."""
+        try:
+            return compile_search(
+                request.pattern, confusable=request.confusable, fuzzy=request.fuzzy
+            )
+        except PatternError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def search(self, actor: Actor, request: SearchRequest) -> SearchPage:
+        """Record the search, then run it; one page of ranked results.
+
+        Raises:
+            ValidationError: a pattern or filter that cannot run (nothing recorded, as
+                nothing was looked at), or no purpose or case number (recorded refused).
+            PermissionDenied: no ``SEARCH_READS`` or no current training (recorded).
+        """
+        pattern = self.compile(request)
+        request.filters.check()
+        if not 1 <= request.limit <= MAX_PAGE or request.offset < 0:
+            raise ValidationError(f"A page is 1–{MAX_PAGE} results from an offset of 0 or more.")
+        query = {
+            "pattern": request.pattern,
+            "normalised": pattern.text,
+            "confusable": request.confusable,
+            "fuzzy": request.fuzzy,
+            **request.filters.canonical(),
+            "limit": request.limit,
+            "offset": request.offset,
+        }
+        record_id = self._record_first(
+            actor,
+            Action.SEARCH_READS,
+            request.purpose,
+            request.case_number,
+            query,
+            "searched reads",
+        )
+        with self.ctx.db.sessions() as session:
+            results, capped = _run_search(session, pattern, request.filters)
+        page = results[request.offset : request.offset + request.limit]
+        return SearchPage(len(results), capped, request.offset, page, record_id)
+
+    # ------------------------------------------------------------------ canvass
+    def canvass(self, actor: Actor, request: CanvassRequest) -> CanvassResult:
+        """Every read within ``metres`` of a point in a time window, grouped by plate."""
+        area = Area(near=(request.latitude, request.longitude, request.metres))
+        filters = ReadFilters(since=request.since, until=request.until, area=area)
+        filters.check()
+        query = {"canvass": list(area.near or ()), **filters.canonical()}
+        record_id = self._record_first(
+            actor, Action.CANVASS, request.purpose, request.case_number, query, "canvassed reads"
+        )
+        groups: dict[str, dict[str, Any]] = {}
+        count = 0
+        with self.ctx.db.sessions() as session:
+            stmt = _filtered(_result_columns(), filters).order_by(PlateRead.read_at)
+            rows = session.execute(stmt.limit(MAX_CANVASS_READS + 1)).all()
+        capped = len(rows) > MAX_CANVASS_READS
+        for row in rows[:MAX_CANVASS_READS]:
+            if not area.contains(row.latitude, row.longitude):
+                continue
+            count += 1
+            metres = distance_m(request.latitude, request.longitude, row.latitude, row.longitude)
+            group = groups.setdefault(
+                row.plate_text,
+                {
+                    "reads": 0,
+                    "first": row.read_at,
+                    "last": row.read_at,
+                    "cameras": {},
+                    "nearest": metres,
+                    "ids": [],
+                },
+            )
+            group["reads"] += 1
+            group["first"] = min(group["first"], row.read_at)
+            group["last"] = max(group["last"], row.read_at)
+            group["cameras"][row.camera_name or ""] = None
+            group["nearest"] = min(group["nearest"], metres)
+            group["ids"].append(row.id)
+        plates = [
+            CanvassPlate(
+                plate,
+                g["reads"],
+                g["first"],
+                g["last"],
+                tuple(name for name in g["cameras"] if name),
+                g["nearest"],
+                tuple(g["ids"]),
+            )
+            for plate, g in groups.items()
+        ]
+        plates.sort(key=lambda p: (-p.reads, p.first_seen, p.plate_text))
+        return CanvassResult(plates, count, capped, record_id)
+
+    # ------------------------------------------------------------------ one read
+    def open_read(
+        self, actor: Actor, read_id: int, *, purpose: str, case_number: str
+    ) -> OpenedRead:
+        """A read with its crop and context image; opening it is an access record."""
+        query = {"read": read_id}
+        record_id = self._record_first(
+            actor, Action.OPEN_READ, purpose, case_number, query, "opened a read"
+        )
+        del record_id
+        with self.ctx.db.sessions() as session:
+            row = session.execute(_result_columns().where(PlateRead.id == read_id)).one_or_none()
+            if row is None:
+                raise NotFoundError(f"There is no read {read_id}.")
+            alternatives = _alternatives(session, [read_id]).get(read_id, ())
+            result = _result(row, MatchQuality.EXACT, row.plate_text, "", alternatives)
+            crop = session.get(StoredImage, row.crop_image_id) if row.crop_image_id else None
+            context = (
+                session.get(StoredImage, row.context_image_id) if row.context_image_id else None
+            )
+            box = None
+            if context is not None and row.frame_width and row.bbox_w:
+                scale = context.width / row.frame_width
+                box = (
+                    row.bbox_x * scale,
+                    row.bbox_y * scale,
+                    row.bbox_w * scale,
+                    row.bbox_h * scale,
+                )
+            return OpenedRead(
+                result,
+                crop.data if crop else None,
+                crop.media_type if crop else "",
+                context.data if context else None,
+                context.media_type if context else "",
+                box,
+            )
+
+    # ------------------------------------------------------------------ records
+    def _record_first(
+        self,
+        actor: Actor,
+        action: Action,
+        purpose: str,
+        case_number: str,
+        query: dict[str, Any],
+        detail: str,
+    ) -> int:
+        """Commit the access record (or the refusal) before anything is looked at."""
+        refused: ValidationError | None = None
+        record_id = 0
+        with self._work(actor, action) as (session, _me):
+            try:
+                record = self.audit.record_data_access(
+                    session,
+                    actor,
+                    action,
+                    purpose=purpose,
+                    case_number=case_number,
+                    query=query,
+                    detail=detail,
+                )
+                session.flush()
+                record_id = record.id
+            except ValidationError as exc:
+                refused = exc
+        if refused is not None:
+            self._record_refusal(actor, action, str(refused))
+            raise refused
+        return record_id
+
+
+def _result_columns() -> Any:
+    return select(
+        PlateRead.id,
+        PlateRead.read_at,
+        PlateRead.plate_text,
+        PlateRead.plate_normalized,
+        PlateRead.confidence,
+        PlateRead.latitude,
+        PlateRead.longitude,
+        PlateRead.crop_image_id,
+        PlateRead.context_image_id,
+        PlateRead.bbox_x,
+        PlateRead.bbox_y,
+        PlateRead.bbox_w,
+        PlateRead.bbox_h,
+        PlateRead.frame_width,
+        Camera.name.label("camera_name"),
+        func.coalesce(Camera.mobile, False).label("mobile"),
+    ).outerjoin(Camera, Camera.id == PlateRead.camera_id)
+
+
+def _filtered(stmt: Select[Any], filters: ReadFilters) -> Select[Any]:
+    where: list[ColumnElement[bool]] = []
+    if filters.since is not None:
+        where.append(PlateRead.read_at >= filters.since)
+    if filters.until is not None:
+        where.append(PlateRead.read_at < filters.until)
+    if filters.cameras:
+        names = [name.casefold() for name in filters.cameras]
+        where.append(func.lower(Camera.name).in_(names))
+    if filters.mobile_only:
+        where.append(Camera.mobile.is_(True))
+    if filters.hotlist_hits_only:
+        where.append(exists().where(Alert.read_id == PlateRead.id))
+    bounds = filters.area.bounds()
+    if bounds is not None:
+        min_lat, min_lon, max_lat, max_lon = bounds
+        where.append(PlateRead.latitude.between(min_lat, max_lat))
+        where.append(PlateRead.longitude.between(min_lon, max_lon))
+    return stmt.where(and_(*where)) if where else stmt
+
+
+def _candidates(session: Session, pattern: SearchPattern) -> Any:
+    """A subquery of the ids of the reads the index says may match."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    parts: list[Any] = []
+    params: dict[str, str] = {}
+    for i, wanted in enumerate(pattern.globs()):
+        column = "plate_normalized" if wanted.column == "plate" else "plate_folded"
+        key = f"g{i}"
+        if postgres:
+            params[key] = wanted.like
+            # The column is one of two names above; the value is a bound parameter.
+            parts.append(f"SELECT id FROM plate_reads WHERE {column} LIKE :{key}")  # noqa: S608
+        else:
+            params[key] = wanted.glob
+            parts.append(f"SELECT rowid AS id FROM plate_search WHERE {column} GLOB :{key}")  # noqa: S608
+    params["alt"] = pattern.alternative_glob
+    if postgres:
+        params["alt"] = params["alt"].replace("*", "%").replace("?", "_")
+        parts.append("SELECT read_id AS id FROM read_alternatives WHERE plate_normalized LIKE :alt")
+    else:
+        parts.append(
+            "SELECT ra.read_id AS id FROM alternative_search s "
+            "JOIN read_alternatives ra ON ra.id = s.rowid WHERE s.plate_normalized GLOB :alt"
+        )
+    # Constant SQL with bound parameters: the column names come from the code above.
+    union = text(" UNION ".join(parts)).bindparams(**params)
+    return union.columns(literal_column("id")).subquery("candidates")
+
+
+def _run_search(
+    session: Session, pattern: SearchPattern, filters: ReadFilters
+) -> tuple[list[ReadResult], bool]:
+    candidates = _candidates(session, pattern)
+    stmt = _filtered(_result_columns(), filters).where(PlateRead.id.in_(select(candidates.c.id)))
+    rows = session.execute(stmt.order_by(PlateRead.read_at.desc()).limit(CANDIDATE_LIMIT + 1)).all()
+    capped = len(rows) > CANDIDATE_LIMIT
+    rows = rows[:CANDIDATE_LIMIT]
+    alternatives = _alternatives(session, [r.id for r in rows])
+    results: list[ReadResult] = []
+    for row in rows:
+        others = alternatives.get(row.id, ())
+        match = pattern.classify(row.plate_normalized, others)
+        if match is None:
+            continue  # the index is a sieve: the pattern decides
+        if filters.area.bounds() is not None and not filters.area.contains(
+            row.latitude, row.longitude
+        ):
+            continue
+        results.append(_result(row, match.quality, match.matched_text, match.reason, others))
+    results.sort(key=lambda r: (r.quality, -r.confidence, -r.read_at.timestamp(), r.read_id))
+    return results, capped
+
+
+def _alternatives(session: Session, ids: Sequence[int]) -> dict[int, tuple[tuple[str, float], ...]]:
+    out: dict[int, list[tuple[str, float]]] = {}
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        for row in session.execute(
+            select(ReadAlternative.read_id, ReadAlternative.plate_text, ReadAlternative.confidence)
+            .where(ReadAlternative.read_id.in_(chunk))
+            .order_by(ReadAlternative.read_id, ReadAlternative.rank)
+        ):
+            out.setdefault(row.read_id, []).append((row.plate_text, row.confidence))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _result(
+    row: Any,
+    quality: MatchQuality,
+    matched: str,
+    reason: str,
+    alternatives: tuple[tuple[str, float], ...],
+) -> ReadResult:
+    return ReadResult(
+        read_id=row.id,
+        read_at=row.read_at,
+        plate_text=row.plate_text,
+        confidence=row.confidence,
+        camera_name=row.camera_name or "",
+        mobile=bool(row.mobile),
+        latitude=row.latitude,
+        longitude=row.longitude,
+        quality=quality,
+        matched_text=matched,
+        reason=reason,
+        alternatives=alternatives,
+        crop_image_id=row.crop_image_id,
+        context_image_id=row.context_image_id,
+    )
+
+
+def result_json(result: ReadResult) -> str:
+    """One result as a JSON line (the CLI's ``--json``)."""
+    fields = asdict(result)
+    fields["read_at"] = result.read_at.isoformat()
+    fields["quality"] = result.quality.name.lower()
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
