@@ -17,6 +17,7 @@ from alpr_desktop import (
     alert_commands,
     hotlist_commands,
     recognize_command,
+    search_commands,
     user_commands,
 )
 from alpr_desktop.errors import AlprError
@@ -25,7 +26,8 @@ from alpr_desktop.settings import default_data_dir
 DESCRIPTION = (
     "ALPR workstation: sign-in with role-based access, user and training administration, "
     "department settings, a camera registry, live plate recognition stored in the database "
-    "(with or without a window), hotlists with alerts on every workstation, a hash-chained "
+    "(with or without a window), hotlists with alerts on every workstation, partial-plate "
+    "search and canvass (on the command line), a hash-chained "
     "record of every access, and "
     "plate recognition scored on photos. Without a command it starts the workstation window."
 )
@@ -103,6 +105,11 @@ def build_parser(*, evaluate_arguments: bool = True) -> argparse.ArgumentParser:
 
     alerts = command("alerts", "hotlist alerts without the window")
     alert_commands.add_arguments(alerts, _acting_sub_command)
+
+    search = command("search", "search the reads for a plate or a partial plate (recorded)")
+    search_commands.add_search_arguments(search, _acting_user)
+    canvass = command("canvass", "every plate read near a place in a time window (recorded)")
+    search_commands.add_canvass_arguments(canvass, _acting_user)
 
     evaluate = command(
         "evaluate", "run plate recognition on a folder in the bench format and score it"

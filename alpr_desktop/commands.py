@@ -42,7 +42,7 @@ def run(command: str, args: argparse.Namespace) -> int:
         return _init(config, args)
     if command == "audit" and args.audit_command == "verify":
         return _audit_verify(config)
-    if command in ("users", "recognize", "hotlist", "alerts"):
+    if command in ("users", "recognize", "hotlist", "alerts", "search", "canvass"):
         return _as_user(config, args)
     raise ConfigurationError(f"unknown command {command!r}")
 
@@ -164,7 +164,13 @@ def _audit_verify(config: LocalConfig) -> int:
 
 def _as_user(config: LocalConfig, args: argparse.Namespace) -> int:
     """A command that acts for ``--user``: sign in, run it, sign out."""
-    from alpr_desktop import alert_commands, hotlist_commands, recognize_command, user_commands
+    from alpr_desktop import (
+        alert_commands,
+        hotlist_commands,
+        recognize_command,
+        search_commands,
+        user_commands,
+    )
     from alpr_desktop.app import open_application
 
     app = open_application(config)
@@ -177,6 +183,10 @@ def _as_user(config: LocalConfig, args: argparse.Namespace) -> int:
                 return hotlist_commands.run(app, actor, args)
             if args.command == "alerts":
                 return alert_commands.run(app, actor, args)
+            if args.command == "search":
+                return search_commands.run_search(app, actor, args)
+            if args.command == "canvass":
+                return search_commands.run_canvass(app, actor, args)
             return user_commands.run(app, actor, args)
         finally:
             sign_out(app, actor)

@@ -258,3 +258,41 @@ def test_the_index_follows_deletes(app: Application, detective: Actor) -> None:
     assert _search(app, detective, "9QQQ*") == []
     with app.database.sessions() as session:
         assert session.scalar(select(func.count(PlateRead.id))) == 5
+
+
+def test_the_command_line_goes_through_the_same_service(
+    app: Application,
+    detective: Actor,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from alpr_desktop.cli import main
+    from tests.conftest import USER_PASSWORD
+
+    monkeypatch.setenv("ALPR_PASSWORD", USER_PASSWORD)
+    common = ["--database-url", database_url, "--user", "det.one"]
+    capsys.readouterr()
+    args = ["search", "7AB*2*", *common, "--purpose", PURPOSE, "--case", CASE, "--json"]
+    assert main(args) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["plate_text"] for r in lines] == ["7ABC123", "7ABX12", "7A8C123"]
+    assert lines[2]["quality"] == "alternative"
+    assert main(["search", "7AB*2*", *common, "--purpose", "Curiosity", "--case", CASE]) == 2
+    assert "authorised purpose" in capsys.readouterr().err
+    assert main(["search", "**", *common, "--purpose", PURPOSE, "--case", CASE]) == 2
+    assert "wildcards only" in capsys.readouterr().err
+    since, until = T0.isoformat(), (T0 + dt.timedelta(hours=3)).isoformat()
+    where = f"{SCENE[0]},{SCENE[1]},500"
+    canvass = ["canvass", where, "--since", since, "--until", until, *common]
+    assert main([*canvass, "--purpose", PURPOSE, "--case", CASE]) == 0
+    out = capsys.readouterr().out
+    assert "4 plate(s) in 4 read(s)" in out and "7ABC123" in out
+    bad = ["canvass", "38.5,north,10", "--since", since, "--until", until, *common]
+    with pytest.raises(SystemExit) as exited:  # argparse: usage and one line, status 2
+        main([*bad, "--purpose", PURPOSE, "--case", CASE])
+    assert exited.value.code == 2
+    assert "is not LAT,LON,METRES" in capsys.readouterr().err
+    assert [r.outcome for r in _records(app, "search_reads")] == ["ok", "refused"]
