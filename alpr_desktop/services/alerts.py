@@ -39,6 +39,7 @@ from alpr_desktop.services.alert_matcher import (
     announce,
     insert_alerts,
     load_index,
+    load_stored_reads,
 )
 from alpr_desktop.services.audit import AuditService
 from alpr_desktop.services.base import (
@@ -423,28 +424,19 @@ class AlertService(BaseService):
 
 
 def _past_reads(conn: Any, since: dt.datetime, after: int, top: int) -> list[StoredRead]:
-    rows = conn.execute(
-        select(PlateRead.id, PlateRead.plate_text)
-        .where(PlateRead.id > after, PlateRead.id <= top, PlateRead.read_at >= since)
-        .order_by(PlateRead.id)
-        .limit(_RETRO_CHUNK)
-    ).all()
-    if not rows:
-        return []
-    alternatives: dict[int, list[_Candidate]] = {}
-    for alt in conn.execute(
-        select(ReadAlternative.read_id, ReadAlternative.plate_text, ReadAlternative.confidence)
-        .where(ReadAlternative.read_id > after, ReadAlternative.read_id <= rows[-1].id)
-        .order_by(ReadAlternative.read_id, ReadAlternative.rank)
-    ):
-        alternatives.setdefault(alt.read_id, []).append(_Candidate(alt.plate_text, alt.confidence))
-    return [StoredRead(r.id, r.plate_text, tuple(alternatives.get(r.id, ()))) for r in rows]
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    text: str
-    confidence: float
+    ids = (
+        conn.execute(
+            select(PlateRead.id)
+            .where(PlateRead.id > after, PlateRead.id <= top, PlateRead.read_at >= since)
+            .order_by(PlateRead.id)
+            .limit(_RETRO_CHUNK)
+        )
+        .scalars()
+        .all()
+    )
+    reads = load_stored_reads(conn, ids) if ids else []
+    reads.sort(key=lambda r: r.read_id)
+    return reads
 
 
 def _view_query() -> Any:
