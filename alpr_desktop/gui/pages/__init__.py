@@ -16,9 +16,11 @@ from alpr_desktop.core.roles import Action
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.pages.alerts import AlertsPage
 from alpr_desktop.gui.pages.cameras import CamerasPage
+from alpr_desktop.gui.pages.canvass import CanvassPage
 from alpr_desktop.gui.pages.home import HomePage
 from alpr_desktop.gui.pages.hotlists import HotlistsPage
 from alpr_desktop.gui.pages.live import LivePage
+from alpr_desktop.gui.pages.search import SearchPage
 from alpr_desktop.gui.pages.settings import SETTINGS_ACTIONS, SettingsPage
 from alpr_desktop.gui.pages.users import UsersPage
 from alpr_desktop.services.base import Actor
@@ -45,6 +47,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("home", "Home", "fa5s.home", None, HomePage),
     PageSpec("live", "Live", "fa5s.broadcast-tower", Action.VIEW_LIVE, LivePage),
     PageSpec("alerts", "Alerts", "fa5s.bell", Action.REVIEW_ALERT, AlertsPage),
+    PageSpec("search", "Search", "fa5s.search", Action.SEARCH_READS, SearchPage),
+    PageSpec("canvass", "Canvass", "fa5s.bullseye", Action.CANVASS, CanvassPage),
     PageSpec("cameras", "Cameras", "fa5s.video", Action.MANAGE_CAMERAS, CamerasPage),
     PageSpec("hotlists", "Hotlists", "fa5s.list-alt", Action.MANAGE_HOTLISTS, HotlistsPage),
     PageSpec("users", "Users", "fa5s.users-cog", Action.VIEW_USERS, UsersPage),

@@ -1,0 +1,1 @@
+"""The investigator's Search and Canvass pages: purpose dialog, result models, detail."""
