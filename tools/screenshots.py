@@ -2,8 +2,10 @@
 
 Every page of the main window is rendered at 1280x720 in both themes — the
 administrator's pages, the dispatcher's Alerts page (the queue, one alert, the
-disposition dialog) and Live page on the demo cameras once reads have come in — with
-the sign-in states, first-run setup, password change, About and lock screen.
+disposition dialog) and Live page on the demo cameras once reads have come in, the
+investigator's Search (purpose dialog, results, one read opened) and Canvass pages on a
+few hundred sample reads — with the sign-in states, first-run setup, password change,
+About and lock screen.
 
 Usage::
 
@@ -371,6 +373,144 @@ def alerts_screens(
     settle(app, gui)
 
 
+#: Plates of the sample search history: a few recur often (repeated vehicles), some are
+#: one confusion (B/8) or one edit away from the pattern the screenshot searches for.
+SEARCH_PLATES = (
+    "7ABC123",
+    "7A8C123",
+    "7ABX12",
+    "7ABD129",
+    "7ABK12",
+    "6ABC123",
+    "7ABE201",
+    "8XYZ451",
+    "4KLM220",
+    "5TRW889",
+    "3MNB442",
+    "9QQQ999",
+    "2DEF318",
+    "6JKL904",
+    "1GHJ562",
+    "8RST707",
+    "7BBC123",
+    "5PLM331",
+    "4ZXC812",
+    "3QWE127",
+)
+#: The pattern, purpose and case of the sample search.
+SEARCH_PATTERN = "7AB*12*"
+SEARCH_PURPOSE = "Criminal investigation"
+SEARCH_CASE = "26-004711"
+
+
+def add_sample_search_reads(ingest: object, count: int = 300) -> None:
+    """``count`` reads over the last two days at the demo's fixed cameras: the sample
+    plates, each rendered once by the plate renderer and read again and again."""
+    import random
+    import uuid
+    from dataclasses import replace
+
+    rng = random.Random(2026)
+    renders = {
+        plate: sample_alert_read(plate, ("North gate", "Main St eastbound")[i % 2], 0, 20 + i)
+        for i, plate in enumerate(SEARCH_PLATES)
+    }
+    positions = {"North gate": (38.58410, -121.49790), "Main St eastbound": (38.57930, -121.49120)}
+    weights = [8 if i < 3 else 1 + (i % 4) for i in range(len(SEARCH_PLATES))]
+    reads = []
+    for _ in range(count):
+        plate = rng.choices(SEARCH_PLATES, weights)[0]
+        base = renders[plate]
+        camera = rng.choice(("North gate", "Main St eastbound"))
+        hours = rng.uniform(0.2, 47.0)
+        reads.append(
+            replace(
+                base,
+                camera_name=camera,
+                read_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours),
+                confidence=round(rng.uniform(0.62, 0.97), 2),
+                read_uuid=str(uuid.uuid4()),
+                latitude=positions[camera][0] + rng.uniform(-0.0004, 0.0004),
+                longitude=positions[camera][1] + rng.uniform(-0.0004, 0.0004),
+            )
+        )
+    for start in range(0, len(reads), 100):
+        ingest.store(reads[start : start + 100])  # type: ignore[attr-defined]
+
+
+def _purpose_dialog(app: QApplication, gui: GuiContext, page: QWidget) -> QWidget:
+    from alpr_desktop.gui.search.purpose import PurposeDialog
+
+    for _ in range(200):
+        settle(app, gui)
+        dialog = page.findChild(PurposeDialog)
+        if dialog is not None:
+            return dialog
+        pump(0.05)
+    raise RuntimeError("the purpose dialog did not open")
+
+
+def _declare(dialog: QWidget) -> None:
+    combo = dialog.purpose_combo  # type: ignore[attr-defined]
+    combo.setCurrentIndex(combo.findText(SEARCH_PURPOSE))
+    dialog.case_edit.setText(SEARCH_CASE)  # type: ignore[attr-defined]
+    dialog.ok_button.click()  # type: ignore[attr-defined]
+
+
+def search_screens(
+    app: QApplication,
+    gui: GuiContext,
+    theme: ThemeManager,
+    accounts: list[DemoAccount],
+    out: Path,
+) -> None:
+    """The investigator's Search page (the purpose dialog, results, one read opened)
+    and Canvass page, on a few hundred sample reads."""
+    add_sample_search_reads(gui.services.ingest)
+    investigator = next(a for a in accounts if a.role is Role.INVESTIGATOR)
+    actor = gui.services.auth.login(investigator.username, investigator.password).actor
+    window = MainWindow(gui, actor)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    page = window.show_page("search")
+    page.pattern_edit.setText(SEARCH_PATTERN)  # type: ignore[attr-defined]
+    page.confusable_check.setChecked(True)  # type: ignore[attr-defined]
+    page.submit()  # type: ignore[attr-defined]
+    dialog = _purpose_dialog(app, gui, page)
+    dialog.case_edit.setText(SEARCH_CASE)  # type: ignore[attr-defined]
+    save(app, gui, dialog, out / "search-purpose-light.png")
+    _declare(dialog)
+    settle(app, gui)
+    for name in ("light", "dark"):
+        theme.apply(name)
+        save(app, gui, window, out / f"main-search-{name}.png")
+    page.open_row(1)  # type: ignore[attr-defined]
+    settle(app, gui)
+    for name in ("light", "dark"):
+        theme.apply(name)
+        save(app, gui, window, out / f"main-search-detail-{name}.png")
+    theme.apply("light")
+    page = window.show_page("canvass")
+    page.centre_edit.setText("38.58410, -121.49790")  # type: ignore[attr-defined]
+    page.radius_spin.setValue(300)  # type: ignore[attr-defined]
+    page.since_edit.setDateTime(page.since_edit.dateTime().addDays(-2))  # type: ignore[attr-defined]
+    page.submit()  # type: ignore[attr-defined]
+    _declare(_purpose_dialog(app, gui, page))
+    settle(app, gui)
+    for name in ("light", "dark"):
+        theme.apply(name)
+        save(app, gui, window, out / f"main-canvass-{name}.png")
+    theme.apply("light")
+    done: list[bool] = []
+    window.idle.stop()
+    window._stop_pages(lambda: done.append(True))
+    while not done:
+        pump(0.1)
+    window.hide()
+    window.deleteLater()
+    settle(app, gui)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -436,6 +576,7 @@ def main(argv: list[str] | None = None) -> int:
         window.deleteLater()
         settle(app, gui)
         alerts_screens(app, gui, theme, accounts, out)
+        search_screens(app, gui, theme, accounts, out)
         live_screens(app, gui, theme, accounts, out)
 
     with_gui(app, theme, True, demo_screens)

@@ -150,9 +150,9 @@ class SearchPage(Page):
         splitter.addWidget(left)
         splitter.addWidget(scroll)
         splitter.setChildrenCollapsible(False)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([520, 520])
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([600, 440])
         return splitter
 
     # ------------------------------------------------------------------ validation

@@ -23,7 +23,7 @@ from alpr_desktop.services.registry import Services
 from alpr_desktop.services.search import OpenedRead, ReadResult
 
 CROP_WIDTH = 240
-CONTEXT_WIDTH = 520
+CONTEXT_WIDTH = 420
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,7 @@ class ReadDetailPane(QWidget):
         self.placeholder = QLabel(self.PLACEHOLDER, self)
         self.placeholder.setObjectName("muted")
         self.placeholder.setWordWrap(True)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.placeholder)
         self.body = QWidget(self)
         layout.addWidget(self.body, 1)
