@@ -7,7 +7,7 @@ index), as in ``tests/integration/test_search.py``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
@@ -83,11 +83,32 @@ def _records(gui: GuiContext, action: str) -> list[AccessRecord]:
         return list(session.scalars(select(AccessRecord).where(AccessRecord.action == action)))
 
 
-def _open(qtbot: QtBot, gui: GuiContext, widget: QWidget) -> None:
-    qtbot.addWidget(widget)
-    widget.resize(1100, 640)
-    widget.show()
+Show = Callable[[QWidget], None]
+
+
+@pytest.fixture
+def show(qtbot: QtBot, gui: GuiContext) -> Iterator[Show]:
+    """Show a page, keeping it alive until the worker threads have let go of its jobs.
+
+    A finished job (and the callbacks in it, which hold the page) stays referenced by its
+    worker thread until that thread takes the next job; a top-level page whose last
+    reference went there would be deleted off the GUI thread. So at the end one empty
+    job runs on each thread, and only then are the pages let go, here.
+    """
+    held: list[QWidget] = []
+
+    def run(widget: QWidget) -> None:
+        held.append(widget)
+        qtbot.addWidget(widget)
+        widget.resize(1100, 640)
+        widget.show()
+        wait_idle(qtbot, gui)
+
+    yield run
+    gui.background.run(lambda: None)
+    gui.background.run(lambda: None, long=True)
     wait_idle(qtbot, gui)
+    held.clear()
 
 
 def _dialog(qtbot: QtBot, gui: GuiContext, page: QWidget) -> PurposeDialog:
@@ -108,10 +129,10 @@ Search = Callable[[str], SearchPage]
 
 
 @pytest.fixture
-def searched(qtbot: QtBot, gui: GuiContext, detective: Actor) -> Search:
+def searched(qtbot: QtBot, gui: GuiContext, detective: Actor, show: Show) -> Search:
     def run(pattern: str) -> SearchPage:
         page = SearchPage(gui, detective)
-        _open(qtbot, gui, page)
+        show(page)
         page.pattern_edit.setText(pattern)
         page.submit()
         _declare(_dialog(qtbot, gui, page))
@@ -136,10 +157,10 @@ def test_a_search_shows_ranked_rows_with_reasons(gui: GuiContext, searched: Sear
 
 
 def test_the_purpose_dialog_has_no_default_and_needs_both(
-    qtbot: QtBot, gui: GuiContext, detective: Actor
+    qtbot: QtBot, gui: GuiContext, detective: Actor, show: Show
 ) -> None:
     page = SearchPage(gui, detective)
-    _open(qtbot, gui, page)
+    show(page)
     page.pattern_edit.setText("7ABC123")
     page.submit()
     dialog = _dialog(qtbot, gui, page)
@@ -190,10 +211,10 @@ def test_selecting_a_row_opens_the_read_and_records_it(
 
 
 def test_a_bad_pattern_shows_the_error_live_and_runs_nothing(
-    qtbot: QtBot, gui: GuiContext, detective: Actor
+    qtbot: QtBot, gui: GuiContext, detective: Actor, show: Show
 ) -> None:
     page = SearchPage(gui, detective)
-    _open(qtbot, gui, page)
+    show(page)
     page.pattern_edit.setText("**")
     assert page.pattern_label.objectName() == "errorLabel"
     assert page.pattern_label.text()
@@ -234,10 +255,12 @@ def _set(edit: object, value: dt.datetime) -> None:
     edit.setDateTime(QDateTime(value.astimezone().replace(tzinfo=None)))  # type: ignore[attr-defined]
 
 
-def test_canvass_shows_plates_grouped(qtbot: QtBot, gui: GuiContext, detective: Actor) -> None:
+def test_canvass_shows_plates_grouped(
+    qtbot: QtBot, gui: GuiContext, detective: Actor, show: Show
+) -> None:
     gui.services.ingest.store([_read(7, "7ABC123", minutes=30, camera="North gate")])
     page = CanvassPage(gui, detective)
-    _open(qtbot, gui, page)
+    show(page)
     page.centre_edit.setText(f"{SCENE[0]}, {SCENE[1]}")
     page.radius_spin.setValue(500)
     _set(page.since_edit, T0)
@@ -256,9 +279,11 @@ def test_canvass_shows_plates_grouped(qtbot: QtBot, gui: GuiContext, detective: 
     assert "4 plate(s) in 5 read(s)" in page.summary.text()
 
 
-def test_a_bad_canvass_runs_nothing(qtbot: QtBot, gui: GuiContext, detective: Actor) -> None:
+def test_a_bad_canvass_runs_nothing(
+    qtbot: QtBot, gui: GuiContext, detective: Actor, show: Show
+) -> None:
     page = CanvassPage(gui, detective)
-    _open(qtbot, gui, page)
+    show(page)
     page.centre_edit.setText("here")
     page.submit()
     wait_idle(qtbot, gui)
@@ -275,10 +300,10 @@ def test_pages_are_for_investigators_not_dispatchers(gui: GuiContext, detective:
 
 
 def test_cancel_drops_the_answer_but_the_search_stays_recorded(
-    qtbot: QtBot, gui: GuiContext, detective: Actor
+    qtbot: QtBot, gui: GuiContext, detective: Actor, show: Show
 ) -> None:
     page = SearchPage(gui, detective)
-    _open(qtbot, gui, page)
+    show(page)
     page.pattern_edit.setText("7AB*")
     page.submit()
     _declare(_dialog(qtbot, gui, page))
