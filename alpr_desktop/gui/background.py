@@ -34,6 +34,10 @@ class _Job:
     error: AlprError | None = None
 
 
+def _done() -> None:
+    """What a delivered job's ``fn`` becomes (it may hold widgets)."""
+
+
 def _unexpected(exc: Exception) -> AlprError:
     """What the user is told about an exception that is not an :class:`AlprError`."""
     # Imported here: this module is part of the first window, shown before SQLAlchemy is
@@ -118,6 +122,12 @@ class Background(QObject):
             else:
                 self.failed.emit(str(job.error))
         finally:
+            # The worker thread holds the finished job until it takes its next one; drop
+            # the callbacks (and the widgets they hold) here, on the GUI thread, so a
+            # widget is never deleted from a worker thread.
+            job.fn, job.on_done, job.on_error = _done, None, None
+            job.context = None
+            job.result = None
             self.done.emit()
 
     def shutdown(self) -> None:
