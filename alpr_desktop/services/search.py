@@ -223,6 +223,8 @@ class OpenedRead:
     context: bytes | None
     context_type: str
     box: tuple[float, float, float, float] | None
+    #: The access record opening it is (its ``id``).
+    record_id: int = 0
 
 
 class SearchService(BaseService):
@@ -336,7 +338,6 @@ class SearchService(BaseService):
         record_id = self._record_first(
             actor, Action.OPEN_READ, purpose, case_number, query, "opened a read"
         )
-        del record_id
         with self.ctx.db.sessions() as session:
             row = session.execute(_result_columns().where(PlateRead.id == read_id)).one_or_none()
             if row is None:
@@ -363,6 +364,7 @@ class SearchService(BaseService):
                 context.data if context else None,
                 context.media_type if context else "",
                 box,
+                record_id,
             )
 
     # ------------------------------------------------------------------ records

@@ -246,6 +246,7 @@ def test_opening_a_read_is_recorded_and_gives_its_images(
         detective, page.results[0].read_id, purpose=PURPOSE, case_number=CASE
     )
     assert opened.crop is not None and opened.crop_type == "image/jpeg"
+    assert opened.record_id > page.record_id
     [record] = _records(app, "open_read")
     assert record.query == f'{{"read":{page.results[0].read_id}}}'
 
