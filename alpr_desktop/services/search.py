@@ -289,7 +289,8 @@ class SearchService(BaseService):
         groups: dict[str, dict[str, Any]] = {}
         count = 0
         with self.ctx.db.sessions() as session:
-            stmt = _filtered(_result_columns(), filters).order_by(PlateRead.read_at)
+            dialect = session.get_bind().dialect.name
+            stmt = _filtered(_result_columns(), filters, dialect).order_by(PlateRead.read_at)
             rows = session.execute(stmt.limit(MAX_CANVASS_READS + 1)).all()
         capped = len(rows) > MAX_CANVASS_READS
         for row in rows[:MAX_CANVASS_READS]:
@@ -422,12 +423,20 @@ def _result_columns() -> Any:
     ).outerjoin(Camera, Camera.id == PlateRead.camera_id)
 
 
-def _filtered(stmt: Select[Any], filters: ReadFilters) -> Select[Any]:
+def _filtered(stmt: Select[Any], filters: ReadFilters, dialect: str) -> Select[Any]:
     where: list[ColumnElement[bool]] = []
+    bounds = filters.area.bounds()
+    times: list[ColumnElement[bool]] = []
     if filters.since is not None:
-        where.append(PlateRead.read_at >= filters.since)
+        times.append(PlateRead.read_at >= filters.since)
     if filters.until is not None:
-        where.append(PlateRead.read_at < filters.until)
+        times.append(PlateRead.read_at < filters.until)
+    if bounds is not None and dialect == "sqlite":
+        # With an area, the location index is the narrower one; SQLite's planner takes
+        # the time index unless told the time bounds let most rows through (a 500 m,
+        # 30-day canvass: 2.3 s → 0.76 s at 1,000,000 reads, bench_search.py).
+        times = [func.likelihood(t, literal_column("0.9")) for t in times]
+    where.extend(times)
     if filters.cameras:
         names = [name.casefold() for name in filters.cameras]
         where.append(func.lower(Camera.name).in_(names))
@@ -435,7 +444,6 @@ def _filtered(stmt: Select[Any], filters: ReadFilters) -> Select[Any]:
         where.append(Camera.mobile.is_(True))
     if filters.hotlist_hits_only:
         where.append(exists().where(Alert.read_id == PlateRead.id))
-    bounds = filters.area.bounds()
     if bounds is not None:
         min_lat, min_lon, max_lat, max_lon = bounds
         where.append(PlateRead.latitude.between(min_lat, max_lat))
@@ -463,9 +471,11 @@ def _candidates(session: Session, pattern: SearchPattern) -> Any:
         params["alt"] = params["alt"].replace("*", "%").replace("?", "_")
         parts.append("SELECT read_id AS id FROM read_alternatives WHERE plate_normalized LIKE :alt")
     else:
+        # IN (not a join): SQLite's planner may otherwise scan every alternative and
+        # probe the FTS5 table once per row (0.9 ms became 0.95 s, bench_search.py).
         parts.append(
-            "SELECT ra.read_id AS id FROM alternative_search s "
-            "JOIN read_alternatives ra ON ra.id = s.rowid WHERE s.plate_normalized GLOB :alt"
+            "SELECT read_id AS id FROM read_alternatives WHERE id IN "
+            "(SELECT rowid FROM alternative_search WHERE plate_normalized GLOB :alt)"
         )
     # Constant SQL with bound parameters: the column names come from the code above.
     union = text(" UNION ".join(parts)).bindparams(**params)
@@ -476,7 +486,9 @@ def _run_search(
     session: Session, pattern: SearchPattern, filters: ReadFilters
 ) -> tuple[list[ReadResult], bool]:
     candidates = _candidates(session, pattern)
-    stmt = _filtered(_result_columns(), filters).where(PlateRead.id.in_(select(candidates.c.id)))
+    stmt = _filtered(_result_columns(), filters, session.get_bind().dialect.name).where(
+        PlateRead.id.in_(select(candidates.c.id))
+    )
     rows = session.execute(stmt.order_by(PlateRead.read_at.desc()).limit(CANDIDATE_LIMIT + 1)).all()
     capped = len(rows) > CANDIDATE_LIMIT
     rows = rows[:CANDIDATE_LIMIT]
