@@ -519,7 +519,7 @@ def _detail(session: Session, view: AlertView) -> AlertDetail:
     )
     crop = _image(session, read.crop_image_id)
     context = _image(session, read.context_image_id)
-    box = _context_box(read, context)
+    box = read.box_on(context.width) if context is not None else None
     return AlertDetail(
         alert=view,
         entry=_snapshot(alert.entry_snapshot),
@@ -531,18 +531,6 @@ def _detail(session: Session, view: AlertView) -> AlertDetail:
         camera_mobile=bool(camera is not None and camera.mobile),
         disposition_notes=alert.disposition_notes,
     )
-
-
-def _context_box(
-    read: PlateRead, context: AlertImage | None
-) -> tuple[float, float, float, float] | None:
-    """The read's plate box scaled from its camera frame onto the context image."""
-    if context is None or not read.frame_width or not read.bbox_w or not read.bbox_h:
-        return None
-    if read.bbox_x is None or read.bbox_y is None:
-        return None
-    scale = context.width / read.frame_width
-    return (read.bbox_x * scale, read.bbox_y * scale, read.bbox_w * scale, read.bbox_h * scale)
 
 
 def _image(session: Session, image_id: int | None) -> AlertImage | None:

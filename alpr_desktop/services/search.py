@@ -349,15 +349,8 @@ class SearchService(BaseService):
             context = (
                 session.get(StoredImage, row.context_image_id) if row.context_image_id else None
             )
-            box = None
-            if context is not None and row.frame_width and row.bbox_w:
-                scale = context.width / row.frame_width
-                box = (
-                    row.bbox_x * scale,
-                    row.bbox_y * scale,
-                    row.bbox_w * scale,
-                    row.bbox_h * scale,
-                )
+            read = session.get(PlateRead, read_id)
+            box = read.box_on(context.width) if read is not None and context else None
             return OpenedRead(
                 result,
                 crop.data if crop else None,

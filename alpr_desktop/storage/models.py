@@ -287,6 +287,16 @@ class PlateRead(Base):
     context_image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
     stored_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
+    def box_on(self, image_width: int) -> tuple[float, float, float, float] | None:
+        """The plate box scaled onto an image of the frame ``image_width`` wide (the
+        downscaled context); None when the read recorded no frame size or no box."""
+        if not self.frame_width or not self.bbox_w or not self.bbox_h:
+            return None
+        if self.bbox_x is None or self.bbox_y is None:
+            return None
+        scale = image_width / self.frame_width
+        return (self.bbox_x * scale, self.bbox_y * scale, self.bbox_w * scale, self.bbox_h * scale)
+
     alternatives: Mapped[list[ReadAlternative]] = relationship(
         back_populates="read",
         cascade="all, delete-orphan",

@@ -12,8 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QImage, QPainter, QPen, QPixmap, QResizeEvent
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from alpr_desktop.gui.alerts.queue_model import category_label, kind_label
-from alpr_desktop.gui.live.images import BOX_COLOUR, decode_image
+from alpr_desktop.gui.live.images import boxed_image, decode_image
 from alpr_desktop.services.alerts import AlertDetail, AlertImage, AlertView
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.registry import Services
@@ -66,28 +66,12 @@ def _context(detail: AlertDetail) -> tuple[QImage, bool]:
 
     The service gives the box on the context image already (scaled from the camera
     frame by the frame size the read recorded); a read that recorded none gets no box
-    rather than one in the wrong place.
+    rather than one in the wrong place. The flag: whether the box could be drawn.
     """
     if detail.context is None:
         return QImage(), True
-    image = decode_image(detail.context.data)
-    if image.isNull():
-        return image, False
-    image = image.convertToFormat(QImage.Format.Format_RGB32)
-    box = detail.box
-    if box is not None:
-        pen = max(3, image.width() // 160)  # still visible once scaled to the pane
-        painter = QPainter(image)
-        try:
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setPen(QPen(BOX_COLOUR, pen))
-            # Just outside the plate, so the line never hides a character.
-            painter.drawRect(QRectF(*box).adjusted(-pen, -pen, pen, pen))
-        finally:
-            painter.end()
-    if image.width() > CONTEXT_WIDTH:
-        image = image.scaledToWidth(CONTEXT_WIDTH, Qt.TransformationMode.SmoothTransformation)
-    return image, box is not None
+    image = boxed_image(detail.context.data, detail.box, CONTEXT_WIDTH)
+    return image, not image.isNull() and detail.box is not None
 
 
 def _when(value: Any) -> str:

@@ -70,3 +70,29 @@ def decode_image(data: bytes) -> QImage:
     image = QImage()
     image.loadFromData(data)
     return image
+
+
+def boxed_image(
+    data: bytes | None, box: tuple[float, float, float, float] | None, max_width: int
+) -> QImage:
+    """A stored context image with the plate's box (already in its pixels) drawn just
+    outside the plate, at most ``max_width`` wide; a null image when there is none."""
+    if not data:
+        return QImage()
+    image = decode_image(data)
+    if image.isNull():
+        return image
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    if box is not None:
+        pen = max(3, image.width() // 160)  # still visible once scaled to the pane
+        painter = QPainter(image)
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(BOX_COLOUR, pen))
+            # Just outside the plate, so the line never hides a character.
+            painter.drawRect(QRectF(*box).adjusted(-pen, -pen, pen, pen))
+        finally:
+            painter.end()
+    if image.width() > max_width:
+        image = image.scaledToWidth(max_width, Qt.TransformationMode.SmoothTransformation)
+    return image

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QImage, QPainter, QPen, QPixmap
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from alpr_desktop.gui.alerts.detail import FittedImage
-from alpr_desktop.gui.live.images import BOX_COLOUR, decode_image
+from alpr_desktop.gui.live.images import boxed_image, decode_image
 from alpr_desktop.gui.search.purpose import Declared
 from alpr_desktop.gui.search.results import camera_text, quality_label, when
 from alpr_desktop.services.base import Actor
@@ -50,23 +50,7 @@ def load_read(
 
 def boxed_context(opened: OpenedRead) -> QImage:
     """The context image with the plate's box drawn just outside the plate."""
-    if not opened.context:
-        return QImage()
-    image = decode_image(opened.context)
-    if image.isNull():
-        return image
-    image = image.convertToFormat(QImage.Format.Format_RGB32)
-    if opened.box is not None:
-        pen = max(3, image.width() // 160)
-        painter = QPainter(image)
-        try:
-            painter.setPen(QPen(BOX_COLOUR, pen))
-            painter.drawRect(QRectF(*opened.box).adjusted(-pen, -pen, pen, pen))
-        finally:
-            painter.end()
-    if image.width() > CONTEXT_WIDTH:
-        image = image.scaledToWidth(CONTEXT_WIDTH, Qt.TransformationMode.SmoothTransformation)
-    return image
+    return boxed_image(opened.context, opened.box, CONTEXT_WIDTH)
 
 
 def position_text(result: ReadResult) -> str:
