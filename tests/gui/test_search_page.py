@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QDateTime
@@ -24,39 +24,20 @@ from alpr_desktop.gui.pages.canvass import CanvassPage
 from alpr_desktop.gui.pages.search import SearchPage
 from alpr_desktop.gui.search.purpose import PurposeDialog
 from alpr_desktop.recognition.reads import VehicleRead
-from alpr_desktop.recognition.types import Candidate
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.cameras import CameraFields
 from alpr_desktop.storage.models import AccessRecord
 from tests.conftest import create_active_user, create_admin
 from tests.gui.conftest import wait_idle
-from tests.integration.ingest_helpers import T0, make_read
+from tests.integration.ingest_helpers import T0, placed_read
 
 PURPOSE = "Criminal investigation"
 CASE = "26-004711"
 SCENE = (38.5800, -121.4900)
 
 
-def _read(
-    index: int,
-    plate: str,
-    *,
-    camera: str = "",
-    alternatives: tuple[str, ...] = (),
-    minutes: float = 0,
-    at: tuple[float, float] | None = SCENE,
-    confidence: float = 0.9,
-) -> VehicleRead:
-    read = make_read(index, tag="search-page", camera=camera)
-    return replace(
-        read,
-        plate_text=plate,
-        confidence=confidence,
-        alternatives=tuple(Candidate(t, 0.5) for t in alternatives),
-        read_at=T0 + dt.timedelta(minutes=minutes),
-        latitude=at[0] if at else None,
-        longitude=at[1] if at else None,
-    )
+def _read(index: int, plate: str, **kwargs: Any) -> VehicleRead:
+    return placed_read(index, plate, tag="search-page", **{"at": SCENE, **kwargs})
 
 
 @pytest.fixture

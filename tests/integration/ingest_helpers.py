@@ -7,6 +7,7 @@ and bring it back on the same port — what a network outage looks like to the d
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import selectors
 import socket
@@ -141,3 +142,26 @@ class TcpForwarder:
                 selector.unregister(s)
                 peers.pop(s)
                 s.close()
+
+
+def placed_read(
+    index: int,
+    plate: str,
+    *,
+    tag: str,
+    camera: str = "",
+    alternatives: tuple[str, ...] = (),
+    minutes: float = 0,
+    at: tuple[float, float] | None = None,
+    confidence: float = 0.9,
+) -> VehicleRead:
+    """Read ``index`` of series ``tag`` of ``plate``, ``minutes`` after T0, at ``at``."""
+    return dataclasses.replace(
+        make_read(index, tag=tag, camera=camera),
+        plate_text=plate,
+        confidence=confidence,
+        alternatives=tuple(Candidate(t, 0.5) for t in alternatives),
+        read_at=T0 + dt.timedelta(minutes=minutes),
+        latitude=at[0] if at else None,
+        longitude=at[1] if at else None,
+    )

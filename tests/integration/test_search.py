@@ -7,7 +7,7 @@ the one its triggers (SQLite) or GIN indexes (PostgreSQL) keep.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -17,7 +17,6 @@ from alpr_desktop.core.roles import Role
 from alpr_desktop.core.search import MatchQuality
 from alpr_desktop.errors import PermissionDenied, ValidationError
 from alpr_desktop.recognition.reads import VehicleRead
-from alpr_desktop.recognition.types import Candidate
 from alpr_desktop.services import search as search_module
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.cameras import CameraFields
@@ -29,33 +28,15 @@ from alpr_desktop.services.search import (
 )
 from alpr_desktop.storage.models import AccessRecord
 from tests.conftest import create_active_user
-from tests.integration.ingest_helpers import T0, make_read
+from tests.integration.ingest_helpers import T0, placed_read
 
 PURPOSE = "Criminal investigation"
 CASE = "26-004711"
 SCENE = (38.5800, -121.4900)
 
 
-def _read(
-    index: int,
-    plate: str,
-    *,
-    camera: str = "",
-    alternatives: tuple[str, ...] = (),
-    minutes: float = 0,
-    at: tuple[float, float] | None = SCENE,
-    confidence: float = 0.9,
-) -> VehicleRead:
-    read = make_read(index, tag="search", camera=camera)
-    return replace(
-        read,
-        plate_text=plate,
-        confidence=confidence,
-        alternatives=tuple(Candidate(t, 0.5) for t in alternatives),
-        read_at=T0 + dt.timedelta(minutes=minutes),
-        latitude=at[0] if at else None,
-        longitude=at[1] if at else None,
-    )
+def _read(index: int, plate: str, **kwargs: Any) -> VehicleRead:
+    return placed_read(index, plate, tag="search", **{"at": SCENE, **kwargs})
 
 
 @pytest.fixture
