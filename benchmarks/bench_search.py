@@ -1,10 +1,10 @@
 """Partial-plate search and canvass at scale (issue 14): trigram index vs a plain scan.
 
-For SQLite (a temporary file with the shipped pragmas) and PostgreSQL (a scratch
-database created next to ``--postgres-url`` and dropped afterwards), one database at a
-time:
+For SQLite (a file with the shipped pragmas) and PostgreSQL (a scratch database created
+next to ``--postgres-url``), one database at a time, in phases (``--phases``, a comma
+list of ``load,overhead,search,scan,canvass``; all by default):
 
-1. **Load** ``--reads`` synthetic reads over 30 days (California-style plates
+1. **load**: ``--reads`` synthetic reads over 30 days (California-style plates
    ``7ABC123`` / ``ABC1234`` / ``1ABC23``, repeated vehicles with a skewed repetition,
    two alternatives per read — a confusable swap and a one-character misread — fixed
    cameras spread over a city plus mobile units reading anywhere in it). The load
@@ -14,45 +14,65 @@ time:
    built (``search_index.create``: FTS5 ``'rebuild'`` / three ``pg_trgm`` GIN indexes),
    timed, and its size measured (SQLite: ``dbstat`` pages of the FTS5 shadow tables, or
    the file size before/after; PostgreSQL: ``pg_relation_size`` of the GIN indexes).
-2. **Insert overhead**: ``--overhead-reads`` reads (default 100,000) through
+2. **overhead**: ``--overhead-reads`` reads (default 100,000) through
    ``ingest_store.store_batch`` in batches of 250, once before the index exists and once
    after (on the same loaded table, so both runs see the same b-tree sizes).
-3. **Search**: 20 patterns with >= 3 fixed characters, each with and without confusable
+3. **search**: 20 patterns with >= 3 fixed characters, each with and without confusable
    mode and with and without a time filter (the last 7 days), first page of 100,
-   through ``SearchService.search`` as a signed-in, trained investigator (access record
-   committed each time, as in production), ``--repeat`` times each; p50/p95 per
-   configuration. Then the same queries as a **plain scan** in the same run, SQL only
-   (ids of the first 100 by time, the same plate / folded / alternatives union the
-   service asks the index for): on SQLite the base tables with the plate columns'
-   b-trees disabled (unary ``+``) and no FTS5 table; on PostgreSQL the same ``LIKE``
-   with ``SET LOCAL enable_bitmapscan = off, enable_indexscan = off`` (a regex ``~``
-   would not do: ``pg_trgm`` serves regexes too). The scan does no Python ranking, so
-   the speed-up is, if anything, understated.
-4. **Canvass**: 500 m radius, 30 days, through ``SearchService.canvass``, around a
+   through ``SearchService.search`` (``alpr_desktop/services/search.py`` as it is; its
+   hash is in the figures) as a signed-in, trained investigator (access record
+   committed each time, as in production), ``--repeat`` times each after one warm-up;
+   p50/p95 per configuration and per pattern.
+4. **scan**: the same queries as a **plain scan**, each once, SQL only (ids of the first
+   100 by time, the same plate / folded / alternatives union the service asks the index
+   for): on SQLite the base tables with the plate columns' b-trees disabled (unary
+   ``+``) and no FTS5 table; on PostgreSQL the same ``LIKE`` with ``SET LOCAL
+   enable_bitmapscan = off, enable_indexscan = off`` (a regex ``~`` would not do:
+   ``pg_trgm`` serves regexes too). ``plain`` and ``confusable`` (no time filter) always
+   run; the ``_7d`` configurations only if all four fit in ``--scan-budget-s`` (20
+   minutes; a SQLite scan of 10M reads takes tens of seconds a query) — the figures
+   say which ran. The scan does no ranking, so the speed-up is, if anything, understated.
+5. **canvass**: 500 m radius, 30 days, through ``SearchService.canvass``, around a
    fixed camera (a busy spot) and around a point only mobile units pass (a quiet
-   spot); as the schema is, then with one extra index tried in the benchmark database
-   only (``--canvass-index``, default ``latitude, longitude, read_at``) and reported.
+   spot). ``--canvass-index COLUMNS`` also tries one extra index (created in the
+   benchmark database, measured, dropped again); off by default, as its build on
+   10M reads is minutes on these machines.
 
-Command::
+Every phase records its wall time and ``os.getloadavg()`` at its start and end.
 
-    .venv/bin/python benchmarks/bench_search.py --reads 1000000 \\
-        --postgres-url postgresql://postgres@127.0.0.1:5432/postgres
+``--keep DIR`` keeps the loaded database: the SQLite file under
+``DIR/sqlite_<reads>/``, or the PostgreSQL database ``alpr_bench_search_<reads>``;
+``DIR/<kind>_<reads>.json`` records a finished load and index build with their
+figures. A rerun with the same ``--keep`` and ``--reads`` reuses that database and
+those figures, skipping load, index and overhead (a load that did not finish is
+started again). Without ``--keep`` the database is temporary. Commands (10M)::
 
-(``--reads 10000000`` is the issue's figure; ``--databases sqlite`` or ``postgres`` runs
-one.) The last line printed is one JSON object with every figure.
+    .venv/bin/python benchmarks/bench_search.py --reads 10000000 --keep /tmp/bench10m \\
+        --phases load,overhead --overhead-reads 100000
+    .venv/bin/python benchmarks/bench_search.py --reads 10000000 --keep /tmp/bench10m \\
+        --phases search,scan,canvass --repeat 3
+
+(``--databases sqlite`` or ``postgres`` runs one; ``--postgres-url`` names the server's
+maintenance database.) The last line printed is one JSON object with every figure
+(with ``--keep``, each database's figures are also written to ``DIR/result_*.json``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import random
+import shutil
 import string
+import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -60,15 +80,16 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
 
-from _alert_bench import PG_DEFAULT, percentiles, scratch_database, temp_root  # noqa: E402
-from sqlalchemy import Table, func, select, text  # noqa: E402
+from _alert_bench import PG_DEFAULT, percentiles, temp_root  # noqa: E402
+from sqlalchemy import Table, create_engine, func, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
+from alpr_desktop.app import open_application  # noqa: E402
 from alpr_desktop.core.plates import fold_confusables, normalize_plate  # noqa: E402
 from alpr_desktop.core.roles import Role  # noqa: E402
 from alpr_desktop.core.search import compile_search  # noqa: E402
 from alpr_desktop.recognition.reads import EncodedImage, VehicleRead  # noqa: E402
 from alpr_desktop.recognition.types import Candidate, PlateBox  # noqa: E402
-from alpr_desktop.services import search as search_module  # noqa: E402
 from alpr_desktop.services.cameras import CameraFields  # noqa: E402
 from alpr_desktop.services.ingest_store import store_batch  # noqa: E402
 from alpr_desktop.services.search import (  # noqa: E402
@@ -76,12 +97,16 @@ from alpr_desktop.services.search import (  # noqa: E402
     ReadFilters,
     SearchRequest,
 )
+from alpr_desktop.settings import LocalConfig  # noqa: E402
 from alpr_desktop.storage import search_index  # noqa: E402
+from alpr_desktop.storage.engine import sqlite_url  # noqa: E402
 from alpr_desktop.storage.models import PlateRead, ReadAlternative, StoredImage  # noqa: E402
-from tests.conftest import create_active_user, create_admin, make_app  # noqa: E402
+from tests.conftest import USER_PASSWORD, create_active_user, create_admin, make_app  # noqa: E402
 
 PURPOSE = "Criminal investigation"
 CASE = "26-014000"
+DETECTIVE = "det.bench"
+PHASES = ("load", "overhead", "search", "scan", "canvass")
 NOW = dt.datetime(2026, 12, 2, 6, 0, tzinfo=dt.UTC)
 DAYS = 30
 CITY = (38.5800, -121.4900)  # Sacramento-ish centre
@@ -195,7 +220,7 @@ def _setup(url: str, root: Path) -> tuple[Any, Any, Any, list[tuple[int, bool, f
             admin, CameraFields(name=f"Unit {i:02d}", source=str(40 + i), mobile=True)
         )
         cams.append((view.id, True, 0.0, 0.0))
-    detective = create_active_user(app, admin, "det.bench", [Role.INVESTIGATOR])
+    detective = create_active_user(app, admin, DETECTIVE, [Role.INVESTIGATOR])
     return app, admin, detective, cams
 
 
@@ -384,81 +409,22 @@ def _scan_sql(
     return sql, params
 
 
-def _candidates_cross_join(session: Any, pattern: Any) -> Any:
-    """``services.search._candidates`` with the one change the benchmark proposes.
-
-    On SQLite the service joins ``alternative_search s JOIN read_alternatives ra ON
-    ra.id = s.rowid``; the planner puts the FTS5 table on the inner side and scans every
-    ``read_alternatives`` row, probing FTS5 by rowid with the GLOB (``SCAN ra ...;
-    SCAN s VIRTUAL TABLE INDEX 0:=G0``). ``CROSS JOIN`` fixes the order (FTS5 outer,
-    ``ra`` by primary key). PostgreSQL is unchanged.
-    """
-    from sqlalchemy import literal_column
-
-    if session.get_bind().dialect.name == "postgresql":
-        return _ORIGINAL_CANDIDATES(session, pattern)
-    parts, params = [], {}
-    for i, wanted in enumerate(pattern.globs()):
-        column = "plate_normalized" if wanted.column == "plate" else "plate_folded"
-        params[f"g{i}"] = wanted.glob
-        parts.append(f"SELECT rowid AS id FROM plate_search WHERE {column} GLOB :g{i}")
-    params["alt"] = pattern.alternative_glob
-    parts.append(
-        "SELECT ra.read_id AS id FROM alternative_search s "
-        "CROSS JOIN read_alternatives ra ON ra.id = s.rowid WHERE s.plate_normalized GLOB :alt"
-    )
-    union = text(" UNION ".join(parts)).bindparams(**params)
-    return union.columns(literal_column("id")).subquery("candidates")
+CONFIGS: dict[str, tuple[bool, dt.datetime | None]] = {
+    "plain": (False, None),
+    "confusable": (True, None),
+    "plain_7d": (False, NOW - dt.timedelta(days=7)),
+    "confusable_7d": (True, NOW - dt.timedelta(days=7)),
+}
 
 
-_ORIGINAL_CANDIDATES = search_module._candidates
-_ORIGINAL_FILTERED = search_module._filtered
-
-
-def _filtered_location_first(stmt: Any, filters: ReadFilters) -> Any:
-    """``services.search._filtered`` with SQLite ``likelihood(…, 0.9)`` on the time bounds."""
-    from sqlalchemy import and_, literal_column
-
-    plate_read = search_module.PlateRead
-    where: list[Any] = []
-    if filters.since is not None:
-        where.append(func.likelihood(plate_read.read_at >= filters.since, literal_column("0.9")))
-    if filters.until is not None:
-        where.append(func.likelihood(plate_read.read_at < filters.until, literal_column("0.9")))
-    bounds = filters.area.bounds()
-    if bounds is not None:
-        min_lat, min_lon, max_lat, max_lon = bounds
-        where.append(plate_read.latitude.between(min_lat, max_lat))
-        where.append(plate_read.longitude.between(min_lon, max_lon))
-    assert not (filters.cameras or filters.mobile_only or filters.hotlist_hits_only)
-    return stmt.where(and_(*where)) if where else stmt
-
-
-def _as_is_sample(app: Any, detective: Any, count: int) -> dict[str, Any]:
-    """The unpatched service on a few patterns, once each (SQLite: too slow for all)."""
-    times, per = [], {}
-    for pattern in PATTERNS[:count]:
-        start = time.perf_counter()
-        app.services.search.search(detective, SearchRequest(pattern, PURPOSE, CASE))
-        times.append(time.perf_counter() - start)
-        per[pattern] = round(times[-1] * 1000, 1)
-    return {**percentiles(times), "per_pattern_ms": per}
-
-
-def _searches(app: Any, detective: Any, engine: Any, repeat: int) -> dict[str, Any]:
+def _searches(app: Any, detective: Any, repeat: int) -> dict[str, Any]:
+    """Every pattern in every configuration through ``SearchService.search``."""
     search = app.services.search
-    since = NOW - dt.timedelta(days=7)
-    configs = {
-        "plain": (False, None),
-        "confusable": (True, None),
-        "plain_7d": (False, since),
-        "confusable_7d": (True, since),
-    }
     out: dict[str, Any] = {}
     hits: dict[str, Any] = {}
     per_pattern: dict[str, float] = {}
     capped_total = 0
-    for name, (confusable, since_at) in configs.items():
+    for name, (confusable, since_at) in CONFIGS.items():
         filters = ReadFilters(since=since_at)
         times: list[float] = []
         for pattern in PATTERNS:
@@ -471,12 +437,38 @@ def _searches(app: Any, detective: Any, engine: Any, repeat: int) -> dict[str, A
                 mine.append(time.perf_counter() - start)
             times.extend(mine)
             per_pattern[f"{name}:{pattern}"] = round(sorted(mine)[len(mine) // 2] * 1000, 1)
-            hits[f"{name}:{pattern}"] = page.total
-            capped_total += page.capped
+            hits[f"{name}:{pattern}"] = getattr(page, "total", None)
+            capped_total += bool(getattr(page, "capped", False))
         out[f"search_{name}"] = percentiles(times)
-    # The plain scan, same queries, same run.
+        print(f"  search {name}: {out[f'search_{name}']}", flush=True)
+    out["hits"] = hits
+    out["search_p50_ms_per_pattern"] = per_pattern
+    slowest = sorted(per_pattern.items(), key=lambda kv: -kv[1])[:5]
+    out["search_slowest_5_p50_ms"] = dict(slowest)
+    out["capped_searches"] = capped_total
+    return out
+
+
+def _scans(engine: Any, budget_s: float) -> dict[str, Any]:
+    """The same queries as a plain scan (SQL only), each once.
+
+    ``plain`` and ``confusable`` (one configuration per mode, no time filter) always
+    run; the two ``_7d`` configurations run only when the time already spent says all
+    four fit in ``budget_s`` (a scan of 10M reads on SQLite takes tens of seconds).
+    """
     postgres = engine.dialect.name == "postgresql"
-    for name, (confusable, since_at) in configs.items():
+    out: dict[str, Any] = {}
+    per_pattern: dict[str, float] = {}
+    started = time.perf_counter()
+    ran: list[str] = []
+    skipped: list[str] = []
+    for name, (confusable, since_at) in CONFIGS.items():
+        if name.endswith("_7d"):
+            spent = time.perf_counter() - started
+            projected = spent + spent / max(1, len(ran)) * (len(CONFIGS) - len(ran))
+            if projected > budget_s:
+                skipped.append(name)
+                continue
         times = []
         for pattern in PATTERNS:
             compiled = compile_search(pattern, confusable=confusable)
@@ -488,14 +480,31 @@ def _searches(app: Any, detective: Any, engine: Any, repeat: int) -> dict[str, A
                 start = time.perf_counter()
                 conn.execute(text(sql), params).all()
                 times.append(time.perf_counter() - start)
+            per_pattern[f"{name}:{pattern}"] = round(times[-1] * 1000, 1)
         out[f"scan_{name}"] = percentiles(times)
-        s, i = out[f"scan_{name}"], out[f"search_{name}"]
-        out[f"speedup_{name}_p50"] = round(s["p50_ms"] / max(i["p50_ms"], 0.01), 1)
-        out[f"speedup_{name}_p95"] = round(s["p95_ms"] / max(i["p95_ms"], 0.01), 1)
-    out["hits"] = hits
-    out["search_p50_ms_per_pattern"] = per_pattern
-    out["capped_searches"] = capped_total
+        ran.append(name)
+        print(f"  scan {name}: {out[f'scan_{name}']}", flush=True)
+    out["scan_ms_per_pattern"] = per_pattern
+    out["scan_configurations_run"] = ran
+    out["scan_s"] = round(time.perf_counter() - started, 1)
+    if skipped:
+        out["scan_note"] = (
+            f"scan run once per query for the 20 patterns of {', '.join(ran)} only "
+            f"(one configuration per mode, no time filter); {', '.join(skipped)} skipped: "
+            f"all four projected over the {budget_s:.0f} s budget"
+        )
+    else:
+        out["scan_note"] = "scan run once per query, all four configurations"
     return out
+
+
+def _speedups(figures: dict[str, Any]) -> None:
+    for name in CONFIGS:
+        s, i = figures.get(f"scan_{name}"), figures.get(f"search_{name}")
+        if not s or not i or not s.get("n") or not i.get("n"):
+            continue
+        figures[f"speedup_{name}_p50"] = round(s["p50_ms"] / max(i["p50_ms"], 0.01), 1)
+        figures[f"speedup_{name}_p95"] = round(s["p95_ms"] / max(i["p95_ms"], 0.01), 1)
 
 
 def _canvass(app: Any, detective: Any, cams: list[Any], repeat: int) -> dict[str, Any]:
@@ -557,13 +566,138 @@ def _explain_canvass(engine: Any, cams: list[Any]) -> str:
     return " | ".join(str(r[-1]) for r in rows)[:400]
 
 
-def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
-    figures: dict[str, Any] = {"reads": args.reads}
-    with temp_root() as tmp, scratch_database(kind, Path(tmp), args.postgres_url) as url:
-        root = Path(tmp)
+def _loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+@contextlib.contextmanager
+def _phase(figures: dict[str, Any], kind: str, name: str) -> Iterator[None]:
+    """Time a phase and record the load average at its start and end (a shared machine)."""
+    entry: dict[str, Any] = {"load_avg_start": _loadavg()}
+    print(f"[{kind}] {name} (load average {entry['load_avg_start']})", flush=True)
+    start = time.perf_counter()
+    yield
+    entry["wall_s"] = round(time.perf_counter() - start, 1)
+    entry["load_avg_end"] = _loadavg()
+    figures.setdefault("phases", {})[name] = entry
+
+
+def _service_identity() -> dict[str, Any]:
+    """Which ``services/search.py`` ran: its hash, and the commit it sits on."""
+    path = REPO_ROOT / "alpr_desktop" / "services" / "search.py"
+    out: dict[str, Any] = {
+        "file": "alpr_desktop/services/search.py",
+        "sha256_16": hashlib.sha256(path.read_bytes()).hexdigest()[:16],
+    }
+    try:
+        git = ["git", "-C", str(REPO_ROOT)]
+        out["git_head"] = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        status = subprocess.run(
+            [*git, "status", "--porcelain", "--", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        out["uncommitted_changes"] = bool(status)
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return out
+
+
+def _pg_url(admin_url: str, name: str) -> str:
+    url = make_url(admin_url).set(drivername="postgresql+psycopg", database=name)
+    return url.render_as_string(hide_password=False)
+
+
+def _pg_admin(admin_url: str, *statements: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+def _reopen(url: str, root: Path) -> Any:
+    """The application on a kept database (``make_app``'s data folder, no first run)."""
+    config = LocalConfig(
+        database_url=url, data_dir=root / "app" / "data", workstation_name="test-ws"
+    )
+    return open_application(config)
+
+
+def _cameras(engine: Any) -> list[tuple[int, bool, float, float]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT id, mobile, latitude, longitude FROM cameras ORDER BY id")
+        ).all()
+    return [(int(i), bool(m), float(a or 0.0), float(b or 0.0)) for i, m, a, b in rows]
+
+
+def _read_state(path: Path | None, args: argparse.Namespace) -> dict[str, Any] | None:
+    if path is None or not path.exists():
+        return None
+    state = json.loads(path.read_text())
+    if not state.get("loaded"):
+        return None
+    if state.get("seed") != args.seed or state.get("reads") != args.reads:
+        raise SystemExit(f"{path} was loaded with another --seed or --reads: {state}")
+    return cast(dict[str, Any], state)
+
+
+def _write_state(path: Path | None, kind: str, args: argparse.Namespace, figures: dict) -> None:
+    if path is None:
+        return
+    kept = {k: v for k, v in figures.items() if k != "service"}
+    state = {
+        "kind": kind,
+        "reads": args.reads,
+        "seed": args.seed,
+        "loaded": True,
+        "service_at_load": figures.get("service"),
+        "figures": kept,
+    }
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=1))
+    tmp.replace(path)
+
+
+def _build_index(engine: Any, figures: dict[str, Any], key: str, db_path: Path | None) -> None:
+    start = time.perf_counter()
+    with engine.begin() as conn:
+        search_index.create(conn)
+    figures[key] = round(time.perf_counter() - start, 1)
+    start = time.perf_counter()
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE plate_reads"))
+            conn.execute(text("VACUUM ANALYZE read_alternatives"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    figures["analyze_s"] = round(time.perf_counter() - start, 1)
+    figures["index_size"] = _index_size(engine, db_path)
+
+
+def _overhead_figure(figures: dict[str, Any]) -> None:
+    figures["index_overhead_us_per_read"] = round(
+        figures["store_batch_with_index_us_per_read"] - figures["store_batch_no_index_us_per_read"],
+        1,
+    )
+
+
+def _load_phases(
+    kind: str, url: str, root: Path, db_path: Path | None, args: argparse.Namespace,
+    figures: dict[str, Any], state_path: Path | None,
+) -> tuple[Any, Any, list[Any]]:  # fmt: skip
+    """Load, (overhead without index), index, (overhead with index) on a new database."""
+    token = uuid.uuid4().hex[:8]
+    with _phase(figures, kind, "load"):
         app, _admin, detective, cams = _setup(url, root)
         engine = app.database.engine
-        db_path = root / "db" / "bench.sqlite3" if kind == "sqlite" else None
         image_id = _shared_image(engine)
         gen = Generator(args.reads, args.seed, cams)
         with engine.begin() as conn:
@@ -573,72 +707,153 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         figures["load_reads_per_s"] = round(args.reads / figures["load_s"])
         if db_path is not None:
             figures["file_mib_before_index"] = round(db_path.stat().st_size / 2**20, 1)
-        print(f"[{kind}] store_batch without index", flush=True)
-        figures["store_batch_no_index_us_per_read"] = round(
-            _overhead(engine, gen, args.overhead_reads, "noidx") * 1e6, 1
-        )
-        print(f"[{kind}] building index", flush=True)
-        start = time.perf_counter()
+    if "overhead" in args.phases:
+        with _phase(figures, kind, "overhead_no_index"):
+            figures["store_batch_no_index_us_per_read"] = round(
+                _overhead(engine, gen, args.overhead_reads, f"noidx-{token}") * 1e6, 1
+            )
+    with _phase(figures, kind, "index_build"):
+        _build_index(engine, figures, "index_build_s", db_path)
+    print(f"[{kind}] index built in {figures['index_build_s']} s", flush=True)
+    _write_state(state_path, kind, args, figures)
+    if "overhead" in args.phases:
+        with _phase(figures, kind, "overhead_with_index"):
+            figures["store_batch_with_index_us_per_read"] = round(
+                _overhead(engine, gen, args.overhead_reads, f"idx-{token}") * 1e6, 1
+            )
+        _overhead_figure(figures)
+        _write_state(state_path, kind, args, figures)
+    return app, detective, cams
+
+
+def _late_overhead(
+    kind: str, app: Any, cams: list[Any], db_path: Path | None, args: argparse.Namespace,
+    figures: dict[str, Any], state_path: Path | None,
+) -> None:  # fmt: skip
+    """The overhead on a kept database loaded without it (rebuilds the index once)."""
+    engine = app.database.engine
+    gen = Generator(args.reads, args.seed + 1, cams)
+    token = uuid.uuid4().hex[:8]
+    if "store_batch_no_index_us_per_read" not in figures:
+        print(f"[{kind}] overhead on a kept database: dropping the index", flush=True)
         with engine.begin() as conn:
-            search_index.create(conn)
-        figures["index_build_s"] = round(time.perf_counter() - start, 1)
-        if engine.dialect.name == "postgresql":
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE plate_reads"))
-                conn.execute(text("VACUUM ANALYZE read_alternatives"))
-        else:
-            with engine.begin() as conn:
-                conn.execute(text("ANALYZE"))
-        figures["index_size"] = _index_size(engine, db_path)
-        print(f"[{kind}] store_batch with index", flush=True)
+            search_index.drop(conn)
+        with _phase(figures, kind, "overhead_no_index"):
+            figures["store_batch_no_index_us_per_read"] = round(
+                _overhead(engine, gen, args.overhead_reads, f"noidx-{token}") * 1e6, 1
+            )
+        with _phase(figures, kind, "index_rebuild"):
+            _build_index(engine, figures, "index_rebuild_s", db_path)
+        _write_state(state_path, kind, args, figures)
+    with _phase(figures, kind, "overhead_with_index"):
         figures["store_batch_with_index_us_per_read"] = round(
-            _overhead(engine, gen, args.overhead_reads, "idx") * 1e6, 1
+            _overhead(engine, gen, args.overhead_reads, f"idx-{token}") * 1e6, 1
         )
-        figures["index_overhead_us_per_read"] = round(
-            figures["store_batch_with_index_us_per_read"]
-            - figures["store_batch_no_index_us_per_read"],
-            1,
-        )
-        if engine.dialect.name == "sqlite" and args.sqlite_as_is > 0:
-            print(f"[{kind}] searches, service as it is (sample)", flush=True)
-            figures["search_as_is_sample"] = _as_is_sample(app, detective, args.sqlite_as_is)
-            # The rest with the proposed CROSS JOIN (see _candidates_cross_join).
-            search_module._candidates = _candidates_cross_join
-            figures["search_candidates"] = "CROSS JOIN patch (benchmark only)"
+    _overhead_figure(figures)
+    _write_state(state_path, kind, args, figures)
+
+
+def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    figures: dict[str, Any] = {"reads": args.reads, "service": _service_identity()}
+    keep = Path(args.keep) if args.keep else None
+    with temp_root() as tmp:
+        if keep is not None:
+            root = keep / f"{kind}_{args.reads}"
+            state_path: Path | None = keep / f"{kind}_{args.reads}.json"
         else:
-            figures["search_candidates"] = "service as it is"
-        print(f"[{kind}] searches", flush=True)
+            root, state_path = Path(tmp), None
+        state = _read_state(state_path, args)
+        db_path = root / "db" / "bench.sqlite3" if kind == "sqlite" else None
+        if db_path is not None:
+            url = sqlite_url(db_path)
+            figures["database"] = str(db_path)
+        else:
+            suffix = str(args.reads) if keep is not None else uuid.uuid4().hex[:10]
+            pg_name = f"alpr_bench_search_{suffix}"
+            url = _pg_url(args.postgres_url, pg_name)
+            figures["database"] = pg_name
         try:
-            figures.update(_searches(app, detective, engine, args.repeat))
-        finally:
-            search_module._candidates = _ORIGINAL_CANDIDATES
-        print(f"[{kind}] canvass", flush=True)
-        figures["canvass_plan"] = _explain_canvass(engine, cams)
-        figures["canvass"] = _canvass(app, detective, cams, args.repeat)
-        if args.canvass_index:
-            with engine.begin() as conn:
-                start = time.perf_counter()
-                conn.execute(
-                    text(f"CREATE INDEX ix_bench_canvass ON plate_reads ({args.canvass_index})")
-                )
-                figures["canvass_index_build_s"] = round(time.perf_counter() - start, 1)
-                conn.execute(text("ANALYZE plate_reads"))
-            figures["canvass_index"] = args.canvass_index
-            figures["canvass_plan_with_index"] = _explain_canvass(engine, cams)
-            figures["canvass_with_index"] = _canvass(app, detective, cams, args.repeat)
-            if engine.dialect.name == "sqlite":
-                # The planner still walks ix_plate_reads_read_at (the whole 30 days); tell
-                # it the time bounds are not selective (likelihood 0.9) so it takes the
-                # location index: a one-line change the service could make on SQLite.
-                search_module._filtered = _filtered_location_first
-                try:
-                    figures["canvass_with_index_likelihood"] = _canvass(
-                        app, detective, cams, args.repeat
+            if state is None:
+                if "load" not in args.phases:
+                    raise SystemExit(f"[{kind}] no finished load in {keep}: add the load phase")
+                # A new database (whatever an unfinished load left in our place goes).
+                if db_path is not None and keep is not None and root.exists():
+                    shutil.rmtree(root)
+                if db_path is None:
+                    _pg_admin(
+                        args.postgres_url,
+                        f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)',
+                        f'CREATE DATABASE "{pg_name}"',
                     )
-                finally:
-                    search_module._filtered = _ORIGINAL_FILTERED
-        app.close()
+                app, detective, cams = _load_phases(
+                    kind, url, root, db_path, args, figures, state_path
+                )
+            else:
+                print(f"[{kind}] reusing the database loaded in {state_path}", flush=True)
+                figures.update(state["figures"])
+                figures["reused_load"] = str(state_path)
+                app = _reopen(url, root)
+                detective = app.services.auth.login(DETECTIVE, USER_PASSWORD).actor
+                cams = _cameras(app.database.engine)
+                if (
+                    "overhead" in args.phases
+                    and "store_batch_with_index_us_per_read" not in figures
+                ):
+                    _late_overhead(kind, app, cams, db_path, args, figures, state_path)
+            engine = app.database.engine
+            try:
+                _measure(kind, app, detective, engine, cams, args, figures)
+            finally:
+                app.close()
+        finally:
+            if keep is None and db_path is None:
+                _pg_admin(args.postgres_url, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
     return figures
+
+
+def _measure(
+    kind: str, app: Any, detective: Any, engine: Any, cams: list[Any],
+    args: argparse.Namespace, figures: dict[str, Any],
+) -> None:  # fmt: skip
+    if {"search", "scan", "canvass"} & set(args.phases):
+        with engine.connect() as conn:
+            figures["reads_in_database"] = conn.execute(
+                text("SELECT count(*) FROM plate_reads")
+            ).scalar_one()
+    if "search" in args.phases:
+        with _phase(figures, kind, "search"):
+            figures.update(_searches(app, detective, args.repeat))
+    if "scan" in args.phases:
+        with _phase(figures, kind, "scan"):
+            figures.update(_scans(engine, args.scan_budget_s))
+    _speedups(figures)
+    if "canvass" in args.phases:
+        with _phase(figures, kind, "canvass"):
+            figures["canvass_plan"] = _explain_canvass(engine, cams)
+            figures["canvass"] = _canvass(app, detective, cams, args.repeat)
+        if args.canvass_index:
+            with _phase(figures, kind, "canvass_index"):
+                _canvass_index(app, detective, engine, cams, args, figures)
+
+
+def _canvass_index(
+    app: Any, detective: Any, engine: Any, cams: list[Any], args: argparse.Namespace,
+    figures: dict[str, Any],
+) -> None:  # fmt: skip
+    """One extra index tried, measured, then dropped (a kept database stays as shipped)."""
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX IF EXISTS ix_bench_canvass"))
+        start = time.perf_counter()
+        conn.execute(text(f"CREATE INDEX ix_bench_canvass ON plate_reads ({args.canvass_index})"))
+        figures["canvass_index_build_s"] = round(time.perf_counter() - start, 1)
+        conn.execute(text("ANALYZE plate_reads"))
+    try:
+        figures["canvass_index"] = args.canvass_index
+        figures["canvass_plan_with_index"] = _explain_canvass(engine, cams)
+        figures["canvass_with_index"] = _canvass(app, detective, cams, args.repeat)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP INDEX IF EXISTS ix_bench_canvass"))
 
 
 def main() -> None:
@@ -650,27 +865,52 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=PG_DEFAULT)
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument(
-        "--sqlite-as-is",
-        type=int,
-        default=2,
-        help="patterns run once through the unpatched service on SQLite (0: patch off)",
+        "--keep",
+        metavar="DIR",
+        help="keep the loaded database (SQLite file in DIR, PostgreSQL database "
+        "alpr_bench_search_<reads>) and reuse it when DIR records a finished load",
     )
-    parser.add_argument("--canvass-index", default="latitude, longitude, read_at")
+    parser.add_argument(
+        "--phases", default=",".join(PHASES), help=f"comma list of {', '.join(PHASES)}"
+    )
+    parser.add_argument(
+        "--scan-budget-s",
+        type=float,
+        default=1200.0,
+        help="the _7d scan configurations run only if all four fit in this (seconds)",
+    )
+    parser.add_argument(
+        "--canvass-index",
+        default="",
+        help="columns of one extra index tried for canvass and dropped afterwards "
+        "(for example 'latitude, longitude, read_at'); off by default",
+    )
     args = parser.parse_args()
+    args.phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+    unknown = set(args.phases) - set(PHASES)
+    if unknown:
+        parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
     out: dict[str, Any] = {
         "reads": args.reads,
+        "phases": args.phases,
         "patterns": list(PATTERNS),
         "cpus": os.cpu_count(),
-        "load_avg_start": os.getloadavg(),
+        "load_avg_start": _loadavg(),
     }
     for kind in args.databases.split(","):
         kind = kind.strip()
         name = "postgresql" if kind.startswith("postgres") else "sqlite"
+        kind = "postgres" if name == "postgresql" else "sqlite"
         start = time.perf_counter()
-        out[name] = run("postgres" if name == "postgresql" else "sqlite", args)
+        out[name] = run(kind, args)
         out[name]["wall_s"] = round(time.perf_counter() - start, 1)
-        out[name]["load_avg_end"] = os.getloadavg()
+        out[name]["load_avg_end"] = _loadavg()
         print(json.dumps({name: out[name]}), flush=True)
+        if args.keep:
+            stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+            result = Path(args.keep) / f"result_{kind}_{args.reads}_{stamp}.json"
+            result.write_text(json.dumps({name: out[name]}, indent=1))
+    out["load_avg_end"] = _loadavg()
     print(json.dumps(out))
 
 
