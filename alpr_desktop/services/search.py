@@ -27,12 +27,24 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal_column, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.orm import Session, aliased
 
-from alpr_desktop.core.patterns import PatternError
+from alpr_desktop.core.patterns import PatternError, fold_confusables_pattern
 from alpr_desktop.core.roles import Action
-from alpr_desktop.core.search import MatchQuality, SearchPattern, compile_search
+from alpr_desktop.core.search import MatchQuality, SearchPattern, compile_search, to_like
 from alpr_desktop.errors import NotFoundError, ValidationError
 from alpr_desktop.services.audit import AuditService
 from alpr_desktop.services.base import Actor, BaseService, ServiceContext
@@ -42,7 +54,7 @@ from alpr_desktop.storage.models import Alert, Camera, PlateRead, ReadAlternativ
 CANDIDATE_LIMIT = 5000
 MAX_PAGE = 500
 MAX_RADIUS_M = 50_000.0
-MAX_CANVASS_READS = 50_000
+MAX_CANVASS_PLATES = 20_000
 _EARTH_M = 6_371_008.8
 
 
@@ -80,7 +92,8 @@ class Area:
             return False
         if self.near is not None:
             clat, clon, metres = self.near
-            return distance_m(clat, clon, lat, lon) <= metres
+            dy, dx = _local_offsets(clat)
+            return ((lat - clat) * dy) ** 2 + ((lon - clon) * dx) ** 2 <= metres**2
         if self.polygon is not None:
             from shapely.geometry import Point
 
@@ -94,6 +107,30 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * _EARTH_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _local_offsets(latitude: float) -> tuple[float, float]:
+    """Metres per degree of latitude and of longitude around ``latitude``.
+
+    Whether a read lies in a circle is decided on this local flat map, in SQL and in
+    Python alike (:meth:`Area.contains`, :func:`_circle_sql`): within the 50 km a radius
+    may span it differs from the great circle by well under a metre.
+    """
+    per_degree = math.radians(_EARTH_M)
+    return per_degree, per_degree * max(math.cos(math.radians(latitude)), 1e-6)
+
+
+def _circle_sql(latitude: float, longitude: float) -> ColumnElement[Any]:
+    """Squared metres from a point to each read, on the local flat map (SQL)."""
+    dy, dx = _local_offsets(latitude)
+    north = (PlateRead.latitude - latitude) * dy
+    east = (PlateRead.longitude - longitude) * dx
+    return north * north + east * east
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """An aggregate's time: SQLite's MIN/MAX may come back naive (stored as UTC)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def _shape(polygon: dict[str, Any]) -> Any:
@@ -151,6 +188,10 @@ class SearchRequest:
     filters: ReadFilters = field(default_factory=ReadFilters)
     limit: int = 100
     offset: int = 0
+    #: Return each result's crop with the page (the Search page's thumbnails). The crop
+    #: is part of what the search shows, under the search's own access record; the
+    #: context frame is not (opening a read is a record of its own).
+    thumbnails: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,6 +224,18 @@ class SearchPage:
     results: list[ReadResult]
     #: The access record this search is (its ``id``).
     record_id: int
+    #: Crop image bytes by read id (``SearchRequest.thumbnails``; JPEG or PNG).
+    thumbnails: dict[int, bytes] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RankedReads:
+    """What :func:`ranked_reads` returns: a page, the number of matches, and whether
+    more than :data:`CANDIDATE_LIMIT` fitted (then ``total`` counts the first ones)."""
+
+    results: list[ReadResult]
+    total: int
+    capped: bool
 
 
 @dataclass(frozen=True)
@@ -204,13 +257,14 @@ class CanvassPlate:
     last_seen: dt.datetime
     cameras: tuple[str, ...]
     nearest_m: float
-    read_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)
 class CanvassResult:
     plates: list[CanvassPlate]
+    #: Reads in the area and window (all of them, grouped or not).
     reads: int
+    #: True when more than :data:`MAX_CANVASS_PLATES` plates were read there.
     capped: bool
     record_id: int
 
@@ -272,13 +326,21 @@ class SearchService(BaseService):
             "searched reads",
         )
         with self.ctx.db.sessions() as session:
-            results, capped = _run_search(session, pattern, request.filters)
-        page = results[request.offset : request.offset + request.limit]
-        return SearchPage(len(results), capped, request.offset, page, record_id)
+            ranked = ranked_reads(
+                session, pattern, request.filters, offset=request.offset, limit=request.limit
+            )
+            thumbnails = _crops(session, ranked.results) if request.thumbnails else {}
+        return SearchPage(
+            ranked.total, ranked.capped, request.offset, ranked.results, record_id, thumbnails
+        )
 
     # ------------------------------------------------------------------ canvass
     def canvass(self, actor: Actor, request: CanvassRequest) -> CanvassResult:
-        """Every read within ``metres`` of a point in a time window, grouped by plate."""
+        """Every read within ``metres`` of a point in a time window, grouped by plate.
+
+        Grouped in SQL (counts, first and last seen, cameras, nearest distance) on the
+        location index; the most-read plates first, at most :data:`MAX_CANVASS_PLATES`.
+        """
         area = Area(near=(request.latitude, request.longitude, request.metres))
         filters = ReadFilters(since=request.since, until=request.until, area=area)
         filters.check()
@@ -286,49 +348,59 @@ class SearchService(BaseService):
         record_id = self._record_first(
             actor, Action.CANVASS, request.purpose, request.case_number, query, "canvassed reads"
         )
-        groups: dict[str, dict[str, Any]] = {}
-        count = 0
         with self.ctx.db.sessions() as session:
             dialect = session.get_bind().dialect.name
-            stmt = _filtered(_result_columns(), filters, dialect).order_by(PlateRead.read_at)
-            rows = session.execute(stmt.limit(MAX_CANVASS_READS + 1)).all()
-        capped = len(rows) > MAX_CANVASS_READS
-        for row in rows[:MAX_CANVASS_READS]:
-            if not area.contains(row.latitude, row.longitude):
-                continue
-            count += 1
-            metres = distance_m(request.latitude, request.longitude, row.latitude, row.longitude)
-            group = groups.setdefault(
-                row.plate_text,
-                {
-                    "reads": 0,
-                    "first": row.read_at,
-                    "last": row.read_at,
-                    "cameras": {},
-                    "nearest": metres,
-                    "ids": [],
-                },
+            squared = _circle_sql(request.latitude, request.longitude)
+            reads = func.count(PlateRead.id)
+            first, last = func.min(PlateRead.read_at), func.max(PlateRead.read_at)
+            # Camera ids, not names: a name may hold the separator.
+            camera_id = PlateRead.camera_id
+            if dialect == "postgresql":
+                cameras = func.string_agg(cast(camera_id, Text).distinct(), ",")
+            else:
+                cameras = func.group_concat(camera_id.distinct())
+            stmt = _filtered(
+                select(
+                    PlateRead.plate_text,
+                    reads.label("reads"),
+                    first.label("first_seen"),
+                    last.label("last_seen"),
+                    cameras.label("cameras"),
+                    func.min(squared).label("nearest"),
+                )
+                .select_from(PlateRead)
+                .outerjoin(Camera, Camera.id == PlateRead.camera_id),
+                filters,
+                dialect,
+            ).where(squared <= request.metres**2)
+            stmt = stmt.group_by(PlateRead.plate_text).order_by(
+                reads.desc(), first, PlateRead.plate_text
             )
-            group["reads"] += 1
-            group["first"] = min(group["first"], row.read_at)
-            group["last"] = max(group["last"], row.read_at)
-            group["cameras"][row.camera_name or ""] = None
-            group["nearest"] = min(group["nearest"], metres)
-            group["ids"].append(row.id)
+            rows = session.execute(stmt.limit(MAX_CANVASS_PLATES + 1)).all()
+            total = session.execute(
+                _filtered(
+                    select(func.count(PlateRead.id))
+                    .select_from(PlateRead)
+                    .outerjoin(Camera, Camera.id == PlateRead.camera_id),
+                    filters,
+                    dialect,
+                ).where(squared <= request.metres**2)
+            ).scalar_one()
+            names: dict[int, str] = {
+                i: n for i, n in session.execute(select(Camera.id, Camera.name))
+            }
         plates = [
             CanvassPlate(
-                plate,
-                g["reads"],
-                g["first"],
-                g["last"],
-                tuple(name for name in g["cameras"] if name),
-                g["nearest"],
-                tuple(g["ids"]),
+                row.plate_text,
+                row.reads,
+                _aware(row.first_seen),
+                _aware(row.last_seen),
+                tuple(sorted(names[int(i)] for i in (row.cameras or "").split(",") if i)),
+                math.sqrt(row.nearest),
             )
-            for plate, g in groups.items()
+            for row in rows[:MAX_CANVASS_PLATES]
         ]
-        plates.sort(key=lambda p: (-p.reads, p.first_seen, p.plate_text))
-        return CanvassResult(plates, count, capped, record_id)
+        return CanvassResult(plates, total, len(rows) > MAX_CANVASS_PLATES, record_id)
 
     # ------------------------------------------------------------------ one read
     def open_read(
@@ -416,7 +488,8 @@ def _result_columns() -> Any:
     ).outerjoin(Camera, Camera.id == PlateRead.camera_id)
 
 
-def _filtered(stmt: Select[Any], filters: ReadFilters, dialect: str) -> Select[Any]:
+def _filtered(stmt: Any, filters: ReadFilters, dialect: str) -> Any:
+    """``stmt`` (a Select over ``plate_reads`` joined to ``cameras``) with the filters."""
     where: list[ColumnElement[bool]] = []
     bounds = filters.area.bounds()
     times: list[ColumnElement[bool]] = []
@@ -475,30 +548,112 @@ def _candidates(session: Session, pattern: SearchPattern) -> Any:
     return union.columns(literal_column("id")).subquery("candidates")
 
 
-def _run_search(
-    session: Session, pattern: SearchPattern, filters: ReadFilters
-) -> tuple[list[ReadResult], bool]:
+def _quality(session: Session, pattern: SearchPattern) -> ColumnElement[int]:
+    """How a read matched, as SQL (:class:`MatchQuality`): what ``classify`` decides.
+
+    The candidates are exactly the reads some glob matches (trigram GLOB and LIKE give
+    exact answers), so a read that is neither exact, nor another reading, nor
+    confusable is a one-edit match.
+    """
+    postgres = session.get_bind().dialect.name == "postgresql"
+
+    def fits(column: Any, glob: str) -> ColumnElement[bool]:
+        return column.like(to_like(glob)) if postgres else column.op("GLOB")(glob)
+
+    alternative = aliased(ReadAlternative)
+    whens: list[tuple[ColumnElement[bool], int]] = [
+        (fits(PlateRead.plate_normalized, pattern.text), int(MatchQuality.EXACT)),
+        (
+            exists().where(
+                alternative.read_id == PlateRead.id,
+                fits(alternative.plate_normalized, pattern.alternative_glob),
+            ),
+            int(MatchQuality.ALTERNATIVE),
+        ),
+    ]
+    if pattern.confusable:
+        folded = fold_confusables_pattern(pattern.text)
+        whens.append((fits(PlateRead.plate_folded, folded), int(MatchQuality.CONFUSABLE)))
+    return case(*whens, else_=int(MatchQuality.FUZZY))
+
+
+def ranked_reads(
+    session: Session,
+    pattern: SearchPattern,
+    filters: ReadFilters,
+    *,
+    offset: int = 0,
+    limit: int | None = 100,
+) -> RankedReads:
+    """One page of the reads a compiled search matches, best first, with the total.
+
+    Ranked and paged in SQL: the ids of at most :data:`CANDIDATE_LIMIT` matches come back
+    in rank order (the exact shape of a circle or polygon is then checked on their
+    coordinates), and only the page's rows are read in full, with their other readings
+    and why they matched. ``limit=None`` returns every ranked match (an export).
+    Does not record anything: callers record the access first.
+    """
+    dialect = session.get_bind().dialect.name
     candidates = _candidates(session, pattern)
-    stmt = _filtered(_result_columns(), filters, session.get_bind().dialect.name).where(
-        PlateRead.id.in_(select(candidates.c.id))
+    quality = _quality(session, pattern).label("quality")
+    ranked: Select[Any] = (
+        _filtered(
+            select(PlateRead.id, PlateRead.latitude, PlateRead.longitude, quality)
+            .select_from(PlateRead)
+            .outerjoin(Camera, Camera.id == PlateRead.camera_id),
+            filters,
+            dialect,
+        )
+        .where(PlateRead.id.in_(select(candidates.c.id)))
+        .order_by(
+            quality,
+            PlateRead.confidence.desc(),
+            PlateRead.read_at.desc(),
+            PlateRead.id,
+        )
+        .limit(CANDIDATE_LIMIT + 1)
     )
-    rows = session.execute(stmt.order_by(PlateRead.read_at.desc()).limit(CANDIDATE_LIMIT + 1)).all()
+    rows = session.execute(ranked).all()
     capped = len(rows) > CANDIDATE_LIMIT
     rows = rows[:CANDIDATE_LIMIT]
-    alternatives = _alternatives(session, [r.id for r in rows])
+    if filters.area.bounds() is not None:
+        rows = [r for r in rows if filters.area.contains(r.latitude, r.longitude)]
+    end = None if limit is None else offset + limit
+    wanted = [r.id for r in rows[offset:end]]
+    full: dict[int, Any] = {}
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start : start + 900]
+        for found in session.execute(_result_columns().where(PlateRead.id.in_(chunk))):
+            full[found.id] = found
+    alternatives = _alternatives(session, wanted)
     results: list[ReadResult] = []
-    for row in rows:
-        others = alternatives.get(row.id, ())
+    for read_id in wanted:
+        row: Any = full.get(read_id)
+        if row is None:
+            continue  # purged between the two queries
+        others = alternatives.get(read_id, ())
         match = pattern.classify(row.plate_normalized, others)
-        if match is None:
-            continue  # the index is a sieve: the pattern decides
-        if filters.area.bounds() is not None and not filters.area.contains(
-            row.latitude, row.longitude
-        ):
-            continue
+        if match is None:  # pragma: no cover - the SQL and the pattern disagree
+            raise AssertionError(f"read {read_id} was ranked but does not match")
         results.append(_result(row, match.quality, match.matched_text, match.reason, others))
-    results.sort(key=lambda r: (r.quality, -r.confidence, -r.read_at.timestamp(), r.read_id))
-    return results, capped
+    return RankedReads(results, len(rows), capped)
+
+
+def _crops(session: Session, results: Sequence[ReadResult]) -> dict[int, bytes]:
+    """The crop of each result by read id (a crop shared by many reads is read once)."""
+    ids = sorted({r.crop_image_id for r in results if r.crop_image_id is not None})
+    data: dict[int, bytes] = {}
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        for image_id, blob in session.execute(
+            select(StoredImage.id, StoredImage.data).where(StoredImage.id.in_(chunk))
+        ):
+            data[image_id] = blob
+    return {
+        r.read_id: data[r.crop_image_id]
+        for r in results
+        if r.crop_image_id is not None and r.crop_image_id in data
+    }
 
 
 def _alternatives(session: Session, ids: Sequence[int]) -> dict[int, tuple[tuple[str, float], ...]]:

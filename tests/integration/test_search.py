@@ -155,7 +155,7 @@ def test_the_record_is_committed_before_the_search_runs(
     app: Application, detective: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[str] = []
-    run = search_module._run_search
+    run = search_module.ranked_reads
 
     def checked(*args: object, **kwargs: object) -> object:
         # A second connection sees the committed record while the search runs.
@@ -171,7 +171,7 @@ def test_the_record_is_committed_before_the_search_runs(
             engine.dispose()
         return run(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(search_module, "_run_search", checked)
+    monkeypatch.setattr(search_module, "ranked_reads", checked)
     filters = ReadFilters(cameras=("North gate",), area=Area(near=(*SCENE, 300.0)))
     app.services.search.search(detective, SearchRequest("7ab*12", PURPOSE, CASE, filters=filters))
     assert len(seen) == 1
