@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from alpr_desktop.app import Application
 from alpr_desktop.gui.background import Background
 from alpr_desktop.gui.bridge import Bridge
 from alpr_desktop.gui.theme import ThemeManager
 from alpr_desktop.services.registry import Services
+
+if TYPE_CHECKING:
+    from alpr_desktop.demo_history import HistoryProgress
 
 
 @dataclass
@@ -18,6 +22,8 @@ class GuiContext:
     Attributes:
         idle_lock_ms: Overrides the department's ``idle_lock_minutes`` (tests use a few
             hundred milliseconds); ``None`` uses the department setting.
+        demo_history: The demo's history seeding, while ``--demo`` runs one (the main
+            window's status bar shows it); ``None`` otherwise.
     """
 
     application: Application
@@ -25,6 +31,7 @@ class GuiContext:
     bridge: Bridge
     theme: ThemeManager
     idle_lock_ms: int | None = None
+    demo_history: HistoryProgress | None = None
 
     @classmethod
     def build(

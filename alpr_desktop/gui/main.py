@@ -9,8 +9,10 @@ are imported on that worker too, so the first window does not wait for them.
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -27,6 +29,9 @@ from alpr_desktop.settings import APP_NAME, LocalConfig
 if TYPE_CHECKING:
     from alpr_desktop.app import Application
     from alpr_desktop.demo import DemoAccount
+    from alpr_desktop.gui.context import GuiContext
+
+log = logging.getLogger(__name__)
 
 ORGANISATION = "alpr-desktop"
 EXIT_CANNOT_START = 2
@@ -104,6 +109,9 @@ def open_for_gui(config: LocalConfig, *, demo: bool) -> Opened:
 class Startup:
     """Runs one GUI process: the early sign-in window, the open, the session."""
 
+    #: How many past reads a demo seeds behind the sign-in (tests use fewer).
+    demo_history_reads = 200_000
+
     def __init__(
         self, qt_app: QApplication, config: LocalConfig, theme: ThemeManager, *, demo: bool
     ) -> None:
@@ -121,6 +129,8 @@ class Startup:
         self.opened: Opened | None = None
         self.controller: object = None
         self.exit_code = 0
+        #: Set at shutdown: the demo history stops after the batch in hand.
+        self.history_stop = threading.Event()
 
     def run(self, termination: _Termination) -> int:
         self.login.show()
@@ -154,8 +164,29 @@ class Startup:
         self.controller = controller
         self.login.rejected.disconnect()
         controller.adopt_login(self.login, setup_needed=opened.setup_needed)
+        if opened.demo_accounts:
+            self._seed_history(gui)
+
+    def _seed_history(self, gui: GuiContext) -> None:
+        """A month of past reads for the demo, behind the sign-in (``demo_history``).
+
+        On the long-job thread, so the pages' loads never wait for it; the main window's
+        status bar shows :attr:`GuiContext.demo_history`; shutdown stops it.
+        """
+        from alpr_desktop.demo_history import HistoryProgress, seed_history
+
+        application = gui.application
+        progress = HistoryProgress(self.demo_history_reads)
+        gui.demo_history = progress
+        self.background.run(
+            lambda: seed_history(application, stop=self.history_stop, progress=progress),
+            on_done=lambda r: log.info("demo history ready: %s", r),
+            on_error=lambda e: log.warning("demo history failed: %s", e),
+            long=True,
+        )
 
     def _shutdown(self) -> None:
+        self.history_stop.set()  # before the worker's shutdown waits for the long job
         current = getattr(self.controller, "current", None)
         for window in (self.login, current):
             if window is not None and shiboken6.isValid(window):

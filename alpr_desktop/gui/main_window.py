@@ -164,8 +164,28 @@ class MainWindow(QMainWindow):
             if self.actor.may(Action.MANAGE_SETTINGS):
                 # The administrator can act on them: say so once, without blocking.
                 QTimer.singleShot(0, lambda: self._show_warnings(warnings))
+        if self.gui.demo_history is not None:
+            self._history_label = QLabel(self.gui.demo_history.text())
+            self._history_label.setObjectName("demoHistory")
+            self.status_labels = {"demo_history": self._history_label, **self.status_labels}
+            self._history_timer = QTimer(self)
+            self._history_timer.timeout.connect(self._show_history)
+            self._history_timer.start(1000)
         for label in self.status_labels.values():
             bar.addPermanentWidget(label)
+
+    def _show_history(self) -> None:
+        """The demo history's progress (a plain object the seeding thread updates)."""
+        progress = self.gui.demo_history
+        if progress is None:
+            return
+        self._history_label.setText(progress.text())
+        if progress.finished:
+            self._history_timer.stop()
+            self._history_label.setToolTip(
+                "A month of sample reads: the README's Demo section lists the story "
+                "vehicles to search for."
+            )
 
     def startup_warnings(self) -> list[str]:
         """What start-up found wrong but not fatal: file modes, the trail's defences."""
