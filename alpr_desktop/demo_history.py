@@ -32,10 +32,14 @@ Story vehicles, for a newcomer to look for (all checked by
 ``tests/integration/test_demo_history.py``):
 
 * ``7ABT312`` — a witness remembered "7AB…12" after a burglary on Main St: search the
-  partial ``7AB*12`` (a few other plates fit too; this one passed Main St eastbound on
-  four evenings around 22:00 local time).
+  partial ``7AB*12``; it passed Main St eastbound on four evenings at about 22:00
+  Sacramento time. Two decoys fit the partial too: ``7ABR512`` (North gate, three
+  mornings) and ``7ABG12`` (the patrol car, once).
 * ``8KDW417`` — seen at the North gate between 01:00 and 03:30 on five nights of the
   last two weeks: canvass the North gate at night.
+
+The day/night rhythm is Sacramento's (America/Los_Angeles); the application shows times
+in UTC, eight hours ahead in winter (22:00 there is 06:00 UTC the next day).
 * ``6GRB508`` — read once, wrongly, as ``6GR8508`` (8 for B); the right plate is its
   second reading, so a search for ``6GRB508`` finds it as an alternative.
 * ``5NXP771`` — the patrol car passed it parked near 16th and P St on three days:
@@ -70,7 +74,7 @@ log = logging.getLogger(__name__)
 DEFAULT_READS = 200_000
 DAYS = 30
 SEED = 1414
-BATCH_SIZE = 2_000
+BATCH_SIZE = 1_000
 NORTH_GATE, MAIN_ST, UNIT_12 = "North gate", "Main St eastbound", "Unit 12 (mobile)"
 CAMERAS = (NORTH_GATE, MAIN_ST, UNIT_12)
 _CAMERA_SHARE = (0.42, 0.40, 0.18)
@@ -233,7 +237,7 @@ class _Planner:
         self.rng, self.days, self.index, self.now = rng, days, index, now
         self.span = days * 86_400.0
         start = now - dt.timedelta(days=days)
-        self.start_weekday = _local(start).weekday()
+        self.start_weekday = start.astimezone(_LOCAL_TZ).weekday()
         #: Seconds from the history's start back to that day's local midnight (<= 0).
         self.offset = (_local_midnight(start) - start).total_seconds()
         self.vehicles: list[_Vehicle] = []
@@ -268,15 +272,25 @@ class _Planner:
         return day * 86_400.0 + self.offset + hour * 3600.0
 
     def story(self) -> list[_Event]:
+        """The story vehicles (never misread, but for the one that is) and two decoys."""
         rng, days, at = self.rng, self.days, self.at
         burglar, night = self.add("7ABT312", 1), self.add("8KDW417", 0)
         misread, parked = self.add("6GRB508", 0, "6GR8508"), self.add("5NXP771", 2)
-        out = [_Event(at(days - d, 21.8 + rng.random() * 0.5), burglar, 1) for d in (9, 6, 4, 2)]
-        out += [_Event(at(days - d, 1 + rng.random() * 2.5), night, 0) for d in (13, 11, 8, 5, 3)]
+        van, bike = self.add("7ABR512", 0), self.add("7ABG12", 2)  # they fit 7AB*12 too
+        out = [
+            _Event(at(days - d, 21.8 + rng.random() * 0.5), burglar, 1, "story")
+            for d in (9, 6, 4, 2)
+        ]
+        out += [
+            _Event(at(days - d, 1 + rng.random() * 2.5), night, 0, "story")
+            for d in (13, 11, 8, 5, 3)
+        ]
         out.append(_Event(at(days - 7, 14.4), misread, 0, "misread"))
         out += [
             _Event(at(days - d, 10 + rng.random() * 4), parked, 2, "parked") for d in (12, 8, 1)
         ]
+        out += [_Event(at(days - d, 7.5 + rng.random()), van, 0, "story") for d in (20, 13, 6)]
+        out.append(_Event(at(days - 4, 13.2), bike, 2, "story"))
         return out
 
     def commuters(self, n: int) -> list[_Event]:
@@ -348,12 +362,8 @@ def _vehicle(plate: str, home: int, rng: random.Random) -> _Vehicle:
     return _Vehicle(plate, misread, short, home)
 
 
-def _local(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(_LOCAL_TZ)
-
-
 def _local_midnight(moment: dt.datetime) -> dt.datetime:
-    local = _local(moment)
+    local = moment.astimezone(_LOCAL_TZ)
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
 
 
@@ -372,7 +382,7 @@ _LOCAL_TZ = _timezone()
 
 def local_hour(moment: dt.datetime) -> int:
     """The hour of ``moment`` at the demo's cameras (what the day/night rhythm follows)."""
-    return _local(moment).hour
+    return moment.astimezone(_LOCAL_TZ).hour
 
 
 def _batches(
@@ -428,8 +438,7 @@ class _CropRenderer:
         return EncodedImage(data.tobytes(), "image/jpeg", _CROP_W, _CROP_H)
 
 
-_CROP_W, _CROP_H = 160, 80
-_FRAME = (1280, 720)
+_CROP_W, _CROP_H, _FRAME = 160, 80, (1280, 720)
 
 
 def _read(

@@ -94,8 +94,8 @@ def test_story_vehicles_are_found(seeded: Application, admin: Actor) -> None:
         page = search.search(detective, SearchRequest(pattern, PURPOSE, CASE, limit=500))
         return [(r.plate_text, r.quality) for r in page.results]
 
-    partial = found("7AB*12")
-    assert partial.count(("7ABT312", MatchQuality.EXACT)) == 4
+    partial = Counter(plate for plate, _quality in found("7AB*12"))
+    assert partial == {"7ABT312": 4, "7ABR512": 3, "7ABG12": 1}
     assert found("6GRB508") == [("6GR8508", MatchQuality.ALTERNATIVE)]
     night = ReadFilters(
         cameras=("North gate",),
