@@ -16,6 +16,7 @@ from alpr_desktop import (
     __version__,
     alert_commands,
     hotlist_commands,
+    package_commands,
     recognize_command,
     search_commands,
     user_commands,
@@ -27,7 +28,7 @@ DESCRIPTION = (
     "ALPR workstation: sign-in with role-based access, user and training administration, "
     "department settings, a camera registry, live plate recognition stored in the database "
     "(with or without a window), hotlists with alerts on every workstation, partial-plate "
-    "search and canvass (on the command line), a hash-chained "
+    "search and canvass (on the command line) with verifiable exports, a hash-chained "
     "record of every access, and "
     "plate recognition scored on photos. Without a command it starts the workstation window."
 )
@@ -111,6 +112,9 @@ def build_parser(*, evaluate_arguments: bool = True) -> argparse.ArgumentParser:
     canvass = command("canvass", "every plate read near a place in a time window (recorded)")
     search_commands.add_canvass_arguments(canvass, _acting_user)
 
+    package = command("package", "verifiable packages (search exports): check one")
+    package_commands.add_arguments(package, command)
+
     evaluate = command(
         "evaluate", "run plate recognition on a folder in the bench format and score it"
     )
@@ -180,6 +184,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from alpr_desktop.recognition import evaluate as evaluate_mod
 
         return evaluate_mod.run(args)
+    if command == "package":  # no database: anyone holding a package may check it
+        return package_commands.run(args)
     from alpr_desktop import commands
 
     return commands.run(command, args)

@@ -39,6 +39,13 @@ def add_search_arguments(search: argparse.ArgumentParser, acting: Callable[[Any]
     search.add_argument("--mobile", action="store_true", help="only mobile units' reads")
     search.add_argument("--limit", type=int, default=100, metavar="K")
     search.add_argument("--json", action="store_true", help="one JSON object per line")
+    search.add_argument(
+        "--export",
+        type=Path,
+        metavar="FILE.zip",
+        help="write every match (CSV, JSON, crops, context images, SHA-256 manifest) to a "
+        "zip file instead of printing them; recorded as an export",
+    )
 
 
 def add_canvass_arguments(canvass: argparse.ArgumentParser, acting: Callable[[Any], None]) -> None:
@@ -95,6 +102,8 @@ def run_search(app: Application, actor: Actor, args: argparse.Namespace) -> int:
         filters=filters,
         limit=args.limit,
     )
+    if args.export is not None:
+        return _export(app, actor, request, args.export)
     page = app.services.search.search(actor, request)
     for rank, result in enumerate(page.results, 1):
         if args.json:
@@ -109,6 +118,18 @@ def run_search(app: Application, actor: Actor, args: argparse.Namespace) -> int:
     shown = len(page.results)
     if not args.json:
         print(f"{page.total} read(s) matched{more}; {shown} shown. Access record {page.record_id}.")
+    return 0
+
+
+def _export(app: Application, actor: Actor, request: Any, target: Path) -> int:
+    if target.suffix.lower() != ".zip":
+        raise ValidationError(f"--export needs a .zip file name, not {target.name!r}.")
+    done = app.services.search.export(actor, request, target)
+    capped = " (more matched than a search ranks: narrow it)" if done.capped else ""
+    print(
+        f"Exported {done.reads} read(s){capped} to {done.path} "
+        f"(SHA-256 {done.sha256}). Access record {done.record_id}."
+    )
     return 0
 
 

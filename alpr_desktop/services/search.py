@@ -23,9 +23,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -49,6 +50,9 @@ from alpr_desktop.errors import NotFoundError, ValidationError
 from alpr_desktop.services.audit import AuditService
 from alpr_desktop.services.base import Actor, BaseService, ServiceContext
 from alpr_desktop.storage.models import Alert, Camera, PlateRead, ReadAlternative, StoredImage
+
+if TYPE_CHECKING:
+    from alpr_desktop.services.search_export import ExportResult
 
 #: Most candidate reads one search ranks; beyond it the detective is asked to narrow it.
 CANDIDATE_LIMIT = 5000
@@ -465,6 +469,24 @@ class SearchService(BaseService):
             self._record_refusal(actor, action, str(refused))
             raise refused
         return record_id
+
+    # ------------------------------------------------------------------ export
+    def export(
+        self,
+        actor: Actor,
+        request: SearchRequest,
+        target: Path,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> ExportResult:
+        """Every ranked match of ``request`` as a verifiable package (a recorded access).
+
+        See :func:`alpr_desktop.services.search_export.export_search`.
+        """
+        from alpr_desktop.services.search_export import export_search
+
+        return export_search(self, actor, request, target, progress=progress, cancel=cancel)
 
 
 def _result_columns() -> Any:
