@@ -5,7 +5,9 @@ the headless node (``--user NAME``; password from ``--password-stdin``,
 ``ALPR_PASSWORD`` or a prompt), needs ``SEARCH_READS`` / ``CANVASS`` with current
 training, and gives an authorised ``--purpose`` and a ``--case`` number; the access
 record is committed before a result is printed. Times are ISO 8601; one without a time
-zone is taken in this machine's local time.
+zone is taken in this machine's local time. ``search … --export FILE.zip`` writes every
+match to a package instead (``services/search_export.py``; recorded as an export) and
+prints the count, the file and its SHA-256; ``alpr-desktop package verify`` checks it.
 """
 
 from __future__ import annotations
