@@ -37,6 +37,7 @@ from alpr_desktop.errors import AlprError, ValidationError
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.pages.base import Page
 from alpr_desktop.gui.search.detail import LoadedRead, ReadDetailPane, load_read
+from alpr_desktop.gui.search.export import ExportBar
 from alpr_desktop.gui.search.filters import FilterBar
 from alpr_desktop.gui.search.purpose import CaseMemory, Declared, ask_purpose
 from alpr_desktop.gui.search.results import SearchResultsModel
@@ -138,7 +139,12 @@ class SearchPage(Page):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.table, 1)
-        left_layout.addWidget(self.count_label)
+        self.export_bar = ExportBar(self.gui, self.actor, self._exportable, self)
+        self.export_bar.watch(self.model)
+        below = QHBoxLayout()
+        below.addWidget(self.count_label, 1)
+        below.addWidget(self.export_bar)
+        left_layout.addLayout(below)
         self.detail = ReadDetailPane()
         scroll = QScrollArea(self)
         scroll.setObjectName("readDetail")
@@ -154,6 +160,11 @@ class SearchPage(Page):
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([600, 440])
         return splitter
+
+    def _exportable(self) -> tuple[SearchRequest, int] | None:
+        """The current search session's request and match count (Export…)."""
+        session = self.session
+        return None if session is None else (session.request, self.model.total)
 
     # ------------------------------------------------------------------ validation
     def _request(self) -> SearchRequest:
