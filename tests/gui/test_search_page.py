@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QDateTime
+from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -23,6 +24,7 @@ from alpr_desktop.gui.pages import search as search_page_module
 from alpr_desktop.gui.pages.canvass import CanvassPage
 from alpr_desktop.gui.pages.search import SearchPage
 from alpr_desktop.gui.search.purpose import PurposeDialog
+from alpr_desktop.gui.search.results import PLATE_COLUMN, THUMBNAIL
 from alpr_desktop.recognition.reads import VehicleRead
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.cameras import CameraFields
@@ -135,6 +137,12 @@ def test_a_search_shows_ranked_rows_with_reasons(gui: GuiContext, searched: Sear
     assert (record.purpose, record.case_number, record.outcome) == (PURPOSE, CASE, "ok")
     assert '"pattern":"7AB*2*"' in (record.query or "")
     assert "3 read(s) match" in page.count_label.text()
+    # Each row shows its crop beside the plate, decoded and scaled to the thumbnail size.
+    for row in range(3):
+        image = model.index(row, PLATE_COLUMN).data(Qt.ItemDataRole.DecorationRole)
+        assert isinstance(image, QImage) and not image.isNull()
+        assert image.width() <= THUMBNAIL.width() and image.height() <= THUMBNAIL.height()
+    assert model.index(0, 0).data(Qt.ItemDataRole.DecorationRole) is None
 
 
 def test_the_purpose_dialog_has_no_default_and_needs_both(
@@ -177,7 +185,7 @@ def test_selecting_a_row_opens_the_read_and_records_it(
     qtbot: QtBot, gui: GuiContext, searched: Search
 ) -> None:
     page = searched("7AB*2*")
-    assert _records(gui, "open_read") == []  # no thumbnails: nothing opened by listing
+    assert _records(gui, "open_read") == []  # thumbnails come with the search, no read opened
     page.table.selectRow(2)
     wait_idle(qtbot, gui)
     loaded = page.detail.loaded

@@ -40,11 +40,15 @@ from alpr_desktop.gui.search.detail import LoadedRead, ReadDetailPane, load_read
 from alpr_desktop.gui.search.export import ExportBar
 from alpr_desktop.gui.search.filters import FilterBar
 from alpr_desktop.gui.search.purpose import CaseMemory, Declared, ask_purpose
-from alpr_desktop.gui.search.results import SearchResultsModel
+from alpr_desktop.gui.search.results import (
+    THUMBNAIL,
+    SearchResultsModel,
+    ThumbnailedPage,
+    decode_thumbnails,
+)
 from alpr_desktop.gui.widgets import show_inline_error
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.search import CANDIDATE_LIMIT, SearchRequest
-from alpr_desktop.services.search import SearchPage as ResultsPage
 
 PAGE_SIZE = 100
 PATTERN_HELP = "* any run of characters, ? one character; case and spaces are ignored."
@@ -126,6 +130,8 @@ class SearchPage(Page):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.setIconSize(THUMBNAIL)
+        self.table.verticalHeader().setDefaultSectionSize(THUMBNAIL.height() + 6)
         self.table.setWordWrap(False)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header = self.table.horizontalHeader()
@@ -224,7 +230,11 @@ class SearchPage(Page):
         """Run ``request`` as a new search session under ``declared`` (worker)."""
         self._sessions += 1
         request = replace(
-            request, purpose=declared.purpose, case_number=declared.case_number, offset=0
+            request,
+            purpose=declared.purpose,
+            case_number=declared.case_number,
+            offset=0,
+            thumbnails=True,
         )
         session = SearchSession(self._sessions, request, declared)
         self.session = session
@@ -235,7 +245,7 @@ class SearchPage(Page):
         self.count_label.setText("Searching…")
         search, actor = self.gui.services.search, self.actor
         self.gui.background.run(
-            lambda: search.search(actor, request),
+            lambda: decode_thumbnails(search.search(actor, request)),
             on_done=lambda page: self._first(session, page),
             on_error=lambda exc: self._search_failed(session, exc),
             context=self,
@@ -264,11 +274,11 @@ class SearchPage(Page):
             return False
         return True
 
-    def _first(self, session: SearchSession, page: ResultsPage) -> None:
+    def _first(self, session: SearchSession, found: ThumbnailedPage) -> None:
         if session is not self.session:
             return  # cancelled, or another search since
         self._set_busy(False)
-        self.model.set_first(page)
+        self.model.set_first(found.page, found.images)
         self._counted()
 
     def _fetch(self, offset: int) -> None:
@@ -281,17 +291,17 @@ class SearchPage(Page):
         search, actor = self.gui.services.search, self.actor
         self.count_label.setText(f"Loading results {offset + 1}–{offset + PAGE_SIZE}…")
         self.gui.background.run(
-            lambda: search.search(actor, request),
+            lambda: decode_thumbnails(search.search(actor, request)),
             on_done=lambda page: self._more(session, page),
             on_error=lambda exc: self._search_failed(session, exc),
             context=self,
             long=True,
         )
 
-    def _more(self, session: SearchSession, page: ResultsPage) -> None:
+    def _more(self, session: SearchSession, found: ThumbnailedPage) -> None:
         if session is not self.session:
             return
-        self.model.append(page)
+        self.model.append(found.page, found.images)
         self._counted()
 
     def _counted(self) -> None:

@@ -7,19 +7,22 @@ with the next offset on the background worker. **Each page fetched is a search o
 own in the access log** (same pattern, filters, purpose and case number, a new offset):
 the law counts every look at the data, and the service records before it returns.
 
-No thumbnail column: the crop of a row is only in the database, and reading it there is
-opening the read (:meth:`SearchService.open_read`), an access record of its own. A
-thumbnail per row would record an opened read for every row scrolled past, burying the
-reads the detective actually looked at; the crop is shown in the detail pane instead.
+Each row's plate crop shows beside its plate (``DecorationRole``). The crops come with
+the page (``SearchRequest.thumbnails``), under that page's own search record: they are
+what the search shows. The context frame is not — selecting a row opens the read
+(:meth:`SearchService.open_read`), an access record of its own. The crops are decoded
+and scaled on the worker (:func:`decode_thumbnails`), never on the GUI thread.
 A cell's ``UserRole`` is the read's id.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtGui import QImage
 
 from alpr_desktop.core.search import MatchQuality
 from alpr_desktop.services.search import ReadResult, SearchPage
@@ -27,12 +30,37 @@ from alpr_desktop.services.search import ReadResult, SearchPage
 _Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = ("Match", "Plate", "Time", "Camera", "Conf.")
+PLATE_COLUMN = 1
+#: The size a row's crop is shown at (the plate column's icon size).
+THUMBNAIL = QSize(72, 36)
 QUALITY_LABELS = {
     MatchQuality.EXACT: "exact",
     MatchQuality.ALTERNATIVE: "other reading",
     MatchQuality.CONFUSABLE: "confusable",
     MatchQuality.FUZZY: "one edit",
 }
+
+
+@dataclass(frozen=True)
+class ThumbnailedPage:
+    """A page of results with its crops decoded, ready for the model."""
+
+    page: SearchPage
+    images: dict[int, QImage]
+
+
+def decode_thumbnails(page: SearchPage) -> ThumbnailedPage:
+    """Decode and scale the page's crops (worker side; QImage is safe off the GUI thread)."""
+    images: dict[int, QImage] = {}
+    for read_id, data in page.thumbnails.items():
+        image = QImage.fromData(data)
+        if not image.isNull():
+            images[read_id] = image.scaled(
+                THUMBNAIL,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+    return ThumbnailedPage(page, images)
 
 
 def quality_label(quality: MatchQuality) -> str:
@@ -54,23 +82,26 @@ class SearchResultsModel(QAbstractTableModel):
     def __init__(self) -> None:
         super().__init__()
         self._rows: list[ReadResult] = []
+        self._images: dict[int, QImage] = {}
         self.total = 0
         self.capped = False
         self.loading = False
         self.fetch: Callable[[int], None] | None = None
 
     # ------------------------------------------------------------------ content
-    def set_first(self, page: SearchPage) -> None:
+    def set_first(self, page: SearchPage, images: dict[int, QImage] | None = None) -> None:
         self.beginResetModel()
         self._rows = list(page.results)
+        self._images = dict(images or {})
         self.total, self.capped, self.loading = page.total, page.capped, False
         self.endResetModel()
 
-    def append(self, page: SearchPage) -> None:
+    def append(self, page: SearchPage, images: dict[int, QImage] | None = None) -> None:
         """Add a later page (one that does not follow on is ignored)."""
         self.loading = False
         if page.offset != len(self._rows) or not page.results:
             return
+        self._images.update(images or {})
         first = len(self._rows)
         self.beginInsertRows(QModelIndex(), first, first + len(page.results) - 1)
         self._rows.extend(page.results)
@@ -79,11 +110,15 @@ class SearchResultsModel(QAbstractTableModel):
     def clear(self) -> None:
         self.beginResetModel()
         self._rows = []
+        self._images = {}
         self.total, self.capped, self.loading = 0, False, False
         self.endResetModel()
 
     def result_at(self, row: int) -> ReadResult:
         return self._rows[row]
+
+    def thumbnail(self, row: int) -> QImage | None:
+        return self._images.get(self._rows[row].read_id)
 
     @property
     def loaded(self) -> int:
@@ -126,6 +161,8 @@ class SearchResultsModel(QAbstractTableModel):
         result = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return self.cells(result)[index.column()]
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == PLATE_COLUMN:
+            return self._images.get(result.read_id)
         if role == Qt.ItemDataRole.ToolTipRole:
             return result.reason or None
         if role == Qt.ItemDataRole.UserRole:
