@@ -312,15 +312,7 @@ class SearchService(BaseService):
         request.filters.check()
         if not 1 <= request.limit <= MAX_PAGE or request.offset < 0:
             raise ValidationError(f"A page is 1–{MAX_PAGE} results from an offset of 0 or more.")
-        query = {
-            "pattern": request.pattern,
-            "normalised": pattern.text,
-            "confusable": request.confusable,
-            "fuzzy": request.fuzzy,
-            **request.filters.canonical(),
-            "limit": request.limit,
-            "offset": request.offset,
-        }
+        query = search_query(request, pattern)
         record_id = self._record_first(
             actor,
             Action.SEARCH_READS,
@@ -487,6 +479,20 @@ class SearchService(BaseService):
         from alpr_desktop.services.search_export import export_search
 
         return export_search(self, actor, request, target, progress=progress, cancel=cancel)
+
+
+def search_query(request: SearchRequest, pattern: SearchPattern, **extra: Any) -> dict[str, Any]:
+    """What a search's access record holds: the pattern verbatim, every filter, the page."""
+    return {
+        "pattern": request.pattern,
+        "normalised": pattern.text,
+        "confusable": request.confusable,
+        "fuzzy": request.fuzzy,
+        **request.filters.canonical(),
+        "limit": request.limit,
+        "offset": request.offset,
+        **extra,
+    }
 
 
 def _result_columns() -> Any:

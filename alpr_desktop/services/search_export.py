@@ -116,16 +116,8 @@ def export_search(
     pattern = service.compile(request)
     request.filters.check()
     _check_target(target)
-    query = {
-        "pattern": request.pattern,
-        "normalised": pattern.text,
-        "confusable": request.confusable,
-        "fuzzy": request.fuzzy,
-        **request.filters.canonical(),
-        "limit": None,  # every ranked match
-        "offset": 0,
-        "export": target.name,
-    }
+    # Every ranked match: no page limit, from the first.
+    query = search_module.search_query(request, pattern, limit=None, offset=0, export=target.name)
     record_id = service._record_first(
         actor,
         Action.EXPORT_READS,
