@@ -45,6 +45,8 @@ from alpr_desktop.core.patterns import (
 from alpr_desktop.core.plates import fold_normalized, normalize_plate, reading_label
 
 Column = Literal["plate", "folded"]
+#: Three fixed characters in a row: what a trigram index needs to answer a glob.
+_FIXED_RUN = re.compile(r"[^*?]{3}")
 
 
 class MatchQuality(enum.IntEnum):
@@ -155,6 +157,12 @@ class SearchPattern:
                 for e in self._folded_fuzzy.edits
             )
         return list(dict.fromkeys(wanted))
+
+    @property
+    def indexed(self) -> bool:
+        """Whether the trigram index can answer every glob (each has three fixed
+        characters in a row); if not, the search scans and takes seconds at scale."""
+        return all(_FIXED_RUN.search(wanted.glob) for wanted in self.globs())
 
     def classify(
         self, plate: str, alternatives: Sequence[tuple[str, float]] = ()

@@ -302,3 +302,15 @@ def test_cancel_drops_the_answer_but_the_search_stays_recorded(
     assert not page.running and page.model.rowCount() == 0
     assert "Cancelled" in page.count_label.text() and page.search_button.isEnabled()
     assert len(_records(gui, "search_reads")) == 1
+
+
+def test_a_pattern_the_index_cannot_serve_is_flagged_as_slow(
+    gui: GuiContext, detective: Actor, show: Show
+) -> None:
+    page = SearchPage(gui, detective)
+    show(page)
+    page.pattern_edit.setText("7ab*12")
+    assert "index cannot help" not in page.pattern_label.text()
+    page.pattern_edit.setText("*77*7")
+    assert "index cannot help" in page.pattern_label.text()
+    assert page.search_button.isEnabled()  # slow, not refused

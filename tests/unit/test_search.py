@@ -320,3 +320,13 @@ def test_globs_and_like_forms_run_in_sqlite() -> None:
             }
             assert found == {p for p in plates if search.classify(p) is not None}
             assert found == set(plates) - {"XYZ999"}
+
+
+def test_a_search_says_whether_the_trigram_index_can_answer_it() -> None:
+    assert compile_search("7AB*12").indexed
+    assert compile_search("?XYZ45?", confusable=True).indexed
+    assert not compile_search("9?Z*99").indexed
+    assert not compile_search("*77*7").indexed
+    # One-edit variants of a three-character run break it: the fuzzy search scans.
+    assert compile_search("7ABC123", fuzzy=True).indexed
+    assert not compile_search("7AB*12", fuzzy=True).indexed

@@ -51,6 +51,10 @@ from alpr_desktop.services.base import Actor
 from alpr_desktop.services.search import CANDIDATE_LIMIT, SearchRequest
 
 PAGE_SIZE = 100
+SLOW_HELP = (
+    "No three characters in a row (in every variant): the index cannot help, so this "
+    "search reads every stored plate and may take seconds."
+)
 PATTERN_HELP = "* any run of characters, ? one character; case and spaces are ignored."
 
 
@@ -195,7 +199,8 @@ class SearchPage(Page):
             self.search_button.setEnabled(False)
             return False
         self.pattern_label.setObjectName("muted")
-        self.pattern_label.setText(f"Searches for {compiled.text}.  {PATTERN_HELP}")
+        slow = "" if compiled.indexed else f"  {SLOW_HELP}"
+        self.pattern_label.setText(f"Searches for {compiled.text}.{slow}  {PATTERN_HELP}")
         self._restyle(self.pattern_label)
         self.search_button.setEnabled(not self.running)
         return True
