@@ -181,7 +181,10 @@ def test_cpu_preparation_keeps_the_networks_output(reader) -> None:  # type: ign
     x = torch.from_numpy(batch).div_(127.5).sub_(1.0).unsqueeze(1)
     with torch.inference_mode():
         plain = _plain_network().member_log_probs(x).numpy()
-    np.testing.assert_allclose(tuned, plain, atol=1e-4)
+    # Folding reorders float32 sums: log-probabilities of magnitude ~20 differ in the
+    # fifth significant digit (seen: 1.04e-4 absolute, 2e-5 relative); a wrong fold
+    # differs by whole units.
+    np.testing.assert_allclose(tuned, plain, rtol=1e-4, atol=1e-4)
     assert not any(isinstance(m, nn.BatchNorm2d) for m in reader._model.modules())
 
 
