@@ -482,6 +482,84 @@ class AccessRecord(Base):
     record_hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditCheckpoint(Base):
+    """A signed statement of the chain head: "record ``seq`` had hash ``record_hash``".
+
+    Signed with Ed25519 by a key the database does not hold (see
+    :mod:`alpr_desktop.services.audit_checkpoints`); the same text is exported to a small
+    file the department keeps elsewhere, so truncating the newest records or rewriting the
+    whole chain consistently no longer goes unnoticed.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, index=True)
+    record_hash: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[dt.datetime] = mapped_column(index=True)
+    #: SHA-256 of the raw public key (hex): which key signed it.
+    key_id: Mapped[str] = mapped_column(String(64))
+    #: Base64 of the 64-byte Ed25519 signature over the checkpoint's canonical text.
+    signature: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(64))
+    workstation: Mapped[str] = mapped_column(String(120), default="")
+
+
+class AuditReportStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SIGNED_OFF = "signed_off"
+
+
+class AuditReport(Base):
+    """A periodic audit (policy 471.6(c)): its figures, its review sample, its sign-off."""
+
+    __tablename__ = "audit_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[dt.datetime]
+    period_end: Mapped[dt.datetime]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    #: The seed of the random review sample (recorded, so the sample can be redrawn).
+    seed: Mapped[int] = mapped_column(Integer)
+    sample_size: Mapped[int] = mapped_column(Integer)
+    #: The report's figures as canonical JSON.
+    figures: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[AuditReportStatus] = mapped_column(
+        _enum(AuditReportStatus, "audit_report_status"), default=AuditReportStatus.DRAFT
+    )
+    signed_off_at: Mapped[dt.datetime | None]
+    signed_off_by: Mapped[str] = mapped_column(String(64), default="")
+    sign_off_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReviewVerdict(enum.StrEnum):
+    PENDING = "pending"
+    JUSTIFIED = "justified"
+    NOT_JUSTIFIED = "not_justified"
+    FOLLOW_UP = "follow_up"
+
+
+class AuditReviewItem(Base):
+    """One search of an audit report's random sample and the supervisor's verdict on it."""
+
+    __tablename__ = "audit_review_items"
+    __table_args__ = (UniqueConstraint("report_id", "access_record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_reports.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    access_record_id: Mapped[int] = mapped_column(Integer)  # the trail row reviewed
+    verdict: Mapped[ReviewVerdict] = mapped_column(
+        _enum(ReviewVerdict, "review_verdict"), default=ReviewVerdict.PENDING
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+    reviewed_by: Mapped[str] = mapped_column(String(64), default="")
+    reviewed_at: Mapped[dt.datetime | None]
+
+
 # --------------------------------------------------------------------------- releases
 
 
