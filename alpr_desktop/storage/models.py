@@ -29,6 +29,7 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from alpr_desktop.core.roles import Role
+from alpr_desktop.storage.audit_index import COMPOSITE_INDEXES
 from alpr_desktop.storage.types import UTCDateTime, utcnow
 
 NAMING = {
@@ -461,19 +462,22 @@ class AccessRecord(Base):
     """
 
     __tablename__ = "access_records"
+    #: (filter column, seq): the audit viewer's first page, newest first, with no sort
+    #: (:mod:`alpr_desktop.storage.audit_index`, which also indexes the query text).
+    __table_args__ = tuple(Index(name, column, "seq") for name, column in COMPOSITE_INDEXES)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, unique=True)
     recorded_at: Mapped[dt.datetime] = mapped_column(index=True)
     user_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no FK: outlives users
-    username: Mapped[str] = mapped_column(String(64), index=True)
+    username: Mapped[str] = mapped_column(String(64))
     organisation: Mapped[str] = mapped_column(String(200), default="")
     workstation: Mapped[str] = mapped_column(String(120), default="")
-    category: Mapped[str] = mapped_column(String(16), index=True)  # data | admin | session
-    action: Mapped[str] = mapped_column(String(64), index=True)
+    category: Mapped[str] = mapped_column(String(16))  # data | admin | session
+    action: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16), default="ok")  # ok | refused | failed
-    purpose: Mapped[str] = mapped_column(String(200), default="", index=True)
-    case_number: Mapped[str] = mapped_column(String(64), default="", index=True)
+    purpose: Mapped[str] = mapped_column(String(200), default="")
+    case_number: Mapped[str] = mapped_column(String(64), default="")
     query: Mapped[str] = mapped_column(Text, default="")  # canonical JSON, as entered
     detail: Mapped[str] = mapped_column(Text, default="")
     target_type: Mapped[str] = mapped_column(String(32), default="")

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import inspect
 
 from alpr_desktop.errors import ConfigurationError, StorageError
-from alpr_desktop.storage import search_index
+from alpr_desktop.storage import audit_index, search_index
 from alpr_desktop.storage.engine import (
     HEAD_REVISION,
     current_revision,
@@ -51,7 +51,12 @@ def test_migrated_schema_matches_models(database_url: str) -> None:
     try:
         with db.engine.connect() as conn:
             context = MigrationContext.configure(
-                conn, opts={"include_object": search_index.include_object}
+                conn,
+                opts={
+                    "include_object": lambda *args: (
+                        search_index.include_object(*args) and audit_index.include_object(*args)
+                    )
+                },
             )
             diff = compare_metadata(context, Base.metadata)
         # Only differences alembic reports for our UTC type decorator are tolerated.

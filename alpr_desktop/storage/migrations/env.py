@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Engine
 
-from alpr_desktop.storage import search_index
+from alpr_desktop.storage import audit_index, search_index
 from alpr_desktop.storage.models import Base
 
 config = context.config
@@ -27,8 +27,11 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
-            # The search index is DDL of its own (storage/search_index.py), not models.
-            include_object=search_index.include_object,
+            # The search index is DDL of its own (storage/search_index.py), not models;
+            # so is the audit viewer's query index (storage/audit_index.py).
+            include_object=lambda *args: (
+                search_index.include_object(*args) and audit_index.include_object(*args)
+            ),
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -6,7 +6,9 @@ Create Date: 2026-12-02 17:30:00.000000
 
 ``audit_checkpoints`` holds Ed25519-signed statements of the chain head (the key is not
 in the database); ``audit_reports`` a periodic audit's figures, seed and sign-off;
-``audit_review_items`` each sampled search and the supervisor's verdict on it.
+``audit_review_items`` each sampled search and the supervisor's verdict on it. The audit
+viewer's indexes on ``access_records`` ((column, seq) and the query's trigram index) are
+created at the end (``alpr_desktop.storage.audit_index``).
 """
 
 from collections.abc import Sequence
@@ -14,6 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from alpr_desktop.storage import audit_index
 from alpr_desktop.storage.types import UTCDateTime
 
 revision: str = "0006"
@@ -94,8 +97,12 @@ def upgrade() -> None:
             batch_op.f("ix_audit_review_items_report_id"), ["report_id"], unique=False
         )
 
+    # The audit viewer's indexes on access_records (storage/audit_index.py).
+    audit_index.create(op.get_bind())
+
 
 def downgrade() -> None:
+    audit_index.drop(op.get_bind())
     with op.batch_alter_table("audit_review_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_review_items_report_id"))
     op.drop_table("audit_review_items")
