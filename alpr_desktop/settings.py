@@ -61,6 +61,8 @@ class LocalConfig(BaseModel):
         default=True, description="play the alert tone when a new alert arrives (per workstation)"
     )
     workstation_name: str = Field(default_factory=lambda: os.uname().nodename[:120])
+    #: The access-trail checkpoint signing key (PEM, mode 0600); None: in the data dir.
+    audit_signing_key: Path | None = None
 
     @classmethod
     def load(cls, config_dir: Path | None = None) -> LocalConfig:
@@ -137,6 +139,44 @@ class DepartmentSettings(BaseModel):
     argon2: Argon2Parameters = Field(default_factory=Argon2Parameters)
     #: Separation of duties: may a supervisor suspend an administrator (docs/accounts.md)?
     supervisors_may_suspend_administrators: bool = False
+    #: Signed checkpoints of the access trail (services/audit_checkpoints.py): the
+    #: department's Ed25519 public key (base64 of its 32 raw bytes; the private key is in
+    #: the signing workstation's key store, never in the database), keys it replaced
+    #: (still accepted for the checkpoints they signed), and when a workstation signs one
+    #: by itself: this many hours after the last, or this many records (0: never).
+    audit_checkpoint_public_key: str = ""
+    audit_checkpoint_retired_keys: list[str] = Field(default_factory=list)
+    audit_checkpoint_every_hours: int = Field(default=24, ge=0, le=8760)
+    audit_checkpoint_every_records: int = Field(default=10_000, ge=0, le=100_000_000)
+    #: The audit report's after-hours window, in whole local hours: an access at or after
+    #: ``after_hours_start`` or before ``after_hours_end`` (equal: no after-hours window).
+    after_hours_start: int = Field(default=19, ge=0, le=23)
+    after_hours_end: int = Field(default=7, ge=0, le=23)
+    #: The department's time zone (IANA name): audit-report days and hours are its own.
+    local_time_zone: str = Field(default="America/Los_Angeles", min_length=1, max_length=64)
+
+    @field_validator("local_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from alpr_desktop.core.local_time import check_zone
+
+        check_zone(value)
+        return value
+
+    @field_validator("audit_checkpoint_public_key", "audit_checkpoint_retired_keys")
+    @classmethod
+    def _checkpoint_keys(cls, value: str | list[str]) -> str | list[str]:
+        import base64
+        import binascii
+
+        for key in [value] if isinstance(value, str) else value:
+            try:
+                raw = base64.b64decode(key, validate=True) if key else b"\0" * 32
+            except (binascii.Error, ValueError):
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError("an Ed25519 public key is the base64 of 32 bytes")
+        return value
 
     @field_validator("purposes", "disposition_reasons")
     @classmethod

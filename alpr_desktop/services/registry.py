@@ -8,12 +8,17 @@ from pathlib import Path
 from alpr_desktop.services.alert_matcher import AlertMatcher
 from alpr_desktop.services.alerts import AlertService
 from alpr_desktop.services.audit import AuditService
+from alpr_desktop.services.audit_query import AuditQueryService
+from alpr_desktop.services.audit_checkpoints import CheckpointService, default_key_path
+from alpr_desktop.services.audit_report import AuditReportService
 from alpr_desktop.services.auth import AuthService
 from alpr_desktop.services.base import ServiceContext
 from alpr_desktop.services.cameras import CameraService
+from alpr_desktop.services.compliance import ComplianceService
 from alpr_desktop.services.hotlists import HotlistService
 from alpr_desktop.services.ingest import IngestService
 from alpr_desktop.services.live import LiveService
+from alpr_desktop.services.policy import PolicyService
 from alpr_desktop.services.search import SearchService
 from alpr_desktop.services.settings_service import SettingsService
 from alpr_desktop.services.users import UserService
@@ -33,12 +38,23 @@ class Services:
     alerts: AlertService
     search: SearchService
     matcher: AlertMatcher
+    audit_query: AuditQueryService
+    policy: PolicyService
+    compliance: ComplianceService
+    checkpoints: CheckpointService
+    audit_reports: AuditReportService
 
     @classmethod
-    def build(cls, ctx: ServiceContext, *, spool_dir: Path | None = None) -> Services:
-        """Build every service; ``spool_dir`` is the data directory (ingest's local spool)."""
+    def build(
+        cls, ctx: ServiceContext, *, spool_dir: Path | None = None, signing_key: Path | None = None
+    ) -> Services:
+        """Build every service; ``spool_dir`` is the data directory (ingest's local spool).
+
+        ``signing_key``: the access-trail checkpoint key file (default: in ``spool_dir``).
+        """
         audit = AuditService(ctx)
         matcher = AlertMatcher(ctx)
+        policy = PolicyService(ctx, data_dir=spool_dir)
         return cls(
             ctx=ctx,
             auth=AuthService(ctx),
@@ -52,4 +68,11 @@ class Services:
             alerts=AlertService(ctx, audit),
             search=SearchService(ctx, audit),
             matcher=matcher,
+            audit_query=AuditQueryService(ctx, audit),
+            policy=policy,
+            compliance=ComplianceService(ctx, audit, policy),
+            checkpoints=CheckpointService(
+                ctx, audit, key_path=signing_key or default_key_path(spool_dir)
+            ),
+            audit_reports=AuditReportService(ctx, audit),
         )
