@@ -15,6 +15,8 @@ from typing import Any
 from alpr_desktop import (
     __version__,
     alert_commands,
+    audit_report_commands,
+    db_commands,
     hotlist_commands,
     package_commands,
     recognize_command,
@@ -92,6 +94,8 @@ def build_parser(*, evaluate_arguments: bool = True) -> argparse.ArgumentParser:
     audit = command("audit", "access-record tools")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="AUDIT_COMMAND", required=True)
     command("verify", "check the hash chain and report the first broken link", audit_sub)
+    audit_report = command("report", "the periodic audit of a period (policy 471.6(c))", audit_sub)
+    audit_report_commands.add_arguments(audit_report, _acting_user)
 
     recognize = command(
         "recognize", "run plate recognition with no window, storing reads in the database"
@@ -111,6 +115,9 @@ def build_parser(*, evaluate_arguments: bool = True) -> argparse.ArgumentParser:
     search_commands.add_search_arguments(search, _acting_user)
     canvass = command("canvass", "every plate read near a place in a time window (recorded)")
     search_commands.add_canvass_arguments(canvass, _acting_user)
+
+    db = command("db", "PostgreSQL roles and upgrades, run by the database owner")
+    db_commands.add_arguments(db, command)
 
     package = command("package", "verifiable packages (search exports): check one")
     package_commands.add_arguments(package, command)
@@ -186,6 +193,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return evaluate_mod.run(args)
     if command == "package":  # no database: anyone holding a package may check it
         return package_commands.run(args)
+    if command == "db":  # the database owner's URL and credentials, no sign-in
+        return db_commands.run(args)
     from alpr_desktop import commands
 
     return commands.run(command, args)

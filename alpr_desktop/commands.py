@@ -42,6 +42,8 @@ def run(command: str, args: argparse.Namespace) -> int:
         return _init(config, args)
     if command == "audit" and args.audit_command == "verify":
         return _audit_verify(config)
+    if command == "audit" and args.audit_command == "report":
+        return _as_user(config, args)
     if command in ("users", "recognize", "hotlist", "alerts", "search", "canvass"):
         return _as_user(config, args)
     raise ConfigurationError(f"unknown command {command!r}")
@@ -166,6 +168,7 @@ def _as_user(config: LocalConfig, args: argparse.Namespace) -> int:
     """A command that acts for ``--user``: sign in, run it, sign out."""
     from alpr_desktop import (
         alert_commands,
+        audit_report_commands,
         hotlist_commands,
         recognize_command,
         search_commands,
@@ -187,6 +190,8 @@ def _as_user(config: LocalConfig, args: argparse.Namespace) -> int:
                 return search_commands.run_search(app, actor, args)
             if args.command == "canvass":
                 return search_commands.run_canvass(app, actor, args)
+            if args.command == "audit":
+                return audit_report_commands.run(app, actor, args)
             return user_commands.run(app, actor, args)
         finally:
             sign_out(app, actor)

@@ -56,7 +56,9 @@ def query_text(item: ReviewItemView) -> str:
         return item.query
     if not isinstance(parsed, dict):
         return item.query
-    shown = {k: v for k, v in parsed.items() if v not in (None, "", [], False)}
+    # The page's size and the normalised pattern say nothing a reviewer needs.
+    hidden = {"limit", "normalised"} | ({"offset"} if parsed.get("offset") == 0 else set())
+    shown = {k: v for k, v in parsed.items() if k not in hidden and v not in (None, "", [], False)}
     return ", ".join(f"{k}: {v}" for k, v in shown.items())
 
 
@@ -169,19 +171,45 @@ def report_html(view: ReportView, charts: dict[str, str] | None = None) -> str:
     parts.append("</table>")
     parts.append("<h2>Sign-off</h2>")
     parts += [f"<p>{escape(line)}</p>" for line in sign_off_lines(view)]
+    parts.append(
+        "<p>Reviewed and signed off: ______________________________ Date: ______________</p>"
+    )
     for title, url in (charts or {}).items():
         parts.append(f"<h2>{escape(title)}</h2><p><img src='{url}' width='620'></p>")
     for table in view.tables:
         parts.append(_html_table(table.title, table.columns, table.rows))
-    rows = [sample_row(view, item) for item in view.items]
-    columns = [c for c in SAMPLE_COLUMNS if c != "Record"]
-    rows = [r[:1] + r[2:] for r in rows]
-    parts.append(_html_table("Review sample", tuple(columns), tuple(tuple(r) for r in rows)))
-    parts.append(
-        "<h2>Signature</h2><p>Reviewed and signed off: ______________________________ "
-        "Date: ______________</p>"
-    )
+    parts.append(_sample_html(view))
     return "\n".join(parts)
+
+
+def _sample_html(view: ReportView) -> str:
+    """The sample, one row per search: when and who, what, the query, the verdict."""
+    head = "".join(f"<th>{c}</th>" for c in ("#", "When, who", "Purpose, case", "Query", "Verdict"))
+    rows = []
+    for item in view.items:
+        verdict = f"<b>{escape(VERDICT_LABELS[item.verdict])}</b>"
+        if item.note:
+            verdict += f"<br>{escape(item.note)}"
+        if item.reviewed_by:
+            verdict += (
+                f"<br><i>{escape(item.reviewed_by)}, {local_text(view, item.reviewed_at)}</i>"
+            )
+        cells = [
+            str(item.position),
+            f"{local_text(view, item.recorded_at)}<br>{escape(item.username)}"
+            f"<br>record {item.record_id}",
+            f"{escape(item.action)}<br>{escape(item.purpose)}"
+            f"<br>{escape(item.case_number or '(no case)')}",
+            escape(query_text(item)),
+            verdict,
+        ]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    if not rows:
+        rows.append("<tr><td colspan='5'><i>No searches in this period.</i></td></tr>")
+    return (
+        "<h2>Review sample</h2><table width='100%' style='font-size:8pt'>"
+        f"<tr>{head}</tr>{''.join(rows)}</table>"
+    )
 
 
 def _html_table(title: str, columns: tuple[str, ...], rows: tuple[tuple[Any, ...], ...]) -> str:

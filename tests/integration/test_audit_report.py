@@ -428,3 +428,43 @@ def test_real_searches_counted_and_the_csv_export_recorded(
         "format": "csv",
         "file": "report.csv",
     }
+
+
+def test_the_command_line_goes_through_the_same_service(
+    app: Application,
+    admin: Actor,
+    supervisor: Actor,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from alpr_desktop.cli import main
+    from tests.conftest import USER_PASSWORD
+
+    _seed_trail(app)
+    create_active_user(app, admin, "det.cli", [Role.INVESTIGATOR])
+    monkeypatch.setenv("ALPR_PASSWORD", USER_PASSWORD)
+    period = ["--since", "2026-03-01", "--until", "2026-03-31"]
+    common = ["audit", "report", "--database-url", database_url, *period]
+    target = tmp_path / "march.csv"
+    capsys.readouterr()
+    args = [*common, "--user", "sup.one", "--seed", "7", "--sample", "3", "--csv", str(target)]
+    assert main([*args, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["seed"] == 7 and printed["figures"]["totals"]["searches"] == 7
+    assert len(printed["sample"]) == 3
+    assert "det.one" in target.read_text(encoding="utf-8-sig")
+    assert main(args) == 0  # the same seed again, as text
+    out = capsys.readouterr().out
+    assert "Searches per user" in out and "seed 7" in out and "Wrote CSV" in out
+    again = [
+        line.split()[2] for line in out.splitlines() if line.strip().startswith(("1 ", "2 ", "3 "))
+    ]
+    assert again == [str(item["record"]) for item in printed["sample"]]
+    assert main([*common, "--user", "det.cli"]) == 2
+    assert "do not allow you to run audit report" in capsys.readouterr().err
+    assert main([*common, "--user", "sup.one", "--csv", str(tmp_path / "x.txt")]) == 2
+    assert "--csv needs a .csv file name" in capsys.readouterr().err
+    assert main([*common, "--user", "sup.one", "--sample", "500"]) == 2
+    assert "0–200" in capsys.readouterr().err
