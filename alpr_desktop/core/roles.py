@@ -86,6 +86,7 @@ class Action(enum.StrEnum):
     VERIFY_AUDIT = "verify_audit"
     RUN_AUDIT_REPORT = "run_audit_report"
     VIEW_COMPLIANCE = "view_compliance"
+    MANAGE_AUDIT_KEYS = "manage_audit_keys"  # the checkpoint signing key pair
     # Administration
     VIEW_USERS = "view_users"
     MANAGE_USERS = "manage_users"
@@ -150,6 +151,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VERIFY_AUDIT: frozenset({_S, _C, _A}),
     Action.RUN_AUDIT_REPORT: frozenset({_S, _C}),
     Action.VIEW_COMPLIANCE: frozenset({_S, _C, _A}),
+    Action.MANAGE_AUDIT_KEYS: frozenset({_C, _A}),
     Action.VIEW_USERS: frozenset({_S, _C, _A}),
     Action.MANAGE_USERS: frozenset({_A}),
     Action.ACTIVATE_USERS: frozenset({_S, _A}),

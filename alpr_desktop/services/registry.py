@@ -8,8 +8,8 @@ from pathlib import Path
 from alpr_desktop.services.alert_matcher import AlertMatcher
 from alpr_desktop.services.alerts import AlertService
 from alpr_desktop.services.audit import AuditService
-from alpr_desktop.services.audit_query import AuditQueryService
 from alpr_desktop.services.audit_checkpoints import CheckpointService, default_key_path
+from alpr_desktop.services.audit_query import AuditQueryService
 from alpr_desktop.services.audit_report import AuditReportService
 from alpr_desktop.services.auth import AuthService
 from alpr_desktop.services.base import ServiceContext

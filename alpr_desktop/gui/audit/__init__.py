@@ -1,0 +1,1 @@
+"""Widgets of the Audit page (the access trail's oversight)."""
