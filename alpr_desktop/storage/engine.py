@@ -278,17 +278,57 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade_to_head(engine: Engine) -> None:
-    """Bring the schema to the newest migration shipped with this version."""
+    """Bring the schema to the newest migration shipped with this version.
+
+    On PostgreSQL only the schema's owner migrates (``alpr-desktop db upgrade`` acts as
+    it; a workstation connecting as the owner does so at start) and the application
+    roles' privileges are re-applied afterwards (:mod:`.roles_setup`). Any other role,
+    such as the application's own, gets one line saying who must upgrade.
+    """
     try:
-        if current_revision(engine) == HEAD_REVISION:
+        current = current_revision(engine)
+        if current == HEAD_REVISION:
             return
+        _check_may_upgrade(engine, current)
         from alembic import command
 
         command.upgrade(_alembic_config(engine), "head")
+        if engine.url.get_backend_name() == "postgresql":
+            from alpr_desktop.storage import roles_setup
+
+            with engine.begin() as conn:
+                roles = roles_setup.refresh_grants(conn)
+            log.info("privileges re-applied for %s", ", ".join(roles) or "no application role")
     except (OperationalError, DatabaseError) as exc:
         raise StorageError(describe_failure(engine, exc)) from None
     except SQLAlchemyError as exc:
         raise StorageError(f"Database migration failed: {exc}") from None
+
+
+def _check_may_upgrade(engine: Engine, current: str | None) -> None:
+    where = engine.url.database
+    newer = current is not None and current.isdigit() and HEAD_REVISION.isdigit()
+    if newer and int(str(current)) > int(HEAD_REVISION):
+        raise StorageError(
+            f"The database {where} is at revision {current}, newer than this version of "
+            f"alpr-desktop ({HEAD_REVISION}): install the version that upgraded it."
+        )
+    if engine.url.get_backend_name() != "postgresql":
+        return
+    from alpr_desktop.storage import roles_setup
+
+    with engine.connect() as conn:
+        user, owner, may_create = roles_setup.upgrade_rights(conn)
+    if current is None and not may_create:
+        raise StorageError(
+            f"The database {where} has no alpr-desktop schema and the role {user!r} may not "
+            "create one: ask the database owner to run `alpr-desktop db create-roles`."
+        )
+    if current is not None and owner is not None and owner != user:
+        raise StorageError(
+            f"The database {where} is at revision {current}, this version needs "
+            f"{HEAD_REVISION}: ask the database owner to run `alpr-desktop db upgrade`."
+        )
 
 
 @dataclass(frozen=True)
