@@ -15,10 +15,12 @@ from typing import Any
 from alpr_desktop import (
     __version__,
     alert_commands,
+    audit_commands,
     audit_report_commands,
     db_commands,
     hotlist_commands,
     package_commands,
+    policy_commands,
     recognize_command,
     search_commands,
     user_commands,
@@ -92,8 +94,7 @@ def build_parser(*, evaluate_arguments: bool = True) -> argparse.ArgumentParser:
     )
 
     audit = command("audit", "access-record tools")
-    audit_sub = audit.add_subparsers(dest="audit_command", metavar="AUDIT_COMMAND", required=True)
-    command("verify", "check the hash chain and report the first broken link", audit_sub)
+    audit_sub = audit_commands.add_arguments(audit, command, _acting_user)
     audit_report = command("report", "the periodic audit of a period (policy 471.6(c))", audit_sub)
     audit_report_commands.add_arguments(audit_report, _acting_user)
 
@@ -121,6 +122,9 @@ def build_parser(*, evaluate_arguments: bool = True) -> argparse.ArgumentParser:
 
     package = command("package", "verifiable packages (search exports): check one")
     package_commands.add_arguments(package, command)
+
+    policy = command("policy", "the usage and privacy policy: export it for the website")
+    policy_commands.add_arguments(policy, command)
 
     evaluate = command(
         "evaluate", "run plate recognition on a folder in the bench format and score it"

@@ -40,8 +40,14 @@ def run(command: str, args: argparse.Namespace) -> int:
         raise ConfigurationError("--demo only applies to the GUI.")
     if command == "init":
         return _init(config, args)
-    if command == "audit" and args.audit_command == "verify":
-        return _audit_verify(config)
+    if command == "policy":
+        from alpr_desktop import policy_commands
+
+        return policy_commands.run(config, args)
+    if command == "audit" and args.audit_command in ("verify", "checkpoint", "keygen"):
+        from alpr_desktop import audit_commands
+
+        return audit_commands.run(config, args)
     if command == "audit" and args.audit_command == "report":
         return _as_user(config, args)
     if command in ("users", "recognize", "hotlist", "alerts", "search", "canvass"):
@@ -137,31 +143,6 @@ def _existing_application(config: LocalConfig) -> Application | None:
         return open_application(config)
     except StorageError:
         return None  # absent or empty; the real open below reports any other problem
-
-
-def _audit_verify(config: LocalConfig) -> int:
-    from alpr_desktop.app import open_application
-    from alpr_desktop.services.audit import append_record, verify_chain
-
-    app: Application = open_application(config)
-    try:
-        ctx = app.services.ctx
-        with app.database.sessions.begin() as session:
-            report = verify_chain(session)
-            append_record(
-                session,
-                now=ctx.now(),
-                username=f"cli:{getpass.getuser()}",
-                workstation=ctx.workstation,
-                category="admin",
-                action="audit_verify",
-                outcome="ok" if report.ok else "failed",
-                detail=report.summary(),
-            )
-        print(report.summary())
-        return 0 if report.ok else 1
-    finally:
-        app.close()
 
 
 def _as_user(config: LocalConfig, args: argparse.Namespace) -> int:
