@@ -82,6 +82,8 @@ class ReportSummary:
     signed_off_at: dt.datetime | None
     signed_off_by: str
     sign_off_note: str
+    #: The department's time zone the period's days are local to.
+    time_zone: str
 
     @property
     def signed_off(self) -> bool:
@@ -248,7 +250,8 @@ class AuditReportService(BaseService):
             rows = session.scalars(
                 select(AuditReport).order_by(AuditReport.id.desc()).limit(limit)
             ).all()
-            return [_summary(r) for r in rows]
+            zone_name = load_department_settings(session).local_time_zone
+            return [_summary(r, zone_name) for r in rows]
 
     def open(self, actor: Actor, report_id: int) -> ReportView:
         """A saved report with its sample (the sampled trail records: recorded)."""
@@ -383,7 +386,7 @@ class AuditReportService(BaseService):
     def _view(self, session: Session, report: AuditReport) -> ReportView:
         settings = load_department_settings(session)
         return ReportView(
-            _summary(report),
+            _summary(report, settings.local_time_zone),
             json.loads(report.figures),
             tuple(_items(session, report.id)),
             settings.agency_name,
@@ -409,7 +412,7 @@ def _draft(session: Session, report_id: int) -> AuditReport:
     return report
 
 
-def _summary(report: AuditReport) -> ReportSummary:
+def _summary(report: AuditReport, time_zone: str) -> ReportSummary:
     return ReportSummary(
         report.id,
         report.period_start,
@@ -422,6 +425,7 @@ def _summary(report: AuditReport) -> ReportSummary:
         report.signed_off_at,
         report.signed_off_by,
         report.sign_off_note,
+        time_zone,
     )
 
 

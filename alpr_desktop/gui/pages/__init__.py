@@ -15,11 +15,14 @@ from PySide6.QtWidgets import QWidget
 from alpr_desktop.core.roles import Action
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.pages.alerts import AlertsPage
+from alpr_desktop.gui.pages.audit_report import AuditReportPage
 from alpr_desktop.gui.pages.cameras import CamerasPage
 from alpr_desktop.gui.pages.canvass import CanvassPage
+from alpr_desktop.gui.pages.compliance import CompliancePage
 from alpr_desktop.gui.pages.home import HomePage
 from alpr_desktop.gui.pages.hotlists import HotlistsPage
 from alpr_desktop.gui.pages.live import LivePage
+from alpr_desktop.gui.pages.policy import PolicyPage
 from alpr_desktop.gui.pages.search import SearchPage
 from alpr_desktop.gui.pages.settings import SETTINGS_ACTIONS, SettingsPage
 from alpr_desktop.gui.pages.users import UsersPage
@@ -51,8 +54,19 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("canvass", "Canvass", "fa5s.bullseye", Action.CANVASS, CanvassPage),
     PageSpec("cameras", "Cameras", "fa5s.video", Action.MANAGE_CAMERAS, CamerasPage),
     PageSpec("hotlists", "Hotlists", "fa5s.list-alt", Action.MANAGE_HOTLISTS, HotlistsPage),
+    PageSpec(
+        "audit_report",
+        "Audit report",
+        "fa5s.file-signature",
+        Action.RUN_AUDIT_REPORT,
+        AuditReportPage,
+    ),
     PageSpec("users", "Users", "fa5s.users-cog", Action.VIEW_USERS, UsersPage),
     PageSpec("settings", "Settings", "fa5s.sliders-h", SETTINGS_ACTIONS, SettingsPage),
+    PageSpec(
+        "compliance", "Compliance", "fa5s.balance-scale", Action.VIEW_COMPLIANCE, CompliancePage
+    ),
+    PageSpec("policy", "Policy", "fa5s.file-contract", None, PolicyPage),
 )
 
 
