@@ -104,6 +104,8 @@ class MainWindow(QMainWindow):
                     lambda n, i=item, t=spec.title: i.setText(f"{t} ({n})" if n else t)
                 )
                 page.notice.connect(self._notice)  # type: ignore[attr-defined]
+            if hasattr(page, "navigate_requested"):  # a page that links to others
+                page.navigate_requested.connect(self.show_page)
             self.page_stack.addWidget(page)
         self.navigation.currentRowChanged.connect(self.page_stack.setCurrentIndex)
         self.navigation.setCurrentRow(0)

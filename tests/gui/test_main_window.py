@@ -55,8 +55,8 @@ def test_dispatcher_sees_no_users_page(gui: GuiContext, open_window) -> None:
     admin = create_admin(gui.application)
     dispatcher = create_active_user(gui.application, admin, "dana", [Role.DISPATCHER])
     window = open_window(dispatcher)
-    assert window.page_keys() == ["home", "live", "alerts"]
-    assert window.navigation.count() == 3
+    assert window.page_keys() == ["home", "live", "alerts", "policy"]
+    assert window.navigation.count() == 4
     home = window.pages["home"]
     assert isinstance(home, HomePage)
     assert home.verify_button is None  # dispatchers may not verify the trail
@@ -65,7 +65,15 @@ def test_dispatcher_sees_no_users_page(gui: GuiContext, open_window) -> None:
 def test_admin_sees_users_page_and_navigates(gui: GuiContext, open_window, qtbot: QtBot) -> None:
     admin = create_admin(gui.application)
     window = open_window(admin)
-    assert window.page_keys() == ["home", "cameras", "hotlists", "users", "settings"]
+    assert window.page_keys() == [
+        "home",
+        "cameras",
+        "hotlists",
+        "users",
+        "settings",
+        "compliance",
+        "policy",
+    ]
     page = window.show_page("users")
     assert window.page_stack.currentWidget() is page
     wait_idle(qtbot, gui)
