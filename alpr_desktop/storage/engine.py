@@ -381,7 +381,11 @@ def open_database(url: str, *, migrate: bool = True, create: bool = True) -> Dat
             "Check --data-dir or --database-url, or create one with 'alpr-desktop init'."
         )
     if migrate:
-        upgrade_to_head(engine)
+        try:
+            upgrade_to_head(engine)
+        except BaseException:
+            engine.dispose()
+            raise
     log.info("database opened: %s", mask_url(engine.url))
     warnings: tuple[str, ...] = ()
     if engine.url.get_backend_name() == "sqlite":

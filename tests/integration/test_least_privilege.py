@@ -1,0 +1,455 @@
+"""Issue 15 item 6: the application's PostgreSQL role owns nothing and cannot undo the trail.
+
+``alpr-desktop db create-roles`` is run as the test server's superuser (the database
+owner here) on a database of this module's own, with role names of its own, all dropped
+afterwards. Then the application is opened with the application role's URL and used
+through its services, and the role is tried at everything that would rewrite the trail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ProgrammingError
+
+from alpr_desktop import cli
+from alpr_desktop.app import open_application
+from alpr_desktop.core.roles import Role
+from alpr_desktop.errors import AuthenticationError, StorageError
+from alpr_desktop.services.cameras import CameraFields
+from alpr_desktop.services.hotlist_fields import EntryFields
+from alpr_desktop.services.search import CanvassRequest, SearchRequest
+from alpr_desktop.settings import LocalConfig
+from alpr_desktop.storage import roles_setup
+from alpr_desktop.storage.engine import HEAD_REVISION, current_revision, open_database
+from tests.conftest import ADMIN_PASSWORD, create_active_user, create_admin, make_app
+from tests.integration.ingest_helpers import T0, placed_read
+
+APP_PASSWORD = "app-role-passphrase-2026"
+PURPOSE = "Criminal investigation"
+CASE = "26-007001"
+SCENE = (38.5800, -121.4900)
+
+
+@dataclass(frozen=True)
+class Roles:
+    database: str
+    owner_url: str  # the superuser, acting as the database owner
+    app_url: str
+    app_role: str
+    owner_role: str
+
+
+def _cli(argv: list[str], stdin: str = "") -> int:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "stdin", io.StringIO(stdin))
+        return cli.main(argv)
+
+
+def _create_roles(roles: Roles, *extra: str, stdin: str = "") -> int:
+    return _cli(
+        [
+            "db",
+            "create-roles",
+            "--database-url",
+            roles.owner_url,
+            "--app-role",
+            roles.app_role,
+            "--owner-role",
+            roles.owner_role,
+            *extra,
+        ],
+        stdin,
+    )
+
+
+@contextmanager
+def least_privilege_database(admin_url: str, *, existing_schema: bool) -> Iterator[Roles]:
+    """A database of its own with an owner and an application role, all dropped after.
+
+    ``existing_schema``: the schema is made first by the superuser, as an installation
+    from before the roles was, so ``create-roles`` has to hand it to the owner role.
+    """
+    suffix = uuid.uuid4().hex[:10]
+    name = f"alpr_lp_{suffix}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    owner_url = make_url(admin_url).set(drivername="postgresql+psycopg", database=name)
+    app_role, owner_role = f"alpr_app_{suffix}", f"alpr_owner_{suffix}"
+    roles = Roles(
+        database=name,
+        owner_url=owner_url.render_as_string(hide_password=False),
+        app_url=owner_url.set(username=app_role, password=APP_PASSWORD).render_as_string(
+            hide_password=False
+        ),
+        app_role=app_role,
+        owner_role=owner_role,
+    )
+    try:
+        if existing_schema:
+            open_database(roles.owner_url, create=True).dispose()
+        assert _create_roles(roles, "--password-stdin", stdin=APP_PASSWORD + "\n") == 0
+        yield roles
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for role in (app_role, owner_role):
+                conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def roles(postgres_admin_url: str) -> Iterator[Roles]:
+    with least_privilege_database(postgres_admin_url, existing_schema=False) as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def app_engine(roles: Roles) -> Iterator[Engine]:
+    engine = create_engine(roles.app_url)
+    yield engine
+    engine.dispose()
+
+
+def _config(url: str, tmp_path: Path) -> LocalConfig:
+    return LocalConfig(database_url=url, data_dir=tmp_path / "data", workstation_name="test-ws")
+
+
+#: What would rewrite the trail or switch its protection off, each refused for lack of a
+#: privilege or of ownership (SQLSTATE 42501) before any trigger is reached.
+REFUSED = [
+    "UPDATE access_records SET detail = 'rewritten'",
+    "DELETE FROM access_records",
+    "TRUNCATE access_records",
+    "ALTER TABLE access_records DISABLE TRIGGER access_records_append_only",
+    "ALTER TABLE access_records DISABLE TRIGGER ALL",
+    "DROP TRIGGER access_records_append_only ON access_records",
+    "DROP TRIGGER access_records_no_truncate ON access_records",
+    "CREATE TRIGGER sneak BEFORE INSERT ON access_records "
+    "FOR EACH ROW EXECUTE FUNCTION access_records_refuse_change()",
+    "CREATE OR REPLACE FUNCTION access_records_refuse_change() RETURNS trigger "
+    "LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$",
+    "DROP TABLE access_records",
+    "ALTER TABLE access_records RENAME TO old_records",
+    "UPDATE audit_checkpoints SET signature = 'forged'",
+    "DELETE FROM audit_checkpoints",
+    "TRUNCATE audit_checkpoints",
+    "UPDATE alembic_version SET version_num = '0001'",
+    "TRUNCATE users",
+    "CREATE TABLE shadow (id integer)",
+    "CREATE SCHEMA shadow",
+]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("statement", REFUSED)
+def test_the_app_role_cannot_rewrite_or_unprotect_the_trail(
+    app_engine: Engine, statement: str
+) -> None:
+    with pytest.raises(ProgrammingError) as refused, app_engine.begin() as conn:
+        conn.execute(text(statement))
+    assert refused.value.orig is not None
+    assert getattr(refused.value.orig, "sqlstate", None) == "42501"
+    assert "append-only" not in str(refused.value.orig)  # the privilege, not the trigger
+
+
+@pytest.mark.postgres
+def test_the_app_role_cannot_become_the_owner(app_engine: Engine, roles: Roles) -> None:
+    for statement in (
+        f'SET ROLE "{roles.owner_role}"',
+        f'GRANT "{roles.owner_role}" TO "{roles.app_role}"',
+        f'ALTER TABLE access_records OWNER TO "{roles.app_role}"',
+    ):
+        with pytest.raises(ProgrammingError) as refused, app_engine.begin() as conn:
+            conn.execute(text(statement))
+        assert getattr(refused.value.orig, "sqlstate", None) == "42501", statement
+
+
+@pytest.mark.postgres
+def test_the_owner_could_do_what_the_app_role_cannot(roles: Roles) -> None:
+    # The refused statements are real ones: the owner role runs them (rolled back).
+    engine = roles_setup.act_as(create_engine(roles.owner_url), roles.owner_role)
+    try:
+        with engine.connect() as conn:
+            for statement in (
+                "ALTER TABLE access_records DISABLE TRIGGER access_records_append_only",
+                "DROP TRIGGER access_records_no_truncate ON access_records",
+                "CREATE TABLE shadow (id integer)",
+            ):
+                conn.execute(text(statement))
+            conn.rollback()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_privileges_are_the_table_in_code(app_engine: Engine, roles: Roles) -> None:
+    with app_engine.connect() as conn:
+        table = roles_setup.privilege_table(conn, roles.app_role)
+        owners = set(
+            conn.execute(
+                text(
+                    "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class "
+                    "WHERE relnamespace = 'public'::regnamespace"
+                )
+            ).scalars()
+        )
+        kinds: dict[str, str] = {
+            name: kind
+            for name, kind in conn.execute(
+                text(
+                    "SELECT relname, relkind FROM pg_class "
+                    "WHERE relnamespace = 'public'::regnamespace"
+                )
+            )
+        }
+    assert owners == {roles.owner_role}  # the app role owns nothing
+    assert table["access_records"] == ("INSERT", "SELECT")
+    assert table["audit_checkpoints"] == ("INSERT", "SELECT")
+    assert table["alembic_version"] == ("SELECT",)
+    assert table["users"] == ("DELETE", "INSERT", "SELECT", "UPDATE")
+    for name, kind in kinds.items():
+        if kind == "S":
+            assert table[name] == ("USAGE",), name
+        elif kind == "r":
+            assert table[name] == tuple(sorted(roles_setup.privileges_for(name))), name
+
+
+@pytest.mark.postgres
+def test_the_application_works_fully_under_the_app_role(roles: Roles, tmp_path: Path) -> None:
+    app = make_app(roles.app_url, tmp_path)
+    try:
+        assert app.security_warnings == ()  # neither superuser nor the trail's owner
+        services = app.services
+        admin = create_admin(app)
+        with pytest.raises(AuthenticationError):
+            services.auth.login("admin", "not-the-password-at-all")  # throttle rows
+        admin = services.auth.login("admin", ADMIN_PASSWORD).actor
+        detective = create_active_user(app, admin, "det.one", [Role.INVESTIGATOR])
+        dispatcher = create_active_user(app, admin, "disp.one", [Role.DISPATCHER])
+        services.settings.update(admin, agency_name="Least Privilege PD")
+        services.cameras.create(
+            admin,
+            CameraFields(name="North gate", source="0", latitude=SCENE[0], longitude=SCENE[1]),
+        )
+        stolen = services.hotlists.create(admin, "Stolen")
+        services.hotlists.add_entry(admin, stolen.id, EntryFields("7ABC123", "stolen_vehicle"))
+        stored = services.ingest.store(
+            [
+                placed_read(1, "7ABC123", tag="lp", camera="North gate", at=SCENE),
+                placed_read(2, "8XYZ451", tag="lp", camera="North gate", at=SCENE, minutes=5),
+            ]
+        )
+        [alert_id] = stored.alerts
+        decided = services.alerts.dispose(dispatcher, alert_id, accept=False, reason="Misread")
+        assert decided.disposition_reason == "Misread"
+        found = services.search.search(detective, SearchRequest("7AB*", PURPOSE, CASE))
+        assert [r.plate_text for r in found.results] == ["7ABC123"]
+        canvass = services.search.canvass(
+            detective,
+            CanvassRequest(*SCENE, 500.0, T0, T0 + dt.timedelta(hours=1), PURPOSE, CASE),
+        )
+        assert {p.plate_text for p in canvass.plates} == {"7ABC123", "8XYZ451"}
+        services.checkpoints.create_key(admin)
+        signed = services.checkpoints.sign_now(admin)
+        assert signed.report.ok
+        assert services.audit.verify(admin, full=True).ok
+        services.users.suspend(admin, dispatcher.user_id, "left the unit")
+        services.auth.record_session_event(admin, "logout")
+    finally:
+        app.close()
+    owner = create_engine(roles.owner_url)
+    try:
+        with owner.connect() as conn:
+            recorded = conn.execute(
+                text("SELECT count(*) FROM access_records WHERE case_number = :case"),
+                {"case": CASE},
+            ).scalar()
+            checkpoints = conn.execute(text("SELECT count(*) FROM audit_checkpoints")).scalar()
+        assert recorded == 2 and checkpoints == 1  # the search and the canvass; one signed
+    finally:
+        owner.dispose()
+
+
+def _snapshot(roles: Roles) -> tuple[object, ...]:
+    engine = create_engine(roles.owner_url)
+    try:
+        with engine.connect() as conn:
+            acl = conn.execute(
+                text(
+                    "SELECT relname, relacl::text, pg_get_userbyid(relowner) FROM pg_class "
+                    "WHERE relnamespace = 'public'::regnamespace ORDER BY 1"
+                )
+            ).all()
+            defaults = conn.execute(
+                text("SELECT defaclobjtype, defaclacl::text FROM pg_default_acl ORDER BY 1")
+            ).all()
+            role = conn.execute(
+                text(
+                    "SELECT rolcanlogin, rolsuper, rolpassword FROM pg_authid "
+                    "WHERE rolname IN (:app, :owner) ORDER BY rolname"
+                ),
+                {"app": roles.app_role, "owner": roles.owner_role},
+            ).all()
+            database = conn.execute(
+                text("SELECT datacl::text FROM pg_database WHERE datname = current_database()")
+            ).scalar()
+            schema = conn.execute(
+                text("SELECT nspacl::text FROM pg_namespace WHERE nspname = 'public'")
+            ).scalar()
+        return (acl, defaults, role, database, schema)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_create_roles_twice_changes_nothing(
+    roles: Roles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = _snapshot(roles)
+    app_row = before[2][0]  # type: ignore[index]
+    assert str(app_row.rolpassword).startswith("SCRAM-SHA-256$")  # --password-stdin set it
+    capsys.readouterr()
+    assert _create_roles(roles) == 0
+    out = capsys.readouterr().out
+    assert "no role created; password unchanged" in out
+    assert "0 objects handed to the owner" in out
+    assert _snapshot(roles) == before
+
+
+@pytest.mark.postgres
+def test_an_out_of_date_schema_says_who_must_upgrade(
+    postgres_admin_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    # An installation from before the roles: its schema belongs to the superuser.
+    with least_privilege_database(postgres_admin_url, existing_schema=True) as made:
+        assert "objects handed to the owner" in capsys.readouterr().out
+        owner = roles_setup.act_as(create_engine(made.owner_url), made.owner_role)
+        cfg = Config()
+        cfg.set_main_option(
+            "script_location", str(resources.files("alpr_desktop.storage").joinpath("migrations"))
+        )
+        cfg.attributes["engine"] = owner
+        command.downgrade(cfg, "-1")  # as if this version were newer than the schema
+        behind = current_revision(owner)
+        assert behind is not None and behind != HEAD_REVISION
+        with pytest.raises(StorageError) as told:
+            open_application(_config(made.app_url, tmp_path))
+        assert str(told.value) == (
+            f"The database {made.database} is at revision {behind}, this version needs "
+            f"{HEAD_REVISION}: ask the database owner to run `alpr-desktop db upgrade`."
+        )
+        assert current_revision(owner) == behind  # the app role did not try
+        assert _cli(["db", "upgrade", "--database-url", made.owner_url]) == 0
+        out = capsys.readouterr().out
+        assert f"was at {behind}, is at {HEAD_REVISION} now" in out
+        assert f"Privileges re-applied for {made.app_role}." in out
+        app = open_application(_config(made.app_url, tmp_path))
+        try:
+            assert app.security_warnings == ()
+            with app.database.engine.connect() as conn:
+                table = roles_setup.privilege_table(conn, made.app_role)
+            # The tables the upgrade made again are granted by the table in code.
+            assert table["audit_checkpoints"] == ("INSERT", "SELECT")
+            admin = create_admin(app)
+            assert app.services.audit.verify(admin).ok
+        finally:
+            app.close()
+        owner.dispose()
+
+
+@pytest.mark.postgres
+def test_an_empty_database_tells_the_app_role_to_ask_the_owner(
+    roles: Roles, postgres_admin_url: str
+) -> None:
+    name = f"alpr_lp_empty_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(roles.app_url).set(database=name).render_as_string(hide_password=False)
+        with pytest.raises(StorageError, match="may not create one: ask the database owner"):
+            open_database(url, create=True)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_create_roles_refuses_roles_that_could_undo_the_trail(
+    roles: Roles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    made = {
+        f"alpr_super_{suffix}": "NOLOGIN SUPERUSER",
+        f"alpr_maker_{suffix}": "LOGIN CREATEROLE",
+        f"alpr_member_{suffix}": f'LOGIN IN ROLE "{roles.owner_role}"',
+    }
+    admin = create_engine(roles.owner_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name, attributes in made.items():
+            conn.execute(text(f'CREATE ROLE "{name}" {attributes}'))
+    try:
+        capsys.readouterr()
+        superuser, maker, member = made
+        cases = {
+            superuser: "is a superuser",
+            maker: "allowed to create roles (CREATEROLE)",
+            roles.owner_role: "must not be the schema's owner",
+            member: f"is a member of the owner role '{roles.owner_role}'",
+        }
+        for app_role, message in cases.items():
+            argv = ["db", "create-roles", "--database-url", roles.owner_url]
+            argv += ["--app-role", app_role, "--owner-role", roles.owner_role]
+            assert _cli(argv) == 2, app_role
+            assert message in capsys.readouterr().err
+    finally:
+        with admin.connect() as conn:
+            for name in made:
+                conn.execute(text(f'DROP ROLE "{name}"'))
+        admin.dispose()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--app-role", 'x"; DROP TABLE users; --'], "is not a usable role name"),
+        (["--app-role", "pg_signal_backend"], "is not a usable role name"),
+        (["--app-role", "alpr_app", "--owner-role", "Owner"], "is not a usable role name"),
+    ],
+)
+def test_bad_role_names_are_refused_before_connecting(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Port 1 answers nothing: reaching it would print "Cannot reach PostgreSQL" instead.
+    url = "postgresql://owner@127.0.0.1:1/alpr"
+    assert _cli(["db", "create-roles", "--database-url", url, *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "nothing was changed" in err
+
+
+def test_db_commands_need_a_postgresql_owner_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _cli(["db", "upgrade"]) == 2
+    assert "needs --database-url postgresql://OWNER@HOST:PORT/DB" in capsys.readouterr().err
+    sqlite = f"sqlite:///{tmp_path / 'alpr.sqlite3'}"
+    assert _cli(["db", "create-roles", "--database-url", sqlite, "--app-role", "alpr_app"]) == 2
+    assert "are for PostgreSQL" in capsys.readouterr().err
+    assert not (tmp_path / "alpr.sqlite3").exists()
