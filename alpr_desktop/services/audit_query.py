@@ -321,6 +321,15 @@ def _selected(session: Session, filters: AuditFilters, up_to_seq: int) -> Select
     )
 
 
+def _page(
+    session: Session, filters: AuditFilters, up_to_seq: int, offset: int, limit: int
+) -> tuple[list[AuditRow], bool]:
+    """One page of the rows that fit, newest first, and whether more follow."""
+    stmt = _selected(session, filters, up_to_seq).order_by(AccessRecord.seq.desc())
+    found = list(session.scalars(stmt.offset(offset).limit(limit + 1)))
+    return [_row(r) for r in found[:limit]], len(found) > limit
+
+
 class AuditQueryService(BaseService):
     """Filtering, opening and exporting the access trail; see the module."""
 
@@ -351,35 +360,30 @@ class AuditQueryService(BaseService):
         filters = filters.cleaned()
         if not 1 <= limit <= MAX_PAGE or offset < 0:
             raise ValidationError(f"A page is 1–{MAX_PAGE} records from an offset of 0 or more.")
-        if view is None:
-            view_id, view_seq = self._record_first(
-                actor, VIEW_ACTION, filters.canonical(), "viewed the access trail"
-            )
-        else:
-            view_id, view_seq = view, 0
-        with self._work(actor, Action.VIEW_AUDIT) as (session, _me):
-            if view is not None:
+        if view is not None:
+            # A later page of a recorded view: authorised again, nothing new recorded.
+            with self._work(actor, Action.VIEW_AUDIT) as (session, _me):
                 view_seq = self._own_view(session, actor, view, filters)
-            stmt = _selected(session, filters, view_seq).order_by(AccessRecord.seq.desc())
-            found = list(session.scalars(stmt.offset(offset).limit(limit + 1)))
-            total: int | None = None
-            capped = False
-            if view is None:
-                counted = select(AccessRecord.id).where(
-                    and_(AccessRecord.seq <= view_seq, *_conditions(session, filters))
-                )
-                total = int(
-                    session.scalar(
-                        select(func.count()).select_from(
-                            counted.limit(COUNT_CAP + 1).subquery("capped")
-                        )
+                rows, more = _page(session, filters, view_seq, offset, limit)
+            return AuditPage(rows, offset, more, view, None)
+        # A new view: authorised and recorded, committed, and only then read (as Search).
+        view_id, view_seq = self._record_first(
+            actor, VIEW_ACTION, filters.canonical(), "viewed the access trail"
+        )
+        with self.ctx.db.sessions() as session:
+            rows, more = _page(session, filters, view_seq, offset, limit)
+            counted = select(AccessRecord.id).where(
+                and_(AccessRecord.seq <= view_seq, *_conditions(session, filters))
+            )
+            total = int(
+                session.scalar(
+                    select(func.count()).select_from(
+                        counted.limit(COUNT_CAP + 1).subquery("capped")
                     )
-                    or 0
                 )
-                capped = total > COUNT_CAP
-                total = min(total, COUNT_CAP)
-            rows = [_row(r) for r in found[:limit]]
-        return AuditPage(rows, offset, len(found) > limit, view_id, total, capped)
+                or 0
+            )
+        return AuditPage(rows, offset, more, view_id, min(total, COUNT_CAP), total > COUNT_CAP)
 
     def record(self, actor: Actor, record_id: int) -> AuditEntry:
         """One access record in full (recorded first as an ``audit_open``)."""
@@ -391,7 +395,7 @@ class AuditQueryService(BaseService):
             target_type="access_record",
             target_id=record_id,
         )
-        with self._work(actor, Action.VIEW_AUDIT) as (session, _me):
+        with self.ctx.db.sessions() as session:
             found = session.get(AccessRecord, record_id)
             if found is None:
                 raise NotFoundError(f"There is no access record {record_id}.")
