@@ -3,7 +3,9 @@
 * On SQLite the append-only triggers can be dropped by anyone holding the file; they are
   looked for at every start and put back (the caller records that in the trail).
 * On PostgreSQL a superuser, or the owner of ``access_records``, can drop the triggers or
-  rewrite the table; the application should connect as a role that is neither.
+  rewrite the table; the application should connect as a role that is neither and holds
+  no more than ``SELECT, INSERT`` on it (``alpr-desktop db create-roles`` makes one:
+  :mod:`alpr_desktop.storage.roles_setup`).
 """
 
 from __future__ import annotations
@@ -28,10 +30,19 @@ _SQLITE_TRIGGERS = text(
 _PG_ROLE = text(
     """SELECT r.rolsuper,
               COALESCE(pg_has_role(current_user, c.relowner, 'MEMBER'), false),
-              pg_get_userbyid(c.relowner)
+              pg_get_userbyid(c.relowner),
+              COALESCE(has_table_privilege(current_user, c.oid, 'UPDATE')
+                       OR has_table_privilege(current_user, c.oid, 'DELETE')
+                       OR has_table_privilege(current_user, c.oid, 'TRUNCATE')
+                       OR has_table_privilege(current_user, c.oid, 'TRIGGER'), false)
        FROM pg_roles r
        LEFT JOIN pg_class c ON c.oid = to_regclass('access_records')
        WHERE r.rolname = current_user"""
+)
+#: What every privilege warning ends with: the set-up that fixes it (docs/storage.md).
+_FIX = (
+    "The database owner sets up a role that owns nothing with `alpr-desktop db "
+    'create-roles` (docs/storage.md, "Least privilege on PostgreSQL"); connect as that role.'
 )
 
 
@@ -56,18 +67,23 @@ def privilege_warnings(engine: Engine) -> list[str]:
         user = conn.execute(text("SELECT current_user")).scalar_one()
     if row is None:
         return []
-    superuser, owner, owner_name = row
+    superuser, owner, owner_name, rewrites = row
     warnings = []
     if superuser:
         warnings.append(
             f"The database role {user!r} is a PostgreSQL superuser: it can switch off the "
-            "access trail's protection. Connect as a role with only the privileges the "
-            "application needs."
+            f"access trail's protection. {_FIX}"
         )
     if owner:
         warnings.append(
             f"The database role {user!r} owns (or is a member of {owner_name!r}, the owner "
-            "of) the access trail table: it can drop the trail's append-only triggers. Let "
-            "another role own the schema and grant this one what it needs."
+            f"of) the access trail table: it can drop the trail's append-only triggers. {_FIX}"
+        )
+    if rewrites and not (superuser or owner):
+        warnings.append(
+            f"The database role {user!r} holds UPDATE, DELETE, TRUNCATE or TRIGGER on the "
+            "access trail table: only its triggers stand in the way of a rewrite. The "
+            "database owner re-applies the application's privileges with `alpr-desktop db "
+            "create-roles`."
         )
     return warnings

@@ -453,3 +453,29 @@ def test_db_commands_need_a_postgresql_owner_url(
     assert _cli(["db", "create-roles", "--database-url", sqlite, "--app-role", "alpr_app"]) == 2
     assert "are for PostgreSQL" in capsys.readouterr().err
     assert not (tmp_path / "alpr.sqlite3").exists()
+
+
+@pytest.mark.postgres
+def test_a_role_that_may_rewrite_the_trail_is_warned_at_start(roles: Roles, tmp_path: Path) -> None:
+    wide = f"alpr_wide_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(roles.owner_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{wide}" LOGIN'))
+        conn.execute(text(f'GRANT SELECT, INSERT, UPDATE ON access_records TO "{wide}"'))
+        conn.execute(text(f'GRANT SELECT ON alembic_version, settings TO "{wide}"'))
+    try:
+        url = make_url(roles.app_url).set(username=wide).render_as_string(hide_password=False)
+        app = open_application(_config(url, tmp_path))
+        try:
+            [warning] = app.security_warnings
+            assert (
+                f"The database role {wide!r} holds UPDATE, DELETE, TRUNCATE or TRIGGER" in warning
+            )
+            assert "`alpr-desktop db create-roles`" in warning
+        finally:
+            app.close()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP OWNED BY "{wide}"'))
+            conn.execute(text(f'DROP ROLE "{wide}"'))
+        admin.dispose()
