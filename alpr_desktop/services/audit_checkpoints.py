@@ -31,7 +31,7 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
@@ -698,6 +698,22 @@ class CheckpointService(BaseService):
 
     def export(self, actor: Actor, path: Path, *, checkpoint_id: int | None = None) -> Checkpoint:
         """Write a checkpoint (the newest by default) as its text file, atomically."""
+        checkpoint, _text = self._export(
+            actor, checkpoint_id, path.name, lambda text: write_text_atomically(path, text)
+        )
+        return checkpoint
+
+    def export_text(self, actor: Actor, *, checkpoint_id: int | None = None) -> str:
+        """A checkpoint's file text, for printing (recorded as an export too)."""
+        return self._export(actor, checkpoint_id, "standard output", lambda _text: None)[1]
+
+    def _export(
+        self,
+        actor: Actor,
+        checkpoint_id: int | None,
+        where: str,
+        write: Callable[[str], None],
+    ) -> tuple[Checkpoint, str]:
         with self._work(actor, Action.VERIFY_AUDIT, changes=Changes.of(Topic.AUDIT)) as (
             session,
             _user,
@@ -713,17 +729,17 @@ class CheckpointService(BaseService):
                     else "No checkpoint has been signed yet; sign one first."
                 )
             checkpoint = Checkpoint.from_row(row)
-            agency = load_department_settings(session).agency_name
+            text = checkpoint.file_text(load_department_settings(session).agency_name)
             self.audit.record_admin(
                 session,
                 actor,
                 "audit_checkpoint_exported",
-                detail=f"checkpoint of record #{checkpoint.seq} exported to {path.name}",
+                detail=f"checkpoint of record #{checkpoint.seq} exported to {where}",
                 target_type="audit_checkpoint",
                 target_id=str(checkpoint.seq),
             )
-            write_text_atomically(path, checkpoint.file_text(agency))
-            return checkpoint
+            write(text)  # a failed write rolls the record back
+            return checkpoint, text
 
 
 def write_text_atomically(path: Path, text: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,12 +13,12 @@ from sqlalchemy import select, text
 from alpr_desktop.app import Application
 from alpr_desktop.gui.audit.verify_panel import VerifyPanel
 from alpr_desktop.gui.context import GuiContext
-from alpr_desktop.services.audit import append_record
 from alpr_desktop.services.audit_checkpoints import read_checkpoint_file
 from alpr_desktop.services.base import Actor
 from alpr_desktop.storage.models import AccessRecord
 from tests.conftest import create_admin
 from tests.gui.conftest import wait_idle
+from tests.integration.test_audit_chain import _fill
 
 
 @pytest.fixture
@@ -39,19 +38,6 @@ def panel(qtbot: QtBot, gui: GuiContext, admin: Actor) -> Iterator[VerifyPanel]:
     gui.background.run(lambda: None)
     gui.background.run(lambda: None, long=True)
     wait_idle(qtbot, gui)
-
-
-def _fill(app: Application, n: int) -> None:
-    with app.database.sessions.begin() as session:
-        for i in range(n):
-            append_record(
-                session,
-                now=dt.datetime.now(dt.UTC),
-                username="user",
-                category="data",
-                action="search_reads",
-                case_number=f"26-{i}",
-            )
 
 
 def _actions(app: Application) -> list[str]:
