@@ -45,7 +45,8 @@ SCENE = (38.5800, -121.4900)
 @dataclass(frozen=True)
 class Roles:
     database: str
-    owner_url: str  # the superuser, acting as the database owner
+    owner_url: str  # who runs the db commands: the database owner (or the superuser)
+    super_url: str  # the superuser, for looking at and preparing what tests need
     app_url: str
     app_role: str
     owner_role: str
@@ -75,23 +76,35 @@ def _create_roles(roles: Roles, *extra: str, stdin: str = "") -> int:
 
 
 @contextmanager
-def least_privilege_database(admin_url: str, *, existing_schema: bool) -> Iterator[Roles]:
+def least_privilege_database(
+    admin_url: str, *, existing_schema: bool = False, dba: bool = False
+) -> Iterator[Roles]:
     """A database of its own with an owner and an application role, all dropped after.
 
-    ``existing_schema``: the schema is made first by the superuser, as an installation
-    from before the roles was, so ``create-roles`` has to hand it to the owner role.
+    Args:
+        existing_schema: the superuser makes the schema first, as an installation from
+            before the roles did (a version that migrated at start), so ``create-roles``
+            has to hand it to the owner role.
+        dba: the database is owned by a plain login role with CREATEROLE, as the README
+            sets it up, and that role runs the db commands; else the superuser does.
     """
     suffix = uuid.uuid4().hex[:10]
     name = f"alpr_lp_{suffix}"
+    app_role, owner_role, dba_role = (f"alpr_{r}_{suffix}" for r in ("app", "owner", "dba"))
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    owner_url = make_url(admin_url).set(drivername="postgresql+psycopg", database=name)
-    app_role, owner_role = f"alpr_app_{suffix}", f"alpr_owner_{suffix}"
+        if dba:
+            conn.execute(text(f'CREATE ROLE "{dba_role}" LOGIN CREATEROLE'))
+            conn.execute(text(f'CREATE DATABASE "{name}" OWNER "{dba_role}"'))
+        else:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    super_url = make_url(admin_url).set(drivername="postgresql+psycopg", database=name)
+    owner_url = super_url.set(username=dba_role) if dba else super_url
     roles = Roles(
         database=name,
         owner_url=owner_url.render_as_string(hide_password=False),
-        app_url=owner_url.set(username=app_role, password=APP_PASSWORD).render_as_string(
+        super_url=super_url.render_as_string(hide_password=False),
+        app_url=super_url.set(username=app_role, password=APP_PASSWORD).render_as_string(
             hide_password=False
         ),
         app_role=app_role,
@@ -105,14 +118,14 @@ def least_privilege_database(admin_url: str, *, existing_schema: bool) -> Iterat
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            for role in (app_role, owner_role):
+            for role in (app_role, owner_role, dba_role):
                 conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         admin.dispose()
 
 
 @pytest.fixture(scope="module")
 def roles(postgres_admin_url: str) -> Iterator[Roles]:
-    with least_privilege_database(postgres_admin_url, existing_schema=False) as made:
+    with least_privilege_database(postgres_admin_url, dba=True) as made:
         yield made
 
 
@@ -284,7 +297,7 @@ def test_the_application_works_fully_under_the_app_role(roles: Roles, tmp_path: 
 
 
 def _snapshot(roles: Roles) -> tuple[object, ...]:
-    engine = create_engine(roles.owner_url)
+    engine = create_engine(roles.super_url)
     try:
         with engine.connect() as conn:
             acl = conn.execute(
@@ -401,7 +414,7 @@ def test_create_roles_refuses_roles_that_could_undo_the_trail(
         f"alpr_maker_{suffix}": "LOGIN CREATEROLE",
         f"alpr_member_{suffix}": f'LOGIN IN ROLE "{roles.owner_role}"',
     }
-    admin = create_engine(roles.owner_url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(roles.super_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         for name, attributes in made.items():
             conn.execute(text(f'CREATE ROLE "{name}" {attributes}'))
@@ -458,7 +471,7 @@ def test_db_commands_need_a_postgresql_owner_url(
 @pytest.mark.postgres
 def test_a_role_that_may_rewrite_the_trail_is_warned_at_start(roles: Roles, tmp_path: Path) -> None:
     wide = f"alpr_wide_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(roles.owner_url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(roles.super_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE ROLE "{wide}" LOGIN'))
         conn.execute(text(f'GRANT SELECT, INSERT, UPDATE ON access_records TO "{wide}"'))
