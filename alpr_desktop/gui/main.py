@@ -165,21 +165,29 @@ class Startup:
         self.login.rejected.disconnect()
         controller.adopt_login(self.login, setup_needed=opened.setup_needed)
         if opened.demo_accounts:
-            self._seed_history(gui)
+            self._seed_history(gui, opened.demo_accounts)
 
-    def _seed_history(self, gui: GuiContext) -> None:
-        """A month of past reads for the demo, behind the sign-in (``demo_history``).
+    def _seed_history(self, gui: GuiContext, accounts: list[DemoAccount]) -> None:
+        """The demo's first morning of oversight (``demo_oversight``: searches, refusals,
+        a signed checkpoint, a draft audit report), then a month of past reads
+        (``demo_history``), behind the sign-in.
 
         On the long-job thread, so the pages' loads never wait for it; the main window's
         status bar shows :attr:`GuiContext.demo_history`; shutdown stops it.
         """
         from alpr_desktop.demo_history import HistoryProgress, seed_history
+        from alpr_desktop.demo_oversight import seed_oversight
 
         application = gui.application
         progress = HistoryProgress(self.demo_history_reads)
         gui.demo_history = progress
+
+        def seed() -> object:
+            seed_oversight(application, accounts)
+            return seed_history(application, stop=self.history_stop, progress=progress)
+
         self.background.run(
-            lambda: seed_history(application, stop=self.history_stop, progress=progress),
+            seed,
             on_done=lambda r: log.info("demo history ready: %s", r),
             on_error=lambda e: log.warning("demo history failed: %s", e),
             long=True,
