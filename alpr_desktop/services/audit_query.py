@@ -211,7 +211,7 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
-class AuditPage:
+class TrailPage:
     rows: list[AuditRow]
     offset: int
     #: More records fit beyond this page.
@@ -346,7 +346,7 @@ class AuditQueryService(BaseService):
         offset: int = 0,
         limit: int = 100,
         view: int | None = None,
-    ) -> AuditPage:
+    ) -> TrailPage:
         """One page of the records that fit ``filters``, newest first.
 
         ``view`` None starts a new view (recorded first, committed before any record is
@@ -365,7 +365,7 @@ class AuditQueryService(BaseService):
             with self._work(actor, Action.VIEW_AUDIT) as (session, _me):
                 view_seq = self._own_view(session, actor, view, filters)
                 rows, more = _page(session, filters, view_seq, offset, limit)
-            return AuditPage(rows, offset, more, view, None)
+            return TrailPage(rows, offset, more, view, None)
         # A new view: authorised and recorded, committed, and only then read (as Search).
         view_id, view_seq = self._record_first(
             actor, VIEW_ACTION, filters.canonical(), "viewed the access trail"
@@ -383,7 +383,7 @@ class AuditQueryService(BaseService):
                 )
                 or 0
             )
-        return AuditPage(rows, offset, more, view_id, min(total, COUNT_CAP), total > COUNT_CAP)
+        return TrailPage(rows, offset, more, view_id, min(total, COUNT_CAP), total > COUNT_CAP)
 
     def record(self, actor: Actor, record_id: int) -> AuditEntry:
         """One access record in full (recorded first as an ``audit_open``)."""

@@ -23,7 +23,7 @@ from alpr_desktop.core.roles import Role
 from alpr_desktop.errors import PermissionDenied, ValidationError
 from alpr_desktop.services import audit_query as audit_query_module
 from alpr_desktop.services.audit import verify_chain
-from alpr_desktop.services.audit_query import AuditFilters, AuditPage
+from alpr_desktop.services.audit_query import AuditFilters, TrailPage
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.search import SearchRequest
 from alpr_desktop.storage.models import AccessRecord
@@ -55,7 +55,7 @@ class Trail:
         finally:
             app.services.ctx.workstation = "test-ws"
 
-    def page(self, filters: AuditFilters, **kwargs: int) -> AuditPage:
+    def page(self, filters: AuditFilters, **kwargs: int) -> TrailPage:
         return self.app.services.audit_query.page(self.supervisor, filters, **kwargs)
 
     def shown(self, **filters: object) -> list[tuple[str, str]]:

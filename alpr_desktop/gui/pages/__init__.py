@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QWidget
 from alpr_desktop.core.roles import Action
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.pages.alerts import AlertsPage
+from alpr_desktop.gui.pages.audit import AuditPage
 from alpr_desktop.gui.pages.audit_report import AuditReportPage
 from alpr_desktop.gui.pages.cameras import CamerasPage
 from alpr_desktop.gui.pages.canvass import CanvassPage
@@ -63,6 +64,7 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     PageSpec("users", "Users", "fa5s.users-cog", Action.VIEW_USERS, UsersPage),
     PageSpec("settings", "Settings", "fa5s.sliders-h", SETTINGS_ACTIONS, SettingsPage),
+    PageSpec("audit", "Audit", "fa5s.clipboard-list", Action.VIEW_AUDIT, AuditPage),
     PageSpec(
         "compliance", "Compliance", "fa5s.balance-scale", Action.VIEW_COMPLIANCE, CompliancePage
     ),
