@@ -85,13 +85,17 @@ _ROLE = text(
               rolbypassrls
        FROM pg_roles WHERE rolname = :name"""
 )
-# Who holds the owner's default privileges on new tables in this schema: its app roles.
+#: The comment that marks a role as an application role (``COMMENT ON ROLE``), so that
+#: the refresh never mistakes another role the owner grants to (a reporting role) for one.
+APP_ROLE_COMMENT = "alpr-desktop application role (alpr-desktop db create-roles)"
+# The application roles of the schema's owner: marked, and holding its default privileges.
 _APP_ROLES = text(
     """SELECT DISTINCT pg_get_userbyid(a.grantee)
        FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) a
        WHERE d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = :owner)
          AND d.defaclnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
          AND d.defaclobjtype = 'r' AND a.grantee NOT IN (0, d.defaclrole)
+         AND shobj_description(a.grantee, 'pg_authid') = :comment
        ORDER BY 1"""
 )
 
@@ -181,7 +185,7 @@ def upgrade_rights(conn: Connection) -> tuple[str, str | None, bool]:
 
 def app_roles(conn: Connection, owner: str) -> list[str]:
     """The application roles that :func:`create_roles` set up for ``owner``'s schema."""
-    return list(conn.execute(_APP_ROLES, {"owner": owner}).scalars())
+    return list(conn.execute(_APP_ROLES, {"owner": owner, "comment": APP_ROLE_COMMENT}).scalars())
 
 
 def create_roles(conn: Connection, setup: RoleSetup) -> SetupResult:
@@ -218,6 +222,7 @@ def create_roles(conn: Connection, setup: RoleSetup) -> SetupResult:
         )
     if _ensure_app_role(conn, q, app, owner):
         created.append(app)
+    q.run("COMMENT ON ROLE {} IS {comment}", app, comment=q.literal(APP_ROLE_COMMENT))
     if setup.password is not None:
         verifier = q.raw.pgconn.encrypt_password(
             setup.password.encode(), app.encode(), b"scram-sha-256"

@@ -492,3 +492,35 @@ def test_a_role_that_may_rewrite_the_trail_is_warned_at_start(roles: Roles, tmp_
             conn.execute(text(f'DROP OWNED BY "{wide}"'))
             conn.execute(text(f'DROP ROLE "{wide}"'))
         admin.dispose()
+
+
+@pytest.mark.postgres
+def test_upgrade_refreshes_only_application_roles(
+    roles: Roles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A reporting role the owner also grants to (by default privileges) keeps what it had.
+    reporter = f"alpr_reporter_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(roles.super_url, isolation_level="AUTOCOMMIT")
+    defaults = f'ALTER DEFAULT PRIVILEGES FOR ROLE "{roles.owner_role}" IN SCHEMA public'
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{reporter}" LOGIN'))
+        conn.execute(text(f'{defaults} GRANT SELECT ON TABLES TO "{reporter}"'))
+        conn.execute(text(f'GRANT SELECT ON users TO "{reporter}"'))
+    try:
+        capsys.readouterr()
+        assert _cli(["db", "upgrade", "--database-url", roles.owner_url]) == 0
+        assert f"Privileges re-applied for {roles.app_role}.\n" in capsys.readouterr().out
+        with admin.connect() as conn:
+            assert roles_setup.privilege_table(conn, reporter) == {"users": ("SELECT",)}
+            assert roles_setup.privilege_table(conn, roles.app_role)["users"] == (
+                "DELETE",
+                "INSERT",
+                "SELECT",
+                "UPDATE",
+            )
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'{defaults} REVOKE SELECT ON TABLES FROM "{reporter}"'))
+            conn.execute(text(f'DROP OWNED BY "{reporter}"'))
+            conn.execute(text(f'DROP ROLE "{reporter}"'))
+        admin.dispose()
