@@ -72,21 +72,32 @@ def canonical_query(query: Mapping[str, Any] | str | None) -> str:
 
 
 def _timestamp(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # The same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ") for every year from 1000 on,
+    # at a third of its cost (isoformat is C; the walk hashes a million of these).
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def compute_hash(record: AccessRecord) -> str:
     return hash_values({name: getattr(record, name) for name in HASHED_FIELDS})
 
 
+#: The hashed names in sorted order: the canonical JSON's key order, built directly.
+_SORTED_FIELDS = tuple(sorted(HASHED_FIELDS))
+#: One encoder for every hash: canonical JSON (sorted keys, no whitespace, UTF-8 as is).
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def hash_values(values: Mapping[Any, Any]) -> str:
-    """The record hash of stored values (a mapping with every name of ``HASHED_FIELDS``)."""
-    content: dict[str, Any] = {}
-    for name in HASHED_FIELDS:
-        value = values[name]
-        content[name] = _timestamp(value) if isinstance(value, dt.datetime) else value
-    payload = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    """The record hash of stored values (a mapping with every name of ``HASHED_FIELDS``).
+
+    SHA-256 of the canonical JSON of the hashed fields; ``recorded_at`` (the one
+    timestamp) as UTC text with microseconds.
+    """
+    content = {name: values[name] for name in _SORTED_FIELDS}
+    recorded_at = content["recorded_at"]
+    if isinstance(recorded_at, dt.datetime):
+        content["recorded_at"] = _timestamp(recorded_at)
+    return hashlib.sha256(_ENCODER.encode(content).encode("utf-8")).hexdigest()
 
 
 def append_record(
