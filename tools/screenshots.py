@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -511,6 +512,186 @@ def search_screens(
     settle(app, gui)
 
 
+def compliance_screens(
+    app: QApplication,
+    gui: GuiContext,
+    theme: ThemeManager,
+    accounts: list[DemoAccount],
+    out: Path,
+) -> None:
+    """The commander's Compliance page on the demo installation, part-way there: the
+    designee named, the trail verified, the policy exported; no audit signed off yet.
+    And the Policy page, as everyone sees it."""
+    commander_account = next(a for a in accounts if a.role is Role.COMMANDER)
+    commander = gui.services.auth.login(
+        commander_account.username, commander_account.password
+    ).actor
+    gui.services.settings.update(
+        commander,
+        designee_name="Lt. Maria Lopez",
+        designee_title="Support Services Division Commander",
+    )
+    gui.services.settings.update(commander, retention_days=365)
+    supervisor_account = next(a for a in accounts if a.role is Role.SUPERVISOR)
+    supervisor = gui.services.auth.login(
+        supervisor_account.username, supervisor_account.password
+    ).actor
+    gui.services.audit.verify(supervisor)
+    with tempfile.TemporaryDirectory(prefix="alpr-policy-") as folder:
+        gui.services.policy.export(Path(folder) / "policy.html", actor=commander)
+    window = MainWindow(gui, commander)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    for key in ("compliance", "policy"):
+        window.show_page(key)
+        settle(app, gui)
+        for name in ("light", "dark"):
+            theme.apply(name)
+            save(app, gui, window, out / f"main-{key}-{name}.png")
+        theme.apply("light")
+    window.idle.stop()
+    window.hide()
+    window.deleteLater()
+    settle(app, gui)
+
+
+#: Who searched in the sample trail of the audit report screenshots, and how often.
+AUDIT_SEARCHERS = (("det.garcia", 9), ("det.nguyen", 6), ("det.okafor", 4), ("det.smith", 2))
+
+
+def add_sample_audit_trail(application: Application, days: int = 30) -> None:
+    """A month of searches (and a few refusals and lockouts) in the access trail."""
+    import random
+    from zoneinfo import ZoneInfo
+
+    from alpr_desktop.core.purposes import DEFAULT_PURPOSES
+    from alpr_desktop.services.audit import append_record
+
+    rng = random.Random(471)
+    now = application.services.ctx.now()
+    users = [name for name, weight in AUDIT_SEARCHERS for _ in range(weight)]
+    with application.database.sessions.begin() as session:
+        # Mostly in office hours (Sacramento's), some in the evening and at night.
+        local = now.astimezone(ZoneInfo("America/Los_Angeles"))
+        moments = sorted(
+            (local - dt.timedelta(days=rng.randint(1, days - 1)))
+            .replace(hour=int(rng.triangular(5, 24, 13)), minute=rng.randint(0, 59))
+            .astimezone(dt.UTC)
+            for _ in range(420)
+        )
+        for when in moments:
+            action = rng.choices(["search_reads", "canvass", "export_reads"], [85, 10, 5])[0]
+            pattern = "".join(rng.choice("0123456789ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(4))
+            query = (
+                {"canvass": [38.5841, -121.4979, 250]}
+                if action == "canvass"
+                else {"pattern": f"{pattern}*", "offset": 0, "confusable": rng.random() < 0.3}
+            )
+            append_record(
+                session,
+                now=when,
+                username=rng.choice(users),
+                category="data",
+                action=action,
+                purpose=rng.choice(DEFAULT_PURPOSES[:6]),
+                case_number="" if rng.random() < 0.01 else f"26-{rng.randint(100, 9999):06d}",
+                query=query,
+            )
+        for n in range(6):
+            append_record(
+                session,
+                now=now - dt.timedelta(days=3 + n * 4),
+                username="det.smith" if n % 2 else "disp.lee",
+                category="data",
+                action="search_reads",
+                outcome="refused",
+                detail="Your roles do not allow you to search reads.",
+            )
+        append_record(
+            session,
+            now=now - dt.timedelta(days=12),
+            username="det.okafor",
+            category="session",
+            action="account_locked",
+            outcome="refused",
+        )
+
+
+def audit_report_screens(
+    app: QApplication,
+    gui: GuiContext,
+    theme: ThemeManager,
+    accounts: list[DemoAccount],
+    out: Path,
+) -> None:
+    """The supervisor's Audit report for the last 30 days of a sample trail: figures,
+    charts and the review sample part-way reviewed."""
+    add_sample_audit_trail(gui.application)
+    account = next(a for a in accounts if a.role is Role.SUPERVISOR)
+    supervisor = gui.services.auth.login(account.username, account.password).actor
+    window = MainWindow(gui, supervisor)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    page: Any = window.show_page("audit_report")
+    today = gui.services.ctx.now().date()
+    page.since_edit.setDate(today - dt.timedelta(days=29))
+    page.until_edit.setDate(today)
+    page.sample_spin.setValue(12)
+    page.seed_edit.setText("471")
+    page.run_report()
+    settle(app, gui)
+    notes = ["", "", "Case number does not match an open case; ask the detective."]
+    for row, note in enumerate(notes):
+        page.sample_table.selectRow(row)
+        page.review_pane.verdict_box.setCurrentIndex(1 if note else 0)
+        page.review_pane.note_edit.setPlainText(note)
+        page.review_pane.save_button.click()
+        settle(app, gui)
+    page.sample_table.selectRow(3)
+    for tab, key in ((0, "audit-report"), (1, "audit-report-charts"), (2, "audit-report-review")):
+        page.tabs.setCurrentIndex(tab)
+        for name in ("light", "dark") if tab == 0 else ("light",):
+            theme.apply(name)
+            save(app, gui, window, out / f"main-{key}-{name}.png")
+    theme.apply("light")
+    window.idle.stop()
+    window.hide()
+    window.deleteLater()
+    settle(app, gui)
+
+
+def audit_viewer_screens(
+    app: QApplication,
+    gui: GuiContext,
+    theme: ThemeManager,
+    accounts: list[DemoAccount],
+    out: Path,
+) -> None:
+    """The supervisor's Audit page filtered to who searched for a plate (after the
+    Search screenshots' searches), one record opened with its query and hashes."""
+    account = next(a for a in accounts if a.role is Role.SUPERVISOR)
+    supervisor = gui.services.auth.login(account.username, account.password).actor
+    window = MainWindow(gui, supervisor)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    page: Any = window.show_page("audit")
+    settle(app, gui)
+    page.filter_bar.plate_edit.setText(SEARCH_PATTERN.split("*")[0])
+    page.filter_bar.category_combo.setCurrentText("data")
+    page.apply()
+    settle(app, gui)
+    page.open_row(0)
+    settle(app, gui)
+    for name in ("light", "dark"):
+        theme.apply(name)
+        save(app, gui, window, out / f"main-audit-{name}.png")
+    theme.apply("light")
+    window.idle.stop()
+    window.hide()
+    window.deleteLater()
+    settle(app, gui)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -577,6 +758,9 @@ def main(argv: list[str] | None = None) -> int:
         settle(app, gui)
         alerts_screens(app, gui, theme, accounts, out)
         search_screens(app, gui, theme, accounts, out)
+        audit_viewer_screens(app, gui, theme, accounts, out)
+        compliance_screens(app, gui, theme, accounts, out)
+        audit_report_screens(app, gui, theme, accounts, out)
         live_screens(app, gui, theme, accounts, out)
 
     with_gui(app, theme, True, demo_screens)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
@@ -85,7 +86,7 @@ def test_go_to_switches_page_only_where_allowed(
 ) -> None:
     page = window.show_page("compliance")
     wait_idle(qtbot, gui)
-    settings_link = page.tree.itemWidget(_row(page, "471.3.1(e)"), LINK)
+    settings_link = page.tree.itemWidget(_row(page, "471.3.1(e)"), LINK).findChild(QPushButton)
     assert settings_link is page.link_buttons["471.3.1(e)"]
     assert settings_link.text() == "Go to Settings" and settings_link.isEnabled()
     settings_link.click()

@@ -10,14 +10,16 @@ worker (``ComplianceService.status``, which records the viewing).
 from __future__ import annotations
 
 import qtawesome as qta
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QWidget,
@@ -42,6 +44,29 @@ _LOOK: dict[Status, tuple[str, str]] = {
 _FUTURE_PAGES = {"retention": "Retention", "releases": "Releases", "audit": "Audit"}
 COLUMNS = ("Clause", "Requirement", "Status", "Reason", "")
 CLAUSE, REQUIREMENT, STATUS, REASON, LINK = range(len(COLUMNS))
+
+
+class _WrappingDelegate(QStyledItemDelegate):
+    """Rows as tall as their wrapped text at the column's current width.
+
+    The default delegate measures text without knowing the column's width, so a long
+    requirement or reason would be cut to what fits the row's button.
+    """
+
+    def __init__(self, tree: QTreeWidget) -> None:
+        super().__init__(tree)
+        self.tree = tree
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        hint = super().sizeHint(option, index)
+        text = index.data(Qt.ItemDataRole.DisplayRole)
+        if index.column() not in (REQUIREMENT, REASON) or not text:
+            return hint
+        width = max(self.tree.columnWidth(index.column()) - 12, 40)
+        metrics = QFontMetrics(option.font)
+        flags = int(Qt.TextFlag.TextWordWrap)
+        height = metrics.boundingRect(QRect(0, 0, width, 10_000), flags, str(text)).height()
+        return QSize(hint.width(), max(hint.height(), height + 14))
 
 
 def page_titles(actor: Actor) -> tuple[dict[str, str], set[str], set[str]]:
@@ -101,6 +126,7 @@ class CompliancePage(Page):
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.tree.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.tree.setAlternatingRowColors(True)
+        self.tree.setItemDelegate(_WrappingDelegate(self.tree))
         header = self.tree.header()
         header.setStretchLastSection(False)
         for column, mode, width in (
@@ -113,6 +139,9 @@ class CompliancePage(Page):
             header.setSectionResizeMode(column, mode)
             if width:
                 self.tree.setColumnWidth(column, width)
+        # Row heights follow the wrapped text: lay the rows out again when a column's
+        # width changes (the stretched columns change with the window).
+        header.sectionResized.connect(lambda *_args: self.tree.doItemsLayout())
         self.layout_.addWidget(self.tree, 1)
         self.link_buttons: dict[str, QPushButton] = {}
         self._refresh_icon()
@@ -173,7 +202,7 @@ class CompliancePage(Page):
         if not key:
             return
         title = self.titles.get(key, key.replace("_", " ").title())
-        button = QPushButton(f"Go to {title}", self.tree)
+        button = QPushButton(f"Go to {title}")
         button.setObjectName(f"goTo_{requirement.clause}")
         button.setIcon(self.gui.theme.icon("fa5s.arrow-right"))
         if key in self.openable:
@@ -185,7 +214,12 @@ class CompliancePage(Page):
                 if key in self.landed
                 else f"The {title} page is not part of this version yet"
             )
-        self.tree.setItemWidget(row, LINK, button)
+        holder = QWidget(self.tree)  # keeps the button its own height in a tall row
+        holder.setAutoFillBackground(False)
+        box = QHBoxLayout(holder)
+        box.setContentsMargins(4, 2, 4, 2)
+        box.addWidget(button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.tree.setItemWidget(row, LINK, holder)
         self.link_buttons[requirement.clause] = button
 
     def _paint_status(self, row: QTreeWidgetItem, status: Status) -> None:
