@@ -19,6 +19,8 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ProgrammingError
@@ -40,6 +42,7 @@ APP_PASSWORD = "app-role-passphrase-2026"
 PURPOSE = "Criminal investigation"
 CASE = "26-007001"
 SCENE = (38.5800, -121.4900)
+MIGRATIONS = str(resources.files("alpr_desktop.storage").joinpath("migrations"))
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class Roles:
     app_url: str
     app_role: str
     owner_role: str
+    #: create-roles was given --owner-role; else the schema's present owner stays it.
+    owner_option: bool = True
 
 
 def _cli(argv: list[str], stdin: str = "") -> int:
@@ -59,25 +64,14 @@ def _cli(argv: list[str], stdin: str = "") -> int:
 
 
 def _create_roles(roles: Roles, *extra: str, stdin: str = "") -> int:
-    return _cli(
-        [
-            "db",
-            "create-roles",
-            "--database-url",
-            roles.owner_url,
-            "--app-role",
-            roles.app_role,
-            "--owner-role",
-            roles.owner_role,
-            *extra,
-        ],
-        stdin,
-    )
+    owner = ["--owner-role", roles.owner_role] if roles.owner_option else []
+    argv = ["db", "create-roles", "--database-url", roles.owner_url]
+    return _cli([*argv, "--app-role", roles.app_role, *owner, *extra], stdin)
 
 
 @contextmanager
 def least_privilege_database(
-    admin_url: str, *, existing_schema: bool = False, dba: bool = False
+    admin_url: str, *, existing_schema: bool = False, dba: bool = False, owner_role: bool = True
 ) -> Iterator[Roles]:
     """A database of its own with an owner and an application role, all dropped after.
 
@@ -87,10 +81,12 @@ def least_privilege_database(
             has to hand it to the owner role.
         dba: the database is owned by a plain login role with CREATEROLE, as the README
             sets it up, and that role runs the db commands; else the superuser does.
+        owner_role: pass ``--owner-role``; without it the role running the command (or
+            the schema's present owner) keeps the schema.
     """
     suffix = uuid.uuid4().hex[:10]
     name = f"alpr_lp_{suffix}"
-    app_role, owner_role, dba_role = (f"alpr_{r}_{suffix}" for r in ("app", "owner", "dba"))
+    app_role, owner_name, dba_role = (f"alpr_{r}_{suffix}" for r in ("app", "owner", "dba"))
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         if dba:
@@ -108,7 +104,8 @@ def least_privilege_database(
             hide_password=False
         ),
         app_role=app_role,
-        owner_role=owner_role,
+        owner_role=owner_name if owner_role else str(owner_url.username),
+        owner_option=owner_role,
     )
     try:
         if existing_schema:
@@ -118,7 +115,7 @@ def least_privilege_database(
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            for role in (app_role, owner_role, dba_role):
+            for role in (app_role, owner_name, dba_role):
                 conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         admin.dispose()
 
@@ -346,17 +343,12 @@ def test_create_roles_twice_changes_nothing(
 def test_an_out_of_date_schema_says_who_must_upgrade(
     postgres_admin_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from alembic import command
-    from alembic.config import Config
-
     # An installation from before the roles: its schema belongs to the superuser.
     with least_privilege_database(postgres_admin_url, existing_schema=True) as made:
         assert "objects handed to the owner" in capsys.readouterr().out
         owner = roles_setup.act_as(create_engine(made.owner_url), made.owner_role)
         cfg = Config()
-        cfg.set_main_option(
-            "script_location", str(resources.files("alpr_desktop.storage").joinpath("migrations"))
-        )
+        cfg.set_main_option("script_location", MIGRATIONS)
         cfg.attributes["engine"] = owner
         command.downgrade(cfg, "-1")  # as if this version were newer than the schema
         behind = current_revision(owner)
@@ -524,3 +516,42 @@ def test_upgrade_refreshes_only_application_roles(
             conn.execute(text(f'DROP OWNED BY "{reporter}"'))
             conn.execute(text(f'DROP ROLE "{reporter}"'))
         admin.dispose()
+
+
+@pytest.mark.postgres
+def test_a_schema_owned_by_a_login_role_migrates_at_its_start_and_regrants(
+    postgres_admin_url: str, tmp_path: Path
+) -> None:
+    # A single-role installation that adds an application role without an owner role:
+    # the login role that owns the schema still upgrades it by starting the application,
+    # and the application role gets the tables that upgrade made.
+    with least_privilege_database(
+        postgres_admin_url, existing_schema=True, dba=True, owner_role=False
+    ) as made:
+        owner = create_engine(made.owner_url)
+        cfg = Config()
+        cfg.set_main_option("script_location", MIGRATIONS)
+        cfg.attributes["engine"] = owner
+        command.downgrade(cfg, "-1")
+        with pytest.raises(StorageError, match="ask the database owner to run"):
+            open_application(_config(made.app_url, tmp_path))
+        open_application(_config(made.owner_url, tmp_path)).close()  # migrates: it owns it
+        assert current_revision(owner) == HEAD_REVISION
+        with owner.connect() as conn:
+            table = roles_setup.privilege_table(conn, made.app_role)
+            owners = conn.execute(
+                text(
+                    "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class "
+                    "WHERE relnamespace = 'public'::regnamespace"
+                )
+            ).scalars()
+            assert set(owners) == {made.owner_role}
+        assert table["audit_checkpoints"] == ("INSERT", "SELECT")
+        assert table["alembic_version"] == ("SELECT",)
+        owner.dispose()
+        app = open_application(_config(made.app_url, tmp_path))
+        try:
+            assert app.security_warnings == ()
+            assert app.services.audit.verify(create_admin(app)).ok
+        finally:
+            app.close()
