@@ -125,3 +125,17 @@ def test_cancel_stops_the_walk(qtbot: QtBot, gui: GuiContext, panel: VerifyPanel
             select(AccessRecord.outcome).where(AccessRecord.action == "audit_verify")
         ).one()
     assert outcome == "cancelled"
+
+
+def test_a_due_checkpoint_is_signed_by_the_panel(
+    qtbot: QtBot, gui: GuiContext, panel: VerifyPanel, admin: Actor
+) -> None:
+    panel._periodic.timeout.emit()  # no key: nothing to sign, nothing said
+    wait_idle(qtbot, gui)
+    assert panel.status is not None and panel.status.last is None
+    gui.services.checkpoints.create_key(admin)
+    panel._periodic.timeout.emit()  # a key and no checkpoint yet: one is due
+    wait_idle(qtbot, gui)
+    qtbot.waitUntil(lambda: panel.status is not None and panel.status.last is not None)
+    assert "record #" in panel.last_label.text()
+    assert "audit_checkpoint_signed" in _actions(gui.application)

@@ -46,6 +46,9 @@ def default_export_name(checkpoint_seq: int | None, today: dt.date) -> str:
 class VerifyPanel(QWidget):
     """Verify the trail, sign and export checkpoints; see the module."""
 
+    #: How often the panel asks whether a periodic checkpoint is due.
+    PERIODIC_MS = 15 * 60 * 1000
+
     def __init__(self, ctx: GuiContext, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.gui, self.actor = ctx, actor
@@ -116,6 +119,12 @@ class VerifyPanel(QWidget):
         self._poll.timeout.connect(self._show_progress)
         self._set_running(False)
         self.refresh_status()
+        # Periodic checkpoints: while the panel lives, ask now and then whether one is due
+        # (daily or every N records, settings); the service signs it if so.
+        self._periodic = QTimer(self)
+        self._periodic.setInterval(self.PERIODIC_MS)
+        self._periodic.timeout.connect(self.sign_if_due)
+        self._periodic.start()
 
     # ------------------------------------------------------------------ state
     def refresh_status(self) -> None:
@@ -211,6 +220,19 @@ class VerifyPanel(QWidget):
             lambda: call(progress, cancel.is_set),
             on_done=on_done,
             on_error=self._failed,
+            context=self,
+            long=True,
+        )
+
+    def sign_if_due(self) -> None:
+        """Sign a periodic checkpoint if one is due (on the long-job thread, quietly)."""
+        if self.running:
+            return
+        service, actor = self.gui.services.checkpoints, self.actor
+        self.gui.background.run(
+            lambda: service.sign_if_due(actor),
+            on_done=lambda signed: self.refresh_status() if signed is not None else None,
+            on_error=lambda _error: None,  # the next Verify or Sign says what is wrong
             context=self,
             long=True,
         )
