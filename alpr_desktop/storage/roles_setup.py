@@ -100,6 +100,21 @@ _APP_ROLES = text(
 )
 
 
+# The roles ``:app`` belongs to (directly or not) that could act beyond it: their
+# attributes are not inherited but SET ROLE takes them up, and an owner can drop triggers.
+_POWERFUL_ROLES = text(
+    """SELECT string_agg(r.rolname, ', ' ORDER BY r.rolname)
+       FROM pg_roles r
+       WHERE r.rolname <> :app AND pg_has_role(:app, r.oid, 'MEMBER')
+         AND (r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolreplication
+              OR r.rolbypassrls
+              OR EXISTS (SELECT 1 FROM pg_class c
+                         WHERE c.relowner = r.oid
+                           AND c.relnamespace = (SELECT oid FROM pg_namespace
+                                                 WHERE nspname = current_schema())))"""
+)
+
+
 def validate_role_name(name: str, option: str) -> str:
     """``name`` when it is a plain PostgreSQL identifier, else a :class:`ValidationError`."""
     if not _ROLE_NAME.fullmatch(name) or name.startswith("pg_"):
@@ -408,6 +423,12 @@ def check_least_privilege(conn: Connection, app: str, owner: str) -> None:
     ):
         if bad:
             problems.append(words)
+    powerful = conn.execute(_POWERFUL_ROLES, {"app": app}).scalar()
+    if powerful:
+        problems.append(
+            f"belongs to {powerful}, which may do more than it (a superuser, CREATEROLE, "
+            "CREATEDB, REPLICATION, BYPASSRLS or an owner of tables here)"
+        )
     present = set(conn.execute(_RELATIONS).scalars())
     for table in sorted(APPEND_ONLY_TABLES & present):
         for privilege in FORBIDDEN_ON_APPEND_ONLY:

@@ -405,6 +405,7 @@ def test_create_roles_refuses_roles_that_could_undo_the_trail(
         f"alpr_super_{suffix}": "NOLOGIN SUPERUSER",
         f"alpr_maker_{suffix}": "LOGIN CREATEROLE",
         f"alpr_member_{suffix}": f'LOGIN IN ROLE "{roles.owner_role}"',
+        f"alpr_via_{suffix}": f'LOGIN IN ROLE "alpr_maker_{suffix}"',
     }
     admin = create_engine(roles.super_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -412,8 +413,9 @@ def test_create_roles_refuses_roles_that_could_undo_the_trail(
             conn.execute(text(f'CREATE ROLE "{name}" {attributes}'))
     try:
         capsys.readouterr()
-        superuser, maker, member = made
+        superuser, maker, member, via = made
         cases = {
+            via: f"belongs to {maker}, which may do more than it",
             superuser: "is a superuser",
             maker: "allowed to create roles (CREATEROLE)",
             roles.owner_role: "must not be the schema's owner",
@@ -426,7 +428,7 @@ def test_create_roles_refuses_roles_that_could_undo_the_trail(
             assert message in capsys.readouterr().err
     finally:
         with admin.connect() as conn:
-            for name in made:
+            for name in reversed(made):
                 conn.execute(text(f'DROP ROLE "{name}"'))
         admin.dispose()
 
