@@ -180,11 +180,13 @@ def _describe(table: dict[str, tuple[str, ...]]) -> str:
     for name, privileges in sorted(table.items()):
         groups.setdefault(privileges, []).append(name)
     parts = []
+    order = ("SELECT", "INSERT", "UPDATE", "DELETE", "USAGE")
     for privileges, names in sorted(groups.items(), key=lambda item: len(item[1])):
         listed = ", ".join(names) if len(names) <= 6 else f"{len(names)} tables"
         if privileges == ("USAGE",):
             listed = f"{len(names)} sequences"
-        parts.append(f"{', '.join(privileges)} on {listed}")
+        words = sorted(privileges, key=lambda p: order.index(p) if p in order else len(order))
+        parts.append(f"{', '.join(words)} on {listed}")
     return "; ".join(parts) or "nothing"
 
 

@@ -23,7 +23,10 @@ table above. A failure between the two leaves the role with less, never more.
 
 Role names are checked as plain identifiers (:func:`validate_role_name`) and every
 statement is composed with psycopg's :mod:`psycopg.sql` (``sql.Identifier``); nothing is
-pasted into SQL as a string. The whole set-up runs in one transaction.
+pasted into SQL as a string. The roles, ownership and grants are one transaction, checked
+before it commits (:func:`check_least_privilege`); the migration that follows is its own,
+and the refresh after it another, so a failure leaves a state that running the command
+again completes.
 """
 
 from __future__ import annotations
