@@ -46,8 +46,9 @@ def local_period(since: dt.date, until: dt.date, tz: dt.tzinfo) -> tuple[dt.date
 
 def local_hour(utc_hour: str, tz: dt.tzinfo) -> dt.datetime:
     """A ``YYYY-MM-DD HH`` UTC hour (as SQL groups it) as the local hour it falls in."""
-    moment = dt.datetime.strptime(utc_hour, "%Y-%m-%d %H").replace(tzinfo=dt.UTC)
-    return moment.astimezone(tz)
+    # Sliced rather than strptime'd: this runs once per group, thousands of times.
+    year, month, day, hour = (int(utc_hour[a:b]) for a, b in ((0, 4), (5, 7), (8, 10), (11, 13)))
+    return dt.datetime(year, month, day, hour, tzinfo=dt.UTC).astimezone(tz)
 
 
 def after_hours(hour: int, start: int, end: int) -> bool:

@@ -187,8 +187,11 @@ def _hours(session: Session, period: Period) -> dict[str, Any]:
     start, end = period.settings.after_hours_start, period.settings.after_hours_end
     per_day: Counter[str] = Counter()
     late: dict[str, Counter[str]] = defaultdict(Counter)
+    hours: dict[str, dt.datetime] = {}
     for hour, username, accesses, searches in session.execute(stmt):
-        local = local_hour(hour, period.tz)
+        local = hours.get(hour)
+        if local is None:
+            local = hours[hour] = local_hour(hour, period.tz)
         per_day[local.date().isoformat()] += int(searches or 0)
         if after_hours(local.hour, start, end):
             late[username]["accesses"] += accesses

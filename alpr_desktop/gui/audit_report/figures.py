@@ -14,7 +14,6 @@ from PySide6.QtCore import QMargins, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QGridLayout,
     QHeaderView,
     QLabel,
     QScrollArea,
@@ -55,12 +54,12 @@ class FigureTable(QTableWidget):
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
                 self.setItem(r, c, item)
+        self.setWordWrap(False)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.resizeRowsToContents()
-        height = header.sizeHint().height() + sum(self.rowHeight(i) for i in range(self.rowCount()))
-        self.setFixedHeight(height + 2 * self.frameWidth())
+        rows = self.verticalHeader().defaultSectionSize() * self.rowCount()
+        self.setFixedHeight(header.sizeHint().height() + rows + 2 * self.frameWidth())
 
     def cell_texts(self) -> list[list[str]]:
         """What the table shows (for the tests)."""
@@ -85,20 +84,22 @@ class FiguresView(QScrollArea):
 
     def show_report(self, view: ReportView | None) -> None:
         inner = QWidget()
-        layout = QGridLayout(inner)
-        layout.setContentsMargins(0, 0, 8, 0)
-        layout.setHorizontalSpacing(18)
+        layout = QVBoxLayout(inner)
+        layout.setContentsMargins(0, 0, 12, 0)
+        layout.setSpacing(4)
         self.tables = {}
-        tables = view.tables if view is not None else []
-        for index, table in enumerate(tables):
+        for table in view.tables if view is not None else []:
             title = QLabel(table.title, inner)
             title.setObjectName("sectionTitle")
+            font = title.font()
+            font.setBold(True)
+            title.setFont(font)
             widget = FigureTable(table, inner)
             self.tables[table.key] = widget
-            row, column = divmod(index, 2)
-            layout.addWidget(title, row * 2, column)
-            layout.addWidget(widget, row * 2 + 1, column)
-        layout.setRowStretch(len(tables) + 2, 1)
+            layout.addSpacing(8)
+            layout.addWidget(title)
+            layout.addWidget(widget)
+        layout.addStretch(1)
         self.setWidget(inner)
         self._inner = inner
 

@@ -25,7 +25,8 @@ from alpr_desktop.services.audit_report import VERDICT_LABELS, ReviewItemView
 from alpr_desktop.services.audit_report_document import query_text
 from alpr_desktop.storage.models import ReviewVerdict
 
-COLUMNS = ("#", "Recorded", "User", "Action", "Purpose", "Case", "Query", "Verdict")
+COLUMNS = ("#", "Verdict", "Recorded", "User", "Action", "Purpose", "Case", "Query")
+VERDICT_COLUMN = 1
 CHOICES = (ReviewVerdict.JUSTIFIED, ReviewVerdict.NOT_JUSTIFIED, ReviewVerdict.FOLLOW_UP)
 
 #: Formats a time for display in the department's zone.
@@ -46,7 +47,7 @@ class SampleTable(QTableWidget):
         self.setWordWrap(False)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.items_: list[ReviewItemView] = []
 
     def show_items(self, items: tuple[ReviewItemView, ...], when: Formatter) -> None:
@@ -64,17 +65,17 @@ class SampleTable(QTableWidget):
     def _fill(self, row: int, item: ReviewItemView, when: Formatter) -> None:
         values = (
             str(item.position),
+            VERDICT_LABELS[item.verdict],
             when(item.recorded_at),
             item.username,
             item.action,
             item.purpose,
             item.case_number or "(none)",
             query_text(item),
-            VERDICT_LABELS[item.verdict],
         )
         for column, text in enumerate(values):
             cell = QTableWidgetItem(text)
-            if column == 7 and not item.reviewed:
+            if column == VERDICT_COLUMN and not item.reviewed:
                 cell.setForeground(Qt.GlobalColor.darkYellow)
             self.setItem(row, column, cell)
 
@@ -101,6 +102,7 @@ class ReviewPane(QWidget):
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.verdict_box = QComboBox(self)
         self.verdict_box.setObjectName("reviewVerdict")
+        self.verdict_box.setPlaceholderText("Choose a verdict")
         for verdict in CHOICES:
             self.verdict_box.addItem(VERDICT_LABELS[verdict], verdict)
         self.note_edit = QPlainTextEdit(self)
@@ -132,8 +134,7 @@ class ReviewPane(QWidget):
             self.detail.setText("Select a sampled search to review it.")
         else:
             self.detail.setText(_describe(item, when))
-            if item.reviewed:
-                self.verdict_box.setCurrentIndex(max(0, CHOICES.index(item.verdict)))
+            self.verdict_box.setCurrentIndex(CHOICES.index(item.verdict) if item.reviewed else -1)
             self.note_edit.setPlainText(item.note)
         self._update_state()
 
@@ -157,9 +158,13 @@ class ReviewPane(QWidget):
             self.hint.setText("")
 
     def _save(self) -> None:
-        if self.item is not None:
-            verdict = self.verdict_box.currentData()
-            self.save_requested.emit(self.item, verdict, self.note_edit.toPlainText())
+        if self.item is None:
+            return
+        verdict = self.verdict_box.currentData()
+        if verdict is None:
+            self.hint.setText("Choose a verdict first.")
+            return
+        self.save_requested.emit(self.item, verdict, self.note_edit.toPlainText())
 
 
 def _describe(item: ReviewItemView, when: Formatter) -> str:
@@ -170,7 +175,8 @@ def _describe(item: ReviewItemView, when: Formatter) -> str:
     return (
         f"<b>#{item.position}</b> — access record {item.record_id}<br>"
         f"<b>When</b> {when(item.recorded_at)}<br><b>Who</b> {_html(item.username)}<br>"
-        f"<b>Action</b> {_html(item.action)} ({_html(item.detail)})<br>"
+        f"<b>Action</b> {_html(item.action)}"
+        f"{f' ({_html(item.detail)})' if item.detail else ''}<br>"
         f"<b>Purpose</b> {_html(item.purpose)}<br><b>Case</b> {_html(item.case_number or '(none)')}"
         f"<br><b>Query</b><pre>{_html(query)}</pre>"
     )

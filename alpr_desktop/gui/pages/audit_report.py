@@ -149,6 +149,7 @@ class AuditReportPage(Page):
     def _splitter(self) -> QSplitter:
         self.reports_list = QListWidget(self)
         self.reports_list.setObjectName("auditReports")
+        self.reports_list.setWordWrap(True)
         self.reports_list.itemActivated.connect(self._open_item)
         self.reports_list.itemClicked.connect(self._open_item)
         left = QWidget(self)
@@ -186,7 +187,7 @@ class AuditReportPage(Page):
         splitter.addWidget(right)
         splitter.setChildrenCollapsible(False)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([220, 900])
+        splitter.setSizes([170, 950])
         return splitter
 
     def _bottom(self) -> QHBoxLayout:
@@ -282,7 +283,7 @@ class AuditReportPage(Page):
             first = s.period_start.astimezone(tz).date().isoformat()
             last = (s.period_end - dt.timedelta(microseconds=1)).astimezone(tz).date().isoformat()
             state = f"signed off by {s.signed_off_by}" if s.signed_off else "draft"
-            item = QListWidgetItem(f"#{s.id}  {first} – {last}\n{state}")
+            item = QListWidgetItem(f"#{s.id} · {state}\n{first} – {last}")
             item.setData(Qt.ItemDataRole.UserRole, s.id)
             self.reports_list.addItem(item)
 
