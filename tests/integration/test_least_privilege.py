@@ -29,6 +29,7 @@ from alpr_desktop import cli
 from alpr_desktop.app import open_application
 from alpr_desktop.core.roles import Role
 from alpr_desktop.errors import AuthenticationError, StorageError
+from alpr_desktop.services.alert_feed import AlertFeed, FeedState
 from alpr_desktop.services.cameras import CameraFields
 from alpr_desktop.services.hotlist_fields import EntryFields
 from alpr_desktop.services.search import CanvassRequest, SearchRequest
@@ -37,6 +38,7 @@ from alpr_desktop.storage import roles_setup
 from alpr_desktop.storage.engine import HEAD_REVISION, current_revision, open_database
 from tests.conftest import ADMIN_PASSWORD, create_active_user, create_admin, make_app
 from tests.integration.ingest_helpers import T0, placed_read
+from tests.integration.test_alert_feed import Collector
 
 APP_PASSWORD = "app-role-passphrase-2026"
 PURPOSE = "Criminal investigation"
@@ -256,13 +258,30 @@ def test_the_application_works_fully_under_the_app_role(roles: Roles, tmp_path: 
         )
         stolen = services.hotlists.create(admin, "Stolen")
         services.hotlists.add_entry(admin, stolen.id, EntryFields("7ABC123", "stolen_vehicle"))
-        stored = services.ingest.store(
-            [
-                placed_read(1, "7ABC123", tag="lp", camera="North gate", at=SCENE),
-                placed_read(2, "8XYZ451", tag="lp", camera="North gate", at=SCENE, minutes=5),
-            ]
+        # The dispatcher's feed LISTENs on its own connection as the app role (no
+        # polling: only NOTIFY wakes it).
+        got = Collector()
+        feed = AlertFeed(
+            services,
+            dispatcher,
+            on_batch=got.on_batch,
+            on_status=got.on_status,
+            poll_interval=3600.0,
         )
-        [alert_id] = stored.alerts
+        feed.start()
+        try:
+            assert got.next_batch().new == []
+            got.wait_state(FeedState.LIVE)
+            stored = services.ingest.store(
+                [
+                    placed_read(1, "7ABC123", tag="lp", camera="North gate", at=SCENE),
+                    placed_read(2, "8XYZ451", tag="lp", camera="North gate", at=SCENE, minutes=5),
+                ]
+            )
+            [alert_id] = stored.alerts
+            assert [a.id for a in got.next_batch().new] == [alert_id]
+        finally:
+            feed.stop()
         decided = services.alerts.dispose(dispatcher, alert_id, accept=False, reason="Misread")
         assert decided.disposition_reason == "Misread"
         found = services.search.search(detective, SearchRequest("7AB*", PURPOSE, CASE))
