@@ -36,6 +36,7 @@ from alpr_desktop.services.search import CanvassRequest, SearchRequest
 from alpr_desktop.settings import LocalConfig
 from alpr_desktop.storage import roles_setup
 from alpr_desktop.storage.engine import HEAD_REVISION, current_revision, open_database
+from alpr_desktop.storage.models import AuditReportStatus, ReviewVerdict
 from tests.conftest import ADMIN_PASSWORD, create_active_user, create_admin, make_app
 from tests.integration.ingest_helpers import T0, placed_read
 from tests.integration.test_alert_feed import Collector
@@ -291,6 +292,18 @@ def test_the_application_works_fully_under_the_app_role(roles: Roles, tmp_path: 
             CanvassRequest(*SCENE, 500.0, T0, T0 + dt.timedelta(hours=1), PURPOSE, CASE),
         )
         assert {p.plate_text for p in canvass.plates} == {"7ABC123", "8XYZ451"}
+        # The periodic audit: run, every sampled search reviewed, signed off.
+        supervisor = create_active_user(app, admin, "sup.one", [Role.SUPERVISOR])
+        today = dt.datetime.now(dt.UTC).date()
+        reports = services.audit_reports
+        report = reports.run(
+            supervisor, since=today - dt.timedelta(days=1), until=today + dt.timedelta(days=1)
+        )
+        assert report.items  # the detective's search is in the sample
+        for item in report.items:
+            reports.review(supervisor, report.summary.id, item.id, ReviewVerdict.JUSTIFIED)
+        signed_off = reports.sign_off(supervisor, report.summary.id, "Reviewed.")
+        assert signed_off.summary.status is AuditReportStatus.SIGNED_OFF
         services.checkpoints.create_key(admin)
         signed = services.checkpoints.sign_now(admin)
         assert signed.report.ok
