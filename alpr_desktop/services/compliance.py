@@ -68,6 +68,10 @@ VERIFY_ACTION = "audit_verify"
 #: Trail actions under which a checkpoint's export is recorded (services/audit_checkpoints).
 CHECKPOINT_EXPORT_ACTIONS = ("audit_checkpoint_exported",)
 VIEW_ACTION = "view_compliance"
+#: The trail checks look at the last year of records, the case-number check at the last
+#: quarter: one indexed range each, not the whole trail.
+TRAIL_WINDOW_DAYS = 365
+CASE_WINDOW_DAYS = 90
 #: Release statuses under which data has gone, or may go, out.
 _RELEASED = (ReleaseStatus.APPROVED, ReleaseStatus.FULFILLED)
 _QUALIFYING = (AgencyType.CA_STATE, AgencyType.CA_LOCAL)
@@ -123,7 +127,7 @@ class Facts:
     settings: DepartmentSettings
     db: Database
     policy: PolicyService
-    _setting_changes: list[tuple[str, dt.datetime, str]] | None = field(default=None, repr=False)
+    _trail: TrailFigures | None = field(default=None, repr=False)
 
     @property
     def today(self) -> dt.date:
@@ -135,27 +139,11 @@ class Facts:
     def scalar(self, stmt: object) -> int:
         return int(self.session.scalar(stmt) or 0)  # type: ignore[call-overload]
 
-    def setting_changes(self) -> list[tuple[str, dt.datetime, str]]:
-        """(setting, when, by whom) of every recorded settings change, newest first.
-
-        Read from the trail's ``update_settings`` records (their query names the keys
-        changed), not from the settings table, whose first save writes every key.
-        """
-        if self._setting_changes is None:
-            rows = self.session.execute(
-                select(AccessRecord.query, AccessRecord.recorded_at, AccessRecord.username)
-                .where(AccessRecord.action == "update_settings", AccessRecord.outcome == "ok")
-                .order_by(AccessRecord.seq.desc())
-            )
-            changes: list[tuple[str, dt.datetime, str]] = []
-            for query, at, who in rows:
-                try:
-                    keys = json.loads(query) if query else {}
-                except ValueError:
-                    keys = {}
-                changes.extend((key, at, who) for key in keys if isinstance(keys, dict))
-            self._setting_changes = changes
-        return self._setting_changes
+    def trail(self) -> TrailFigures:
+        """The trail's figures over the checks' window, counted in one pass (cached)."""
+        if self._trail is None:
+            self._trail = _trail_figures(self)
+        return self._trail
 
     @property
     def backend(self) -> str:
@@ -290,28 +278,35 @@ def _record_day(f: Facts) -> ColumnElement[object]:
 
 
 def _untrained_access(f: Facts) -> Outcome:
-    since = f.days_ago(365)
-    untrained = ~exists().where(
-        TrainingRecord.user_id == AccessRecord.user_id,
-        TrainingRecord.completed_on <= _record_day(f),
-        TrainingRecord.expires_on > _record_day(f),
+    # Per account and day first: the training check then runs once per pair, not per record.
+    day = _record_day(f).label("day")
+    per_day = (
+        select(AccessRecord.user_id, day, func.count(AccessRecord.id).label("n"))
+        .where(
+            AccessRecord.category == "data",
+            AccessRecord.outcome == "ok",
+            AccessRecord.recorded_at >= f.days_ago(TRAIL_WINDOW_DAYS),
+            AccessRecord.user_id.is_not(None),
+        )
+        .group_by(AccessRecord.user_id, day)
+        .subquery()
     )
-    stmt = select(func.count(AccessRecord.id), func.min(AccessRecord.recorded_at)).where(
-        AccessRecord.category == "data",
-        AccessRecord.outcome == "ok",
-        AccessRecord.recorded_at >= since,
-        AccessRecord.user_id.is_not(None),
-        untrained,
+    trained = exists().where(
+        TrainingRecord.user_id == per_day.c.user_id,
+        TrainingRecord.completed_on <= per_day.c.day,
+        TrainingRecord.expires_on > per_day.c.day,
     )
-    count, first = f.session.execute(stmt).one()
+    count, first = f.session.execute(
+        select(func.sum(per_day.c.n), func.min(per_day.c.day)).where(~trained)
+    ).one()
     if count:
         return Status.NOT_MET, (
-            f"{count} access(es) to ALPR data in the last year by accounts without training "
-            f"in force that day (the first on {_day(first)}): see the Audit viewer."
+            f"{count} access(es) to ALPR data in the last {TRAIL_WINDOW_DAYS} days by accounts "
+            f"without training in force that day (the first on {first}): see the Audit viewer."
         )
     return Status.MET, (
-        "Every access to ALPR data in the last year was by an account with training in force; "
-        "the system refuses the untrained."
+        f"Every access to ALPR data in the last {TRAIL_WINDOW_DAYS} days was by an account "
+        "with training in force; the system refuses the untrained."
     )
 
 
@@ -381,80 +376,106 @@ def _access_trail(f: Facts) -> Outcome:
     )
 
 
-def _query_records(f: Facts, *conditions: ColumnElement[bool]) -> tuple[int, int]:
-    """(query records, of them matching ``conditions``) among successful data queries."""
-    matching = and_(*conditions) if conditions else literal(True)
-    total, hits = f.session.execute(
-        select(func.count(AccessRecord.id), func.sum(case((matching, 1), else_=0))).where(
-            AccessRecord.category == "data",
-            AccessRecord.outcome == "ok",
-            AccessRecord.action.in_(QUERY_ACTIONS),
-        )
+@dataclass(frozen=True)
+class TrailFigures:
+    """Successful data queries (:data:`QUERY_ACTIONS`) of the last :data:`TRAIL_WINDOW_DAYS`."""
+
+    queries: int
+    without_purpose: int
+    incomplete: int
+    #: Of the last :data:`CASE_WINDOW_DAYS` days only.
+    without_case: int
+    outside_list: int
+
+
+def _data_queries(f: Facts) -> list[ColumnElement[bool]]:
+    return [
+        AccessRecord.recorded_at >= f.days_ago(TRAIL_WINDOW_DAYS),
+        AccessRecord.category == "data",
+        AccessRecord.outcome == "ok",
+        AccessRecord.action.in_(QUERY_ACTIONS),
+    ]
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _trail_figures(f: Facts) -> TrailFigures:
+    no_purpose = AccessRecord.purpose == ""
+    row = f.session.execute(
+        select(
+            func.count(AccessRecord.id),
+            _count_if(no_purpose),
+            _count_if(no_purpose | (AccessRecord.username == "") | (AccessRecord.query == "")),
+            _count_if(
+                (AccessRecord.case_number == "")
+                & (AccessRecord.recorded_at >= f.days_ago(CASE_WINDOW_DAYS))
+            ),
+            _count_if(~no_purpose & AccessRecord.purpose.not_in(f.settings.purposes)),
+        ).where(*_data_queries(f))
     ).one()
-    return int(total or 0), int(hits or 0)
+    return TrailFigures(*(int(v or 0) for v in row))
 
 
 def _purposes_recorded(f: Facts) -> Outcome:
-    total, missing = _query_records(f, AccessRecord.purpose == "")
-    if missing:
-        return Status.NOT_MET, f"{missing} of {total} searches or exports name no purpose."
+    t = f.trail()
+    if t.without_purpose:
+        return Status.NOT_MET, (
+            f"{t.without_purpose} of {t.queries:,} searches or exports of the last "
+            f"{TRAIL_WINDOW_DAYS} days name no purpose."
+        )
     return Status.MET, (
-        f"All {total:,} searches, canvasses and exports name an authorised purpose."
-        if total
+        f"All {t.queries:,} searches, canvasses and exports of the last {TRAIL_WINDOW_DAYS} "
+        "days name an authorised purpose."
+        if t.queries
         else "No search yet; each one must name an authorised purpose."
     )
 
 
 def _case_numbers(f: Facts) -> Outcome:
-    since = f.days_ago(90)
-    _total, missing = _query_records(
-        f, AccessRecord.case_number == "", AccessRecord.recorded_at >= since
-    )
+    missing = f.trail().without_case
     if missing:
         return Status.ATTENTION, (
-            f"{missing} search(es) in the last 90 days carry no case number: review them in "
-            "the audit report."
+            f"{missing} search(es) in the last {CASE_WINDOW_DAYS} days carry no case number: "
+            "review them in the audit report."
         )
-    return Status.MET, "Every search carries a case or incident number."
+    return Status.MET, (
+        f"Every search of the last {CASE_WINDOW_DAYS} days carries a case or incident number."
+    )
 
 
 def _access_records_complete(f: Facts) -> Outcome:
-    total, incomplete = _query_records(
-        f,
-        (AccessRecord.purpose == "") | (AccessRecord.username == "") | (AccessRecord.query == ""),
-    )
-    if incomplete:
+    t = f.trail()
+    if t.incomplete:
         return Status.NOT_MET, (
-            f"{incomplete} of {total} data-access records lack the query, the username or "
-            "the purpose."
+            f"{t.incomplete} of {t.queries:,} data-access records of the last "
+            f"{TRAIL_WINDOW_DAYS} days lack the query, the username or the purpose."
         )
     return Status.MET, (
-        f"All {total:,} data-access records carry date and time, the query, the username "
-        "and organisation, and the purpose."
+        f"All {t.queries:,} data-access records of the last {TRAIL_WINDOW_DAYS} days carry "
+        "date and time, the query, the username and organisation, and the purpose."
     )
 
 
 def _purposes_authorised(f: Facts) -> Outcome:
-    since = f.days_ago(365)
-    rows = f.session.execute(
-        select(AccessRecord.purpose, func.count(AccessRecord.id))
-        .where(
-            AccessRecord.category == "data",
-            AccessRecord.outcome == "ok",
-            AccessRecord.action.in_(QUERY_ACTIONS),
-            AccessRecord.recorded_at >= since,
-            AccessRecord.purpose != "",
-            AccessRecord.purpose.not_in(f.settings.purposes),
-        )
-        .group_by(AccessRecord.purpose)
-        .order_by(func.count(AccessRecord.id).desc())
-    ).all()
-    if rows:
-        count = sum(n for _p, n in rows)
-        named = _names([f"“{p}”" for p, _n in rows], 3)
+    count = f.trail().outside_list
+    if count:
+        rows = f.session.execute(
+            select(AccessRecord.purpose)
+            .where(
+                *_data_queries(f),
+                AccessRecord.purpose != "",
+                AccessRecord.purpose.not_in(f.settings.purposes),
+            )
+            .group_by(AccessRecord.purpose)
+            .order_by(func.count(AccessRecord.id).desc())
+            .limit(4)
+        ).scalars()
+        named = _names([f"“{p}”" for p in rows], 3)
         return Status.ATTENTION, (
-            f"{count} search(es) in the last year name a purpose not on the department's "
-            f"list now: {named}."
+            f"{count} search(es) of the last {TRAIL_WINDOW_DAYS} days name a purpose not on "
+            f"the department's list now: {named}."
         )
     return Status.MET, (
         f"Searches use only the {len(f.settings.purposes)} purposes the department authorises."
@@ -516,15 +537,45 @@ def _designee_named(f: Facts) -> Outcome:
     return Status.NOT_MET, "No designee is named: a commander names one in Settings."
 
 
+def _changes_setting(key: str) -> ColumnElement[bool]:
+    """An ``update_settings`` record whose query changes ``key``.
+
+    The query is canonical JSON ``{"key":{"after":…,"before":…},…}`` (settings_service);
+    ``key`` is one of the settings' own field names, not input.
+    """
+    return and_(AccessRecord.outcome == "ok", AccessRecord.query.like(f'%"{key}":{{"after"%'))
+
+
+def _settings_changed_since(f: Facts, since: dt.datetime, keys: tuple[str, ...]) -> list[str]:
+    rows = f.session.scalars(
+        select(AccessRecord.query).where(
+            AccessRecord.action == "update_settings",
+            AccessRecord.outcome == "ok",
+            AccessRecord.recorded_at > since,
+        )
+    )
+    changed: set[str] = set()
+    for query in rows:
+        try:
+            value = json.loads(query) if query else {}
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            changed.update(k for k in keys if k in value)
+    return sorted(changed)
+
+
 def _retention_set(f: Facts) -> Outcome:
     days = f.settings.retention_days
-    changes = [(at, who) for key, at, who in f.setting_changes() if key == "retention_days"]
-    if not changes:
+    last = _last_record(f, "update_settings", where=_changes_setting("retention_days"))
+    if last is None:
         return Status.ATTENTION, (
             f"Retention is the shipped default of {days} days: the commander has not set it."
         )
-    at, who = changes[0]
-    return Status.MET, f"Retention set to {days} days by {who} on {_day(at)} (at least a year)."
+    return Status.MET, (
+        f"Retention set to {days} days by {last.username} on {_day(last.recorded_at)} "
+        "(at least a year)."
+    )
 
 
 def _login_protection(f: Facts) -> Outcome:
@@ -554,13 +605,7 @@ def _policy_published(f: Facts) -> Outcome:
             "The policy has never been exported from here: export it (Policy page) and post "
             "it on the department's website."
         )
-    changed = sorted(
-        {
-            k
-            for k, at, _who in f.setting_changes()
-            if k in _POLICY_SETTINGS and at > last.recorded_at
-        }
-    )
+    changed = _settings_changed_since(f, last.recorded_at, _POLICY_SETTINGS)
     file_changed = f.policy.template_changed_at()
     if file_changed is not None and file_changed > last.recorded_at:
         changed.append("the policy file")
