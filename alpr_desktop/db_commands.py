@@ -119,18 +119,16 @@ def _create_roles(url: str, args: argparse.Namespace) -> int:
 
 
 def _upgrade(url: str) -> int:
-    from sqlalchemy import text
-
     from alpr_desktop.storage import roles_setup
+    from alpr_desktop.storage.engine import current_revision
 
     engine = _connect(url)
     try:
+        before = current_revision(engine)
         with engine.connect() as conn:
             user, owner, _ = roles_setup.upgrade_rights(conn)
             owner = owner or user
-            member = conn.execute(
-                text("SELECT pg_has_role(:user, :owner, 'MEMBER')"), {"user": user, "owner": owner}
-            ).scalar()
+            member = roles_setup.is_member(conn, user, owner)
     finally:
         engine.dispose()
     if not member:
@@ -138,13 +136,6 @@ def _upgrade(url: str) -> int:
             f"The schema belongs to {owner!r}: connect as {owner!r} or a member of it to "
             "upgrade; nothing was changed."
         )
-    from alpr_desktop.storage.engine import current_revision, make_engine
-
-    before_engine = make_engine(url, create=False)
-    try:
-        before = current_revision(before_engine)
-    finally:
-        before_engine.dispose()
     revision, _table = _upgrade_as(url, owner, None)
     moved = f"was at {before}, is at {revision} now" if before != revision else f"is at {revision}"
     print(f"The schema of {engine.url.database} {moved} (owner {owner!r}).")

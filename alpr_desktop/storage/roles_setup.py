@@ -233,7 +233,7 @@ def create_roles(conn: Connection, setup: RoleSetup) -> SetupResult:
             created.append(owner)
         if not superuser:
             q.run("GRANT {} TO {}", owner, user)  # so this role may act as the owner
-    elif not superuser and not _member(conn, user, owner):
+    elif not superuser and not is_member(conn, user, owner):
         raise ValidationError(
             f"The schema belongs to {owner!r}: connect as {owner!r}, or name an owner role "
             "with --owner-role; nothing was changed."
@@ -258,7 +258,8 @@ def _role(conn: Connection, name: str) -> Any:
     return conn.execute(_ROLE, {"name": name}).first()
 
 
-def _member(conn: Connection, role: str, of: str) -> bool:
+def is_member(conn: Connection, role: str, of: str) -> bool:
+    """Whether ``role`` belongs to ``of``, directly or not (a superuser to every role)."""
     return bool(
         conn.execute(
             text("SELECT pg_has_role(:role, :of, 'MEMBER')"), {"role": role, "of": of}
@@ -300,7 +301,7 @@ def _ensure_app_role(conn: Connection, q: _Sql, app: str, owner: str) -> bool:
                 f"The application role {app!r} is {words}: it could undo the access trail's "
                 "protection. Name another role; nothing was changed."
             )
-    if _member(conn, app, owner):
+    if is_member(conn, app, owner):
         raise ValidationError(
             f"The application role {app!r} is a member of the owner role {owner!r}: "
             f"REVOKE {owner} FROM {app} first, or name another role; nothing was changed."

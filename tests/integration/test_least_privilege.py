@@ -589,3 +589,15 @@ def test_a_schema_owned_by_a_login_role_migrates_at_its_start_and_regrants(
             assert app.services.audit.verify(create_admin(app)).ok
         finally:
             app.close()
+
+
+@pytest.mark.postgres
+def test_only_the_owner_or_its_member_may_upgrade(
+    roles: Roles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert _cli(["db", "upgrade", "--database-url", roles.app_url]) == 2
+    err = capsys.readouterr().err
+    assert f"The schema belongs to '{roles.owner_role}': connect as" in err
+    assert _create_roles(roles, "--password-stdin", stdin="\n") == 2
+    assert "No password on standard input; nothing was changed." in capsys.readouterr().err
