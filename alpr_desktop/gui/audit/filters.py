@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -23,7 +24,8 @@ from PySide6.QtWidgets import (
 from alpr_desktop.gui.search.filters import aware, datetime_edit
 from alpr_desktop.services.audit_query import CATEGORIES, OUTCOMES, AuditFilters
 
-ANY = "any"
+ANY_CATEGORY = "any category"
+ANY_OUTCOME = "any outcome"
 
 
 class AuditFilterBar(QWidget):
@@ -47,10 +49,14 @@ class AuditFilterBar(QWidget):
             edit.setEnabled(False)
             check.toggled.connect(edit.setEnabled)
         self.category_combo = QComboBox(self)
-        self.category_combo.addItems([ANY, *CATEGORIES])
+        self.category_combo.addItem(ANY_CATEGORY, "")
+        for category in CATEGORIES:
+            self.category_combo.addItem(category, category)
         self.action_edit = self._line("e.g. search_reads")
         self.outcome_combo = QComboBox(self)
-        self.outcome_combo.addItems([ANY, *OUTCOMES])
+        self.outcome_combo.addItem(ANY_OUTCOME, "")
+        for outcome in OUTCOMES:
+            self.outcome_combo.addItem(outcome, outcome)
         self.plate_edit = self._line("plate in the query, e.g. 7ABC123")
         self.plate_edit.setObjectName("auditPlate")
         self.purpose_edit = self._line("purpose")
@@ -67,31 +73,33 @@ class AuditFilterBar(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(6)
-        row0: list[tuple[str, QWidget]] = [
+        fields: list[tuple[str, QWidget]] = [
             ("User:", self.user_edit),
             ("Plate:", self.plate_edit),
             ("Purpose:", self.purpose_edit),
             ("Case:", self.case_edit),
+            ("Action:", self.action_edit),
         ]
-        for column, (label, widget) in enumerate(row0):
+        for column, (label, widget) in enumerate(fields):
             grid.addWidget(QLabel(label, self), 0, 2 * column)
             grid.addWidget(widget, 0, 2 * column + 1)
-        grid.addWidget(self.since_check, 1, 0)
-        grid.addWidget(self.since_edit, 1, 1)
-        grid.addWidget(self.until_check, 1, 2)
-        grid.addWidget(self.until_edit, 1, 3)
-        grid.addWidget(QLabel("Workstation:", self), 1, 4)
-        grid.addWidget(self.workstation_edit, 1, 5)
-        grid.addWidget(QLabel("Action:", self), 1, 6)
-        grid.addWidget(self.action_edit, 1, 7)
-        grid.addWidget(QLabel("Category:", self), 2, 0)
-        grid.addWidget(self.category_combo, 2, 1)
-        grid.addWidget(QLabel("Outcome:", self), 2, 2)
-        grid.addWidget(self.outcome_combo, 2, 3)
-        grid.addWidget(self.clear_button, 2, 6)
-        grid.addWidget(self.apply_button, 2, 7)
-        for column in (1, 3, 5, 7):
-            grid.setColumnStretch(column, 1)
+            grid.setColumnStretch(2 * column + 1, 1)
+        second = QHBoxLayout()
+        second.setSpacing(8)
+        for widget in (
+            self.since_check,
+            self.since_edit,
+            self.until_check,
+            self.until_edit,
+            QLabel("Workstation:", self),
+        ):
+            second.addWidget(widget)
+        second.addWidget(self.workstation_edit, 1)
+        for widget in (self.category_combo, self.outcome_combo):
+            second.addWidget(widget)
+        second.addWidget(self.clear_button)
+        second.addWidget(self.apply_button)
+        grid.addLayout(second, 1, 0, 1, 2 * len(fields))
 
     def _line(self, placeholder: str) -> QLineEdit:
         edit = QLineEdit(self)
@@ -104,8 +112,7 @@ class AuditFilterBar(QWidget):
         """The filters as typed (the service checks them; see ``AuditFilters.cleaned``)."""
 
         def chosen(combo: QComboBox) -> str:
-            text = combo.currentText()
-            return "" if text == ANY else text
+            return str(combo.currentData() or "")
 
         return AuditFilters(
             user=self.user_edit.text(),

@@ -6,6 +6,8 @@ The page opens the record through :meth:`AuditQueryService.record` on the worker
 
 from __future__ import annotations
 
+import datetime as dt
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
@@ -17,7 +19,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from alpr_desktop.gui.audit.audit_model import local_time
 from alpr_desktop.services.audit_query import AuditEntry
 
 
@@ -26,6 +27,15 @@ class _Value(QLabel):
         super().__init__("—", parent)
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+
+def _when(recorded_at: dt.datetime) -> str:
+    """Local time with its zone, and the stored UTC time when the zone is another."""
+    local = recorded_at.astimezone()
+    text = f"{local:%Y-%m-%d %H:%M:%S %Z}"
+    if local.utcoffset() != dt.timedelta(0):
+        text += f" ({recorded_at.astimezone(dt.UTC):%H:%M:%S} UTC)"
+    return text
 
 
 def _hash_field(parent: QWidget) -> QLineEdit:
@@ -50,7 +60,7 @@ class RecordDetailPane(QWidget):
         ("target", "Target:"),
         ("detail", "Detail:"),
     )
-    HASHES = (("record_hash", "Record hash:"), ("prev_hash", "Previous hash:"))
+    HASHES = (("record_hash", "Hash:"), ("prev_hash", "Previous:"))
     PLACEHOLDER = "Select a record to open it in full (opening it is recorded too)."
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -78,20 +88,17 @@ class RecordDetailPane(QWidget):
         for key, label in self.FIELDS:
             self.values[key] = _Value(self.body)
             form.addRow(label, self.values[key])
+        for key, label in self.HASHES:
+            self.values[key] = _hash_field(self.body)
+            form.addRow(label, self.values[key])
         body.addLayout(form)
         body.addWidget(QLabel("Query as recorded:", self.body))
         self.query_view = QPlainTextEdit(self.body)
         self.query_view.setObjectName("auditQuery")
         self.query_view.setReadOnly(True)
         self.query_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.query_view.setMinimumHeight(140)
+        self.query_view.setMinimumHeight(110)
         body.addWidget(self.query_view, 1)
-        hashes = QFormLayout()
-        hashes.setHorizontalSpacing(10)
-        for key, label in self.HASHES:
-            self.values[key] = _hash_field(self.body)
-            hashes.addRow(label, self.values[key])
-        body.addLayout(hashes)
         self.clear()
 
     def clear(self, text: str = PLACEHOLDER) -> None:
@@ -106,7 +113,7 @@ class RecordDetailPane(QWidget):
         self.heading.setText(f"Access record #{row.seq} ({row.category})")
         organisation = f" ({entry.organisation})" if entry.organisation else ""
         values = {
-            "time": f"{local_time(row)} ({row.recorded_at:%Y-%m-%d %H:%M:%S} UTC)",
+            "time": _when(row.recorded_at),
             "user": f"{row.username}{organisation}",
             "workstation": row.workstation,
             "action": row.action,
@@ -120,6 +127,10 @@ class RecordDetailPane(QWidget):
         }
         for key, value in values.items():
             self.values[key].setText(value or "—")
+        for key, _label in self.HASHES:
+            field = self.values[key]
+            if isinstance(field, QLineEdit):
+                field.setCursorPosition(0)  # the start of the hash, as it is compared
         self.query_view.setPlainText(entry.pretty_query() or "(no query)")
         self.placeholder.hide()
         self.body.show()

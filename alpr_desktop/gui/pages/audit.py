@@ -41,6 +41,8 @@ from alpr_desktop.services.audit_query import AuditEntry, AuditFilters, TrailPag
 from alpr_desktop.services.base import Actor
 
 PAGE_SIZE = 200
+#: Purpose, case and target: elided in the table (the detail pane shows them whole).
+FREE_TEXT_COLUMNS = (6, 7, 8)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,10 @@ class AuditPage(Page):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Free text (purpose, case, target) is elided to a width; the pane shows it whole.
+        for column in FREE_TEXT_COLUMNS:
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(column, 120)
         header.setStretchLastSection(True)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.count_label = QLabel("Loading the newest records…", self)
@@ -117,7 +123,7 @@ class AuditPage(Page):
         splitter.setChildrenCollapsible(False)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        splitter.setSizes([720, 420])
+        splitter.setSizes([700, 380])
         return splitter
 
     def _exportable(self) -> AuditFilters | None:
