@@ -228,7 +228,8 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         )
         with app.database.sessions() as session:
             settings = load_department_settings(session)
-            period = Period(*local_period(*MONTH, LA), LA, settings)
+            dialect = session.get_bind().dialect.name
+            period = Period(*local_period(*MONTH, LA), LA, settings, dialect)
             figures["figures_only"] = _timed(lambda: compute_figures(session, period), args.repeat)
             figures["population_only"] = _timed(
                 lambda: sample_population(session, period), args.repeat

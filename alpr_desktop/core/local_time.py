@@ -44,8 +44,11 @@ def local_period(since: dt.date, until: dt.date, tz: dt.tzinfo) -> tuple[dt.date
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
-def local_hour(utc_hour: str, tz: dt.tzinfo) -> dt.datetime:
-    """A ``YYYY-MM-DD HH`` UTC hour (as SQL groups it) as the local hour it falls in."""
+def local_hour(utc_hour: str | dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """A UTC hour as SQL groups it — ``YYYY-MM-DD HH`` text or a naive UTC timestamp —
+    as the local hour it falls in."""
+    if isinstance(utc_hour, dt.datetime):
+        return utc_hour.replace(tzinfo=dt.UTC).astimezone(tz)
     # Sliced rather than strptime'd: this runs once per group, thousands of times.
     year, month, day, hour = (int(utc_hour[a:b]) for a, b in ((0, 4), (5, 7), (8, 10), (11, 13)))
     return dt.datetime(year, month, day, hour, tzinfo=dt.UTC).astimezone(tz)

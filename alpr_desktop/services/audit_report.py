@@ -202,7 +202,7 @@ class AuditReportService(BaseService):
             settings = load_department_settings(session)
             tz = check_zone(settings.local_time_zone)
             start, end = local_period(since, until, tz)
-            period = Period(start, end, tz, settings)
+            period = Period(start, end, tz, settings, session.get_bind().dialect.name)
             figures = compute_figures(session, period)
             population = sample_population(session, period)
             sample = draw_sample(population, seed, sample_size)
