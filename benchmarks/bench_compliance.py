@@ -8,7 +8,9 @@ canvasses, exports, settings changes, about 1 % refused; here each record also c
 its user's id, so the training check has work to do), then time
 :meth:`ComplianceService.status` as the administrator ``--repeat`` times after a warm-up
 (each includes recording the view and its commit, as on the page), and each evaluator on
-its own in one read session, to say which check costs what.
+its own in one read session with a fresh tally, to say which check costs what. The first
+look after start counts the whole trail (``services/compliance_tally.py``); later looks
+count only the records appended since (here: the previous looks' own view records).
 
 Command::
 
@@ -53,7 +55,9 @@ class _WithUserIds(Generator):
 
 def _status(app: Any, admin: Any, repeat: int) -> dict[str, float]:
     service = app.services.compliance
-    service.status(admin)  # warm-up
+    started = time.perf_counter()
+    service.status(admin)  # the first look counts the whole trail (compliance_tally)
+    first = round((time.perf_counter() - started) * 1000, 1)
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -61,10 +65,15 @@ def _status(app: Any, admin: Any, repeat: int) -> dict[str, float]:
         times.append((time.perf_counter() - started) * 1000)
     print(f"  status: {report.summary}", file=sys.stderr, flush=True)
     times.sort()
-    return {"p50_ms": round(statistics.median(times), 1), "max_ms": round(times[-1], 1)}
+    return {
+        "first_ms": first,
+        "later_p50_ms": round(statistics.median(times), 1),
+        "later_max_ms": round(times[-1], 1),
+    }
 
 
 def _checks(app: Any) -> dict[str, float]:
+    """Each evaluator's time on a fresh tally (the first trail check pays the count)."""
     out = {}
     with app.database.sessions() as session:
         facts = Facts(

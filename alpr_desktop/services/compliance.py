@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Date, and_, case, cast, exists, func, literal, select, text
+from sqlalchemy import and_, case, exists, func, literal, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -27,6 +27,11 @@ from alpr_desktop.core.roles import Action, Role
 from alpr_desktop.errors import AlprError
 from alpr_desktop.services.audit import AuditService
 from alpr_desktop.services.base import Actor, BaseService, ServiceContext, load_department_settings
+from alpr_desktop.services.compliance_tally import (
+    TrailFigures,
+    TrailTally,
+    ok,
+)
 from alpr_desktop.services.passwords import check_argon2_strength
 from alpr_desktop.services.policy import EXPORT_ACTION, PolicyService
 from alpr_desktop.settings import DepartmentSettings
@@ -54,19 +59,9 @@ from alpr_desktop.storage.models import (
     UserRole,
 )
 
-#: Trail actions that query stored ALPR data and so must name a purpose and a case
-#: (1798.90.52(a)); the live view and the alert queue are monitoring, not queries.
-QUERY_ACTIONS = (
-    Action.SEARCH_READS.value,
-    Action.CANVASS.value,
-    Action.OPEN_READ.value,
-    Action.VIEW_MAP.value,
-    Action.EXPORT_READS.value,
-    Action.EXPORT_EVIDENCE.value,
-)
 VERIFY_ACTION = "audit_verify"
-#: Trail actions under which a checkpoint's export is recorded (services/audit_checkpoints).
-CHECKPOINT_EXPORT_ACTIONS = ("audit_checkpoint_exported",)
+#: The trail action under which a checkpoint's export is recorded (services/audit_checkpoints).
+CHECKPOINT_EXPORT_ACTION = "audit_checkpoint_exported"
 VIEW_ACTION = "view_compliance"
 #: The trail checks look at the last year of records, the case-number check at the last
 #: quarter: one indexed range each, not the whole trail.
@@ -127,6 +122,8 @@ class Facts:
     settings: DepartmentSettings
     db: Database
     policy: PolicyService
+    #: The trail's running counts (the service keeps one; a fresh one counts everything).
+    tally: TrailTally = field(default_factory=TrailTally)
     _trail: TrailFigures | None = field(default=None, repr=False)
 
     @property
@@ -140,9 +137,15 @@ class Facts:
         return int(self.session.scalar(stmt) or 0)  # type: ignore[call-overload]
 
     def trail(self) -> TrailFigures:
-        """The trail's figures over the checks' window, counted in one pass (cached)."""
+        """The trail's figures over the checks' windows (the tally updated first, once)."""
         if self._trail is None:
-            self._trail = _trail_figures(self)
+            self.tally.update(self.session, self.backend)
+            self._trail = self.tally.figures(
+                today=self.today,
+                purposes=self.settings.purposes,
+                window_days=TRAIL_WINDOW_DAYS,
+                case_days=CASE_WINDOW_DAYS,
+            )
         return self._trail
 
     @property
@@ -160,11 +163,12 @@ def _names(values: list[str], limit: int = 4) -> str:
 
 
 def _last_record(
-    facts: Facts, *actions: str, where: ColumnElement[bool] | None = None
+    facts: Facts, action: str, where: ColumnElement[bool] | None = None
 ) -> AccessRecord | None:
+    """The newest record of ``action`` (walks the (action, seq) index backwards)."""
     stmt = (
         select(AccessRecord)
-        .where(AccessRecord.action.in_(actions), literal(True) if where is None else where)
+        .where(AccessRecord.action == action, literal(True) if where is None else where)
         .order_by(AccessRecord.seq.desc())
         .limit(1)
     )
@@ -270,39 +274,14 @@ def _training_expiring(f: Facts) -> Outcome:
     )
 
 
-def _record_day(f: Facts) -> ColumnElement[object]:
-    """The UTC date of an access record, as the dialect compares it with a Date column."""
-    if f.backend == "sqlite":
-        return func.date(AccessRecord.recorded_at)  # 'YYYY-MM-DD', as SQLite stores dates
-    return cast(func.timezone("UTC", AccessRecord.recorded_at), Date)
-
-
 def _untrained_access(f: Facts) -> Outcome:
-    # Per account and day first: the training check then runs once per pair, not per record.
-    day = _record_day(f).label("day")
-    per_day = (
-        select(AccessRecord.user_id, day, func.count(AccessRecord.id).label("n"))
-        .where(
-            AccessRecord.category == "data",
-            AccessRecord.outcome == "ok",
-            AccessRecord.recorded_at >= f.days_ago(TRAIL_WINDOW_DAYS),
-            AccessRecord.user_id.is_not(None),
-        )
-        .group_by(AccessRecord.user_id, day)
-        .subquery()
-    )
-    trained = exists().where(
-        TrainingRecord.user_id == per_day.c.user_id,
-        TrainingRecord.completed_on <= per_day.c.day,
-        TrainingRecord.expires_on > per_day.c.day,
-    )
-    count, first = f.session.execute(
-        select(func.sum(per_day.c.n), func.min(per_day.c.day)).where(~trained)
-    ).one()
-    if count:
+    f.trail()  # brings the tally up to date
+    found = f.tally.untrained(f.session, today=f.today, window_days=TRAIL_WINDOW_DAYS)
+    if found.count:
         return Status.NOT_MET, (
-            f"{count} access(es) to ALPR data in the last {TRAIL_WINDOW_DAYS} days by accounts "
-            f"without training in force that day (the first on {first}): see the Audit viewer."
+            f"{found.count} access(es) to ALPR data in the last {TRAIL_WINDOW_DAYS} days by "
+            f"accounts without training in force that day (the first on {found.first_day}): "
+            "see the Audit viewer."
         )
     return Status.MET, (
         f"Every access to ALPR data in the last {TRAIL_WINDOW_DAYS} days was by an account "
@@ -376,48 +355,6 @@ def _access_trail(f: Facts) -> Outcome:
     )
 
 
-@dataclass(frozen=True)
-class TrailFigures:
-    """Successful data queries (:data:`QUERY_ACTIONS`) of the last :data:`TRAIL_WINDOW_DAYS`."""
-
-    queries: int
-    without_purpose: int
-    incomplete: int
-    #: Of the last :data:`CASE_WINDOW_DAYS` days only.
-    without_case: int
-    outside_list: int
-
-
-def _data_queries(f: Facts) -> list[ColumnElement[bool]]:
-    return [
-        AccessRecord.recorded_at >= f.days_ago(TRAIL_WINDOW_DAYS),
-        AccessRecord.category == "data",
-        AccessRecord.outcome == "ok",
-        AccessRecord.action.in_(QUERY_ACTIONS),
-    ]
-
-
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def _trail_figures(f: Facts) -> TrailFigures:
-    no_purpose = AccessRecord.purpose == ""
-    row = f.session.execute(
-        select(
-            func.count(AccessRecord.id),
-            _count_if(no_purpose),
-            _count_if(no_purpose | (AccessRecord.username == "") | (AccessRecord.query == "")),
-            _count_if(
-                (AccessRecord.case_number == "")
-                & (AccessRecord.recorded_at >= f.days_ago(CASE_WINDOW_DAYS))
-            ),
-            _count_if(~no_purpose & AccessRecord.purpose.not_in(f.settings.purposes)),
-        ).where(*_data_queries(f))
-    ).one()
-    return TrailFigures(*(int(v or 0) for v in row))
-
-
 def _purposes_recorded(f: Facts) -> Outcome:
     t = f.trail()
     if t.without_purpose:
@@ -459,23 +396,12 @@ def _access_records_complete(f: Facts) -> Outcome:
 
 
 def _purposes_authorised(f: Facts) -> Outcome:
-    count = f.trail().outside_list
-    if count:
-        rows = f.session.execute(
-            select(AccessRecord.purpose)
-            .where(
-                *_data_queries(f),
-                AccessRecord.purpose != "",
-                AccessRecord.purpose.not_in(f.settings.purposes),
-            )
-            .group_by(AccessRecord.purpose)
-            .order_by(func.count(AccessRecord.id).desc())
-            .limit(4)
-        ).scalars()
-        named = _names([f"“{p}”" for p in rows], 3)
+    t = f.trail()
+    if t.outside_list:
+        named = _names([f"“{p}”" for p in t.outside_names], 3)
         return Status.ATTENTION, (
-            f"{count} search(es) of the last {TRAIL_WINDOW_DAYS} days name a purpose not on "
-            f"the department's list now: {named}."
+            f"{t.outside_list} search(es) of the last {TRAIL_WINDOW_DAYS} days name a purpose "
+            f"not on the department's list now: {named}."
         )
     return Status.MET, (
         f"Searches use only the {len(f.settings.purposes)} purposes the department authorises."
@@ -498,7 +424,7 @@ def _checkpoints_signed(f: Facts) -> Outcome:
             f"Last checkpoint: {signed}, {age} days ago; sign one at least every "
             f"{table.CHECKPOINT_WITHIN_DAYS} days."
         )
-    exported = _last_record(f, *CHECKPOINT_EXPORT_ACTIONS)
+    exported = _last_record(f, CHECKPOINT_EXPORT_ACTION)
     if exported is None or exported.recorded_at < last.signed_at - dt.timedelta(
         days=table.CHECKPOINT_WITHIN_DAYS
     ):
@@ -543,14 +469,14 @@ def _changes_setting(key: str) -> ColumnElement[bool]:
     The query is canonical JSON ``{"key":{"after":…,"before":…},…}`` (settings_service);
     ``key`` is one of the settings' own field names, not input.
     """
-    return and_(AccessRecord.outcome == "ok", AccessRecord.query.like(f'%"{key}":{{"after"%'))
+    return and_(ok(), AccessRecord.query.like(f'%"{key}":{{"after"%'))
 
 
 def _settings_changed_since(f: Facts, since: dt.datetime, keys: tuple[str, ...]) -> list[str]:
     rows = f.session.scalars(
         select(AccessRecord.query).where(
             AccessRecord.action == "update_settings",
-            AccessRecord.outcome == "ok",
+            ok(),
             AccessRecord.recorded_at > since,
         )
     )
@@ -896,12 +822,14 @@ class ComplianceService(BaseService):
         super().__init__(ctx)
         self.audit = audit
         self.policy = policy
+        self.tally = TrailTally()
 
     def status(self, actor: Actor) -> ComplianceReport:
         """Every requirement's live status; the viewing is recorded before it returns."""
         with self._work(actor, Action.VIEW_COMPLIANCE) as (session, _me):
             now = self.ctx.now()
-            facts = Facts(session, now, load_department_settings(session), self.ctx.db, self.policy)
+            settings = load_department_settings(session)
+            facts = Facts(session, now, settings, self.ctx.db, self.policy, self.tally)
             items = evaluate(facts)
             report = ComplianceReport(now, items)
             self.audit.record_admin(

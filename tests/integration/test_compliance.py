@@ -370,3 +370,16 @@ def test_database_privileges(app: Application, admin: Actor) -> None:
         assert status is Status.ATTENTION and "SQLite" in reason
     else:  # the tests connect as the superuser postgres
         assert status is Status.NOT_MET and "superuser" in reason
+
+
+def test_the_trail_is_counted_once_then_only_what_is_new(app: Application, admin: Actor) -> None:
+    service = app.services.compliance
+    service.status(admin)
+    head = service.tally.upto_seq
+    _append(app, category="data", action="search_reads", purpose="", query={"pattern": "X"})
+    checks = _status(app, admin)  # counts its predecessor's view record and the search
+    assert service.tally.upto_seq == head + 2
+    assert checks["purposes_recorded"][0] is Status.NOT_MET
+    with app.database.sessions() as session:
+        assert service.tally.update(session, app.database.backend) == 1  # the last view
+        assert service.tally.update(session, app.database.backend) == 0
