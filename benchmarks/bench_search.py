@@ -99,7 +99,7 @@ from alpr_desktop.services.search import (  # noqa: E402
 )
 from alpr_desktop.settings import LocalConfig  # noqa: E402
 from alpr_desktop.storage import search_index  # noqa: E402
-from alpr_desktop.storage.engine import sqlite_url  # noqa: E402
+from alpr_desktop.storage.engine import open_database, sqlite_url, upgrade_to_head  # noqa: E402
 from alpr_desktop.storage.models import PlateRead, ReadAlternative, StoredImage  # noqa: E402
 from tests.conftest import USER_PASSWORD, create_active_user, create_admin, make_app  # noqa: E402
 
@@ -359,6 +359,16 @@ def _index_size(engine: Any, path: Path | None) -> dict[str, float]:
                 out[f"{name}_mib"] = round(size / 2**20, 1)
                 total += size
             out["index_total_mib"] = round(total / 2**20, 1)
+            if _has_dictionary(conn):
+                size = conn.execute(text("SELECT pg_total_relation_size('plate_strings')"))
+                out["plate_strings_total_mib"] = round(size.scalar_one() / 2**20, 1)
+                size = conn.execute(
+                    text(f"SELECT pg_relation_size('{search_index.PG_KEYS_INDEX}')")
+                )
+                out[f"{search_index.PG_KEYS_INDEX}_mib"] = round(size.scalar_one() / 2**20, 1)
+                out["dictionary_strings"] = conn.execute(
+                    text("SELECT count(*) FROM plate_strings")
+                ).scalar_one()
             for table in ("plate_reads", "read_alternatives"):
                 size = conn.execute(text(f"SELECT pg_total_relation_size('{table}')")).scalar_one()
                 out[f"{table}_total_mib"] = round(size / 2**20, 1)
@@ -367,19 +377,34 @@ def _index_size(engine: Any, path: Path | None) -> dict[str, float]:
             rows = conn.execute(
                 text(
                     "SELECT name, SUM(pgsize) FROM dbstat WHERE name LIKE 'plate_search%' "
-                    "OR name LIKE 'alternative_search%' GROUP BY name"
+                    "OR name LIKE 'alternative_search%' OR name = 'plate_keys' GROUP BY name"
                 )
             ).all()
             total = 0
             for name, size in rows:
                 out[f"{name}_mib"] = round(size / 2**20, 1)
-                total += size
+                total += size if name != "plate_keys" else 0
             out["index_total_mib"] = round(total / 2**20, 1)
+            if _has_dictionary(conn):
+                out["dictionary_keys"] = conn.execute(
+                    text("SELECT count(*) FROM plate_keys")
+                ).scalar_one()
         except Exception as exc:
             out["dbstat"] = str(exc)[:80]  # type: ignore[assignment]
     if path is not None:
         out["file_mib"] = round(path.stat().st_size / 2**20, 1)
     return out
+
+
+def _has_dictionary(conn: Any) -> bool:
+    table = "plate_strings" if conn.dialect.name == "postgresql" else "plate_keys"
+    return bool(conn.dialect.has_table(conn, table))
+
+
+def _drop_indexes(conn: Any) -> None:
+    """The trigram index and the plate dictionary, both gone (for a load or a baseline)."""
+    search_index.drop(conn)
+    search_index.drop_dictionary(conn)
 
 
 def _scan_sql(
@@ -671,10 +696,16 @@ def _write_state(path: Path | None, kind: str, args: argparse.Namespace, figures
 
 
 def _build_index(engine: Any, figures: dict[str, Any], key: str, db_path: Path | None) -> None:
+    """The trigram index, then (unless there already) the plate dictionary, each timed."""
     start = time.perf_counter()
     with engine.begin() as conn:
         search_index.create(conn)
     figures[key] = round(time.perf_counter() - start, 1)
+    with engine.begin() as conn:
+        if not _has_dictionary(conn):
+            start = time.perf_counter()
+            search_index.create_dictionary(conn)
+            figures["dictionary_build_s"] = round(time.perf_counter() - start, 1)
     start = time.perf_counter()
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -685,6 +716,20 @@ def _build_index(engine: Any, figures: dict[str, Any], key: str, db_path: Path |
             conn.execute(text("ANALYZE"))
     figures["analyze_s"] = round(time.perf_counter() - start, 1)
     figures["index_size"] = _index_size(engine, db_path)
+
+
+def _overhead_phase(
+    figures: dict[str, Any], kind: str, engine: Any, gen: Generator, count: int, tag: str
+) -> None:
+    """``store_batch`` µs per read without the index (tag ``noidx-…``) or with it."""
+    with_index = not tag.startswith("noidx")
+    name = "with_index" if with_index else "no_index"
+    with _phase(figures, kind, f"overhead_{name}"):
+        figures[f"store_batch_{name}_us_per_read"] = round(
+            _overhead(engine, gen, count, tag) * 1e6, 1
+        )
+    if with_index:
+        _overhead_figure(figures)
 
 
 def _overhead_figure(figures: dict[str, Any]) -> None:
@@ -706,27 +751,20 @@ def _load_phases(
         image_id = _shared_image(engine)
         gen = Generator(args.reads, args.seed, cams)
         with engine.begin() as conn:
-            search_index.drop(conn)
+            _drop_indexes(conn)
         print(f"[{kind}] loading {args.reads:,} reads (index dropped)", flush=True)
         figures["load_s"] = round(_load(engine, gen, args.reads, image_id), 1)
         figures["load_reads_per_s"] = round(args.reads / figures["load_s"])
         if db_path is not None:
             figures["file_mib_before_index"] = round(db_path.stat().st_size / 2**20, 1)
     if "overhead" in args.phases:
-        with _phase(figures, kind, "overhead_no_index"):
-            figures["store_batch_no_index_us_per_read"] = round(
-                _overhead(engine, gen, args.overhead_reads, f"noidx-{token}") * 1e6, 1
-            )
+        _overhead_phase(figures, kind, engine, gen, args.overhead_reads, f"noidx-{token}")
     with _phase(figures, kind, "index_build"):
         _build_index(engine, figures, "index_build_s", db_path)
     print(f"[{kind}] index built in {figures['index_build_s']} s", flush=True)
     _write_state(state_path, kind, args, figures)
     if "overhead" in args.phases:
-        with _phase(figures, kind, "overhead_with_index"):
-            figures["store_batch_with_index_us_per_read"] = round(
-                _overhead(engine, gen, args.overhead_reads, f"idx-{token}") * 1e6, 1
-            )
-        _overhead_figure(figures)
+        _overhead_phase(figures, kind, engine, gen, args.overhead_reads, f"idx-{token}")
         _write_state(state_path, kind, args, figures)
     return app, detective, cams
 
@@ -742,20 +780,64 @@ def _late_overhead(
     if "store_batch_no_index_us_per_read" not in figures:
         print(f"[{kind}] overhead on a kept database: dropping the index", flush=True)
         with engine.begin() as conn:
-            search_index.drop(conn)
-        with _phase(figures, kind, "overhead_no_index"):
-            figures["store_batch_no_index_us_per_read"] = round(
-                _overhead(engine, gen, args.overhead_reads, f"noidx-{token}") * 1e6, 1
-            )
+            _drop_indexes(conn)
+        _overhead_phase(figures, kind, engine, gen, args.overhead_reads, f"noidx-{token}")
         with _phase(figures, kind, "index_rebuild"):
             _build_index(engine, figures, "index_rebuild_s", db_path)
         _write_state(state_path, kind, args, figures)
-    with _phase(figures, kind, "overhead_with_index"):
-        figures["store_batch_with_index_us_per_read"] = round(
-            _overhead(engine, gen, args.overhead_reads, f"idx-{token}") * 1e6, 1
-        )
-    _overhead_figure(figures)
+    _overhead_phase(figures, kind, engine, gen, args.overhead_reads, f"idx-{token}")
     _write_state(state_path, kind, args, figures)
+
+
+def _adopt_phases(
+    kind: str, url: str, root: Path, db_path: Path | None, args: argparse.Namespace,
+    figures: dict[str, Any], state_path: Path | None,
+) -> tuple[Any, Any, list[Any]]:  # fmt: skip
+    """A kept database whose load was stopped (``--adopt``): the reads it holds are a
+    uniform sample of the planned ``--reads`` (same fleet, same 30 days, fewer reads).
+
+    Overhead without any index (schema as the load left it: the revision before the
+    plate dictionary, trigram index dropped), then the upgrade to head (migration 0007
+    builds the dictionary from the stored reads: timed), the trigram index, and the
+    overhead with both.
+    """
+    engine = open_database(url, migrate=False, create=False).engine
+    with engine.begin() as conn:
+        reads = int(conn.execute(text("SELECT count(*) FROM plate_reads")).scalar_one())
+        if engine.dialect.name == "postgresql":
+            for table in ("plate_reads", "read_alternatives"):
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
+                )
+    figures["load_stopped_at_reads"] = reads
+    figures["load_note"] = (
+        f"load of {args.reads:,} stopped at {reads:,} reads (time); a uniform sample of it"
+    )
+    print(f"[{kind}] adopting {reads:,} loaded reads", flush=True)
+    cams = _cameras(engine)
+    gen = Generator(args.reads, args.seed + 2, cams)
+    token = uuid.uuid4().hex[:8]
+    if "overhead" in args.phases:
+        with engine.begin() as conn:
+            _drop_indexes(conn)
+        _overhead_phase(figures, kind, engine, gen, args.overhead_reads, f"noidx-{token}")
+    with _phase(figures, kind, "dictionary_migration"):
+        start = time.perf_counter()
+        upgrade_to_head(engine)
+        figures["dictionary_build_s"] = round(time.perf_counter() - start, 1)
+    engine.dispose()
+    app = _reopen(url, root)
+    engine = app.database.engine
+    with _phase(figures, kind, "index_build"):
+        _build_index(engine, figures, "index_build_s", db_path)
+    _write_state(state_path, kind, args, figures)
+    if "overhead" in args.phases:
+        _overhead_phase(figures, kind, engine, gen, args.overhead_reads, f"idx-{token}")
+        _write_state(state_path, kind, args, figures)
+    return app, _sign_in(app), cams
 
 
 def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -778,7 +860,11 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             url = _pg_url(args.postgres_url, pg_name)
             figures["database"] = pg_name
         try:
-            if state is None:
+            if state is None and args.adopt:
+                app, detective, cams = _adopt_phases(
+                    kind, url, root, db_path, args, figures, state_path
+                )
+            elif state is None:
                 if "load" not in args.phases:
                     raise SystemExit(f"[{kind}] no finished load in {keep}: add the load phase")
                 # A new database (whatever an unfinished load left in our place goes).
@@ -882,6 +968,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--phases", default=",".join(PHASES), help=f"comma list of {', '.join(PHASES)}"
+    )
+    parser.add_argument(
+        "--adopt",
+        action="store_true",
+        help="with --keep: take a database whose load was stopped as it is (the reads it "
+        "holds), build its indexes and go on",
     )
     parser.add_argument(
         "--scan-budget-s",

@@ -42,11 +42,20 @@ from alpr_desktop.core.patterns import (
     describe_substitutions,
     fold_confusables_pattern,
 )
-from alpr_desktop.core.plates import fold_normalized, normalize_plate, reading_label
+from alpr_desktop.core.plates import (
+    PLATE_ALPHABET,
+    fold_normalized,
+    normalize_plate,
+    reading_label,
+)
 
 Column = Literal["plate", "folded"]
 #: Three fixed characters in a row: what a trigram index needs to answer a glob.
 _FIXED_RUN = re.compile(r"[^*?]{3}")
+#: A key's distance-to-the-end character (``plate_key``): 0-9, a-f (15 and more).
+KEY_TAILS = "0123456789abcdef"
+#: Characters a key's first character may be (the plate alphabet).
+_KEY_FIRSTS = PLATE_ALPHABET
 
 
 class MatchQuality(enum.IntEnum):
@@ -87,6 +96,66 @@ class SearchGlob(NamedTuple):
     def like(self) -> str:
         """The glob as a SQL ``LIKE`` pattern (PostgreSQL)."""
         return to_like(self.glob)
+
+    @property
+    def trigram(self) -> bool:
+        """Whether a trigram index can answer it (three fixed characters in a row)."""
+        return _FIXED_RUN.search(self.glob) is not None
+
+    @property
+    def keys(self) -> list[str] | None:
+        """The plate keys (:func:`plate_keys`) one of which every match has, or None."""
+        return glob_keys(self.glob)
+
+    @property
+    def indexed(self) -> bool:
+        """Whether an index answers it: the trigram index or the plate keys."""
+        return self.trigram or self.keys is not None
+
+
+def plate_keys(text: str) -> list[str]:
+    """The keys the plate dictionary holds for one plate string (``search_index``).
+
+    One key per pair of adjacent characters: how many characters follow the pair
+    (``KEY_TAILS``: 0-9, a-f for 10-14, f also for more), the pair, the string's last
+    character and its first: ``7ABC123`` has ``57A37``, ``4AB37``, ``3BC37``, ``2C137``,
+    ``11237`` and ``02337``. A glob ending in a fixed character and holding two fixed
+    characters in a row is answered from these (:func:`glob_keys`). The SQL in
+    ``storage/search_index.py`` computes the same keys (a test checks it).
+    """
+    n = len(text)
+    return [
+        KEY_TAILS[min(n - 2 - h, 15)] + text[h : h + 2] + text[-1] + text[0] for h in range(n - 1)
+    ]
+
+
+def glob_keys(glob: str) -> list[str] | None:
+    """Keys one of which every string matching ``glob`` has, or None if the keys
+    cannot narrow it (its last character is a wildcard, or no two fixed characters
+    are adjacent).
+
+    For each pair of adjacent fixed characters, the number of characters after it in a
+    matching string is known exactly (no ``*`` after it) or bounded below; the first
+    character is known or any. The pair giving the fewest keys is taken (the nearest to
+    the end among equals: an exact distance there is the most selective).
+    """
+    if not glob or glob[-1] in WILDCARDS:
+        return None
+    last = glob[-1]
+    firsts = _KEY_FIRSTS if glob[0] in WILDCARDS else glob[0]
+    best: list[str] | None = None
+    for i in range(len(glob) - 1):
+        pair = glob[i : i + 2]
+        if pair[0] in WILDCARDS or pair[1] in WILDCARDS:
+            continue
+        after = glob[i + 2 :]
+        least = sum(c != "*" for c in after)
+        tails = range(least, 16) if "*" in after else range(least, least + 1)
+        keys = [KEY_TAILS[min(t, 15)] + pair + last + f for t in tails for f in firsts]
+        keys = list(dict.fromkeys(keys))
+        if best is None or len(keys) <= len(best):
+            best = keys
+    return best
 
 
 def to_like(glob: str) -> str:
@@ -160,9 +229,10 @@ class SearchPattern:
 
     @property
     def indexed(self) -> bool:
-        """Whether the trigram index can answer every glob (each has three fixed
-        characters in a row); if not, the search scans and takes seconds at scale."""
-        return all(_FIXED_RUN.search(wanted.glob) for wanted in self.globs())
+        """Whether an index answers every glob: the trigram index (three fixed characters
+        in a row) or the plate keys (two in a row and a fixed last character, see
+        :func:`glob_keys`); if not, the search scans and takes seconds at scale."""
+        return all(wanted.indexed for wanted in self.globs())
 
     def classify(
         self, plate: str, alternatives: Sequence[tuple[str, float]] = ()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    bindparam,
     case,
     cast,
     exists,
@@ -44,8 +46,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from alpr_desktop.core.patterns import PatternError, fold_confusables_pattern
+from alpr_desktop.core.plates import PLATE_ALPHABET
 from alpr_desktop.core.roles import Action
-from alpr_desktop.core.search import MatchQuality, SearchPattern, compile_search, to_like
+from alpr_desktop.core.search import (
+    MatchQuality,
+    SearchGlob,
+    SearchPattern,
+    compile_search,
+    to_like,
+)
 from alpr_desktop.errors import NotFoundError, ValidationError
 from alpr_desktop.services.audit import AuditService
 from alpr_desktop.services.base import Actor, BaseService, ServiceContext
@@ -546,34 +555,106 @@ def _filtered(stmt: Any, filters: ReadFilters, dialect: str) -> Any:
 
 
 def _candidates(session: Session, pattern: SearchPattern) -> Any:
-    """A subquery of the ids of the reads the index says may match."""
+    """A subquery of the ids of the reads the index says may match.
+
+    One part per glob and one over the other readings, each answered by the index that
+    can (:func:`_lookup`); their UNION is the candidate set. Every part is exact (the
+    index narrows, ``GLOB``/``LIKE`` decides), so the candidates are the matches.
+    """
     postgres = session.get_bind().dialect.name == "postgresql"
-    parts: list[Any] = []
-    params: dict[str, str] = {}
+    parts: list[str] = []
+    params: dict[str, Any] = {}
+    expanding: list[str] = []
     for i, wanted in enumerate(pattern.globs()):
         column = "plate_normalized" if wanted.column == "plate" else "plate_folded"
-        key = f"g{i}"
-        if postgres:
-            params[key] = wanted.like
-            # The column is one of two names above; the value is a bound parameter.
-            parts.append(f"SELECT id FROM plate_reads WHERE {column} LIKE :{key}")  # noqa: S608
-        else:
-            params[key] = wanted.glob
-            parts.append(f"SELECT rowid AS id FROM plate_search WHERE {column} GLOB :{key}")  # noqa: S608
-    params["alt"] = pattern.alternative_glob
-    if postgres:
-        params["alt"] = params["alt"].replace("*", "%").replace("?", "_")
-        parts.append("SELECT read_id AS id FROM read_alternatives WHERE plate_normalized LIKE :alt")
-    else:
-        # IN (not a join): SQLite's planner may otherwise scan every alternative and
-        # probe the FTS5 table once per row (0.9 ms became 0.95 s, bench_search.py).
         parts.append(
-            "SELECT read_id AS id FROM read_alternatives WHERE id IN "
-            "(SELECT rowid FROM alternative_search WHERE plate_normalized GLOB :alt)"
+            _lookup(postgres, "plate_reads", "id", column, wanted, f"g{i}", params, expanding)
         )
-    # Constant SQL with bound parameters: the column names come from the code above.
-    union = text(" UNION ".join(parts)).bindparams(**params)
+    alternative = SearchGlob("plate", pattern.alternative_glob)
+    parts.append(
+        _lookup(
+            postgres, "read_alternatives", "read_id", "plate_normalized", alternative, "alt",
+            params, expanding,
+        )
+    )  # fmt: skip
+    # Constant SQL with bound parameters: table and column names come from the code above.
+    union = text(" UNION ".join(parts)).bindparams(
+        *(bindparam(key, expanding=True) for key in expanding), **params
+    )
     return union.columns(literal_column("id")).subquery("candidates")
+
+
+def _lookup(
+    postgres: bool,
+    table: str,
+    id_column: str,
+    column: str,
+    wanted: SearchGlob,
+    key: str,
+    params: dict[str, Any],
+    expanding: list[str],
+) -> str:
+    """SQL for the ids (as ``id``) of the rows of ``table`` whose ``column`` fits a glob.
+
+    * three fixed characters in a row: the trigram index (SQLite FTS5; on PostgreSQL
+      ``pg_trgm``, or the column's B-tree for a leading run of three or more — a
+      padded start trigram such as ``"  7"`` is in a quarter of all rows, and reading
+      its posting list is what made a confusable ``7AB*`` take a second);
+    * else two in a row and a fixed last character: the plate dictionary's keys give
+      the few strings that can fit, checked with ``GLOB``/``LIKE``, and the rows are
+      fetched by the column's B-tree (``search_index``);
+    * else a scan (``SearchPattern.indexed`` is False, the page says it is slow).
+    """
+    params[key] = wanted.like if postgres else wanted.glob
+    fits = f"{column} LIKE :{key}" if postgres else f"{column} GLOB :{key}"
+    keys = None if wanted.trigram else wanted.keys
+    if keys is not None:
+        params[f"{key}_keys"] = keys
+        if postgres:
+            strings = (
+                "SELECT text FROM plate_strings WHERE "  # noqa: S608 - bound values only
+                f"plate_search_keys(text) && CAST(:{key}_keys AS text[]) AND text LIKE :{key}"
+            )
+        else:
+            expanding.append(f"{key}_keys")
+            strings = f"SELECT text FROM plate_keys WHERE key IN :{key}_keys AND text GLOB :{key}"  # noqa: S608
+        return f"SELECT {id_column} AS id FROM {table} WHERE {column} IN ({strings})"  # noqa: S608
+    if postgres:
+        lead = _LEADING_RUN.match(wanted.glob)
+        upper = _prefix_upper(lead.group()) if lead and len(lead.group()) >= 3 else None
+        if lead is not None and upper is not None:
+            # A range on the B-tree; the LIKE is written so the planner cannot take it
+            # to the trigram index as well.
+            params[f"{key}_lo"], params[f"{key}_hi"] = lead.group(), upper
+            return (
+                f"SELECT {id_column} AS id FROM {table} WHERE {column} >= :{key}_lo "  # noqa: S608
+                f"AND {column} < :{key}_hi AND ({column} || '') LIKE :{key}"
+            )
+        return f"SELECT {id_column} AS id FROM {table} WHERE {fits}"  # noqa: S608
+    if table == "plate_reads":
+        return f"SELECT rowid AS id FROM plate_search WHERE {fits}"  # noqa: S608
+    # IN (not a join): SQLite's planner may otherwise scan every alternative and
+    # probe the FTS5 table once per row (0.9 ms became 0.95 s, bench_search.py).
+    return (
+        "SELECT read_id AS id FROM read_alternatives WHERE id IN "  # noqa: S608
+        f"(SELECT rowid FROM alternative_search WHERE {fits})"
+    )
+
+
+_LEADING_RUN = re.compile(r"[0-9A-Z]+")
+
+
+def _prefix_upper(prefix: str) -> str | None:
+    """The least plate string above every string starting with ``prefix`` (within the
+    plate alphabet, so any collation orders it alike), or None if there is none."""
+    chars = list(prefix)
+    while chars:
+        at = PLATE_ALPHABET.find(chars[-1])
+        if at < len(PLATE_ALPHABET) - 1:
+            chars[-1] = PLATE_ALPHABET[at + 1]
+            return "".join(chars)
+        chars.pop()
+    return None
 
 
 def _quality(session: Session, pattern: SearchPattern) -> ColumnElement[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +19,8 @@ from alpr_desktop.core.search import (
     SearchMatch,
     SearchPattern,
     compile_search,
+    glob_keys,
+    plate_keys,
     to_like,
 )
 
@@ -322,11 +325,50 @@ def test_globs_and_like_forms_run_in_sqlite() -> None:
             assert found == set(plates) - {"XYZ999"}
 
 
-def test_a_search_says_whether_the_trigram_index_can_answer_it() -> None:
+def test_a_search_says_whether_an_index_can_answer_it() -> None:
     assert compile_search("7AB*12").indexed
     assert compile_search("?XYZ45?", confusable=True).indexed
-    assert not compile_search("9?Z*99").indexed
-    assert not compile_search("*77*7").indexed
-    # One-edit variants of a three-character run break it: the fuzzy search scans.
+    # No three in a row, but two in a row and a fixed last character: the plate keys.
+    assert compile_search("9?Z*99").indexed
+    assert compile_search("*77*7", confusable=True).indexed
+    assert not compile_search("9?Z*99").globs()[0].trigram
+    # Neither: no fixed last character (or no two fixed characters in a row).
+    assert not compile_search("*7?7*").indexed
+    assert not compile_search("9?Z*").indexed
+    assert not compile_search("7*2").indexed
     assert compile_search("7ABC123", fuzzy=True).indexed
-    assert not compile_search("7AB*12", fuzzy=True).indexed
+    # A one-edit variant ending in ? (the last character differs) with no three in a row.
+    assert not compile_search("7A*12", fuzzy=True).indexed
+
+
+def test_plate_keys_spell_pair_distance_last_and_first() -> None:
+    assert plate_keys("7ABC123") == ["57A37", "4AB37", "3BC37", "2C137", "11237", "02337"]
+    assert plate_keys("7") == [] and plate_keys("") == []
+    assert plate_keys("XY") == ["0XYYX"]
+    # 15 characters or more after a pair share the distance f.
+    assert plate_keys("A" * 20)[0] == "fAAAA"
+    assert glob_keys("9?Z*99") == ["09999"]
+    assert glob_keys("8JK?5?7") == ["4JK78"]
+    keys = glob_keys("*77*7")
+    assert keys is not None and len(keys) == 15 * 36 and "1777X" in keys
+    assert glob_keys("7AB*") is None and glob_keys("*7?7") is None
+
+
+_KEY_ALPHABET = "79AZ"
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.text(st.sampled_from(_KEY_ALPHABET), min_size=0, max_size=18),
+    st.text(st.sampled_from(_KEY_ALPHABET + "*??"), min_size=1, max_size=10),
+)
+def test_every_string_a_glob_matches_has_one_of_its_keys(text: str, glob: str) -> None:
+    """The plate keys never miss: a string the glob matches shares a key with it."""
+    keys = glob_keys(glob)
+    if keys is None:
+        assert glob[-1] in "*?" or not any(
+            a not in "*?" and b not in "*?" for a, b in itertools.pairwise(glob)
+        )
+        return
+    if _fits(text, glob):
+        assert set(keys) & set(plate_keys(text))

@@ -52,8 +52,9 @@ from alpr_desktop.services.search import CANDIDATE_LIMIT, SearchRequest
 
 PAGE_SIZE = 100
 SLOW_HELP = (
-    "No three characters in a row (in every variant): the index cannot help, so this "
-    "search reads every stored plate and may take seconds."
+    "Neither three characters in a row nor two in a row ending in a fixed character (in "
+    "every variant): the index cannot help, so this search reads every stored plate and "
+    "may take seconds."
 )
 PATTERN_HELP = "* any run of characters, ? one character; case and spaces are ignored."
 
