@@ -110,6 +110,25 @@ def test_short_run_patterns_are_found_exactly_through_the_dictionary(
     assert hits >= 20  # the patterns do match something (25 with this seed)
 
 
+def test_leading_runs_are_found_exactly(app: Application, detective: Actor) -> None:
+    """A glob starting with three or more fixed characters (PostgreSQL: a B-tree range,
+    its upper bound carried past Z as in 7BZ → 7C) finds exactly what classify accepts."""
+    app.services.ingest.store(_random_reads(240, seed=15))
+    reads = _stored(app)
+    hits = 0
+    for pattern in ("ZZZ*", "7BZ*", "9Z*Z9", "B8A?*", "ZZ9*", "Z7*"):
+        for confusable in (False, True):
+            search = compile_search(pattern, confusable=confusable)
+            want = {
+                i
+                for i, (plate, alternatives) in reads.items()
+                if search.classify(plate, [(a, 0.5) for a in alternatives]) is not None
+            }
+            assert _found(app, detective, pattern, confusable) == want, (pattern, confusable)
+            hits += len(want)
+    assert hits >= 20
+
+
 def test_the_search_goes_through_the_dictionary(app: Application, detective: Actor) -> None:
     """A string taken out of the dictionary is no longer found by a short-run pattern (so
     the search does use it), though the read is still there for a trigram pattern."""
