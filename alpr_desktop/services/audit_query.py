@@ -30,6 +30,7 @@ import html
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,7 +38,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, aliased
 
 from alpr_desktop.core.packages import PackageCancelled
 from alpr_desktop.core.plates import normalize_plate
@@ -52,8 +54,12 @@ from alpr_desktop.services.search_export import _cell as formula_safe
 from alpr_desktop.storage.models import AccessRecord
 
 MAX_PAGE = 500
+#: A page is first looked for among this many newest records (see ``_page``).
+PROBE_WINDOW = 5000
 #: The first page counts the records that fit up to this many ("more than 10,000").
 COUNT_CAP = 10_000
+#: … in at most this long (a rare combination of filters may need a long walk).
+COUNT_BUDGET_MS = 150
 #: A PDF lists at most this many records (a printout, not an archive: use CSV for all).
 MAX_PDF_RECORDS = 5_000
 CATEGORIES = ("data", "admin", "session")
@@ -218,9 +224,11 @@ class TrailPage:
     more: bool
     #: The ``audit_view`` record this page belongs to (pass it back for the next page).
     view_id: int
-    #: Records that fit, counted on the first page only (None on later pages) …
+    #: Records that fit, counted on the first page when that is cheap: None on later
+    #: pages, and when counting would take more than ``COUNT_BUDGET_MS`` …
     total: int | None
-    #: … and True when there are more than :data:`COUNT_CAP` (then ``total`` is the cap).
+    #: … True when more fit than ``total`` says (more than :data:`COUNT_CAP`, or, with
+    #: no count, more than this page).
     total_capped: bool = False
 
 
@@ -279,29 +287,57 @@ def _csv_cell(record: AccessRecord, name: str) -> str:
     return str(formula_safe(value))
 
 
-def _conditions(session: Session, filters: AuditFilters) -> list[ColumnElement[bool]]:
-    """SQL conditions for ``filters`` (cleaned); each equality has a (column, seq) index."""
+#: The equality filters, most selective first as a rule (a case number names a handful of
+#: records, a category a third of the trail): on SQLite, which keeps no statistics here,
+#: only the first one given leads (its (column, seq) index); the others are checked on
+#: the rows it yields (``column || ''`` is not indexable). PostgreSQL plans by its own
+#: statistics.
+_EQUALITIES = (
+    ("case_number", "case_number"),
+    ("user", "username"),
+    ("workstation", "workstation"),
+    ("purpose", "purpose"),
+    ("action", "action"),
+    ("outcome", "outcome"),
+    ("category", "category"),
+)
+
+
+def _conditions(
+    session: Session, filters: AuditFilters, entity: Any = AccessRecord
+) -> list[ColumnElement[bool]]:
+    """SQL conditions for ``filters`` (cleaned), each served by an index of its own.
+
+    ``entity``: ``AccessRecord`` or an alias of a subquery of it (``_page``'s probe).
+    """
+    sqlite = session.get_bind().dialect.name == "sqlite"
     where: list[ColumnElement[bool]] = []
-    for value, column in (
-        (filters.user, AccessRecord.username),
-        (filters.category, AccessRecord.category),
-        (filters.action, AccessRecord.action),
-        (filters.outcome, AccessRecord.outcome),
-        (filters.purpose, AccessRecord.purpose),
-        (filters.case_number, AccessRecord.case_number),
-        (filters.workstation, AccessRecord.workstation),
-    ):
-        if value:
+    # The plate (the trigram index) leads when given, else the first equality.
+    led = bool(filters.plate)
+    for name, column_name in _EQUALITIES:
+        value = getattr(filters, name)
+        if not value:
+            continue
+        column = getattr(entity, column_name)
+        if led and sqlite:
+            where.append(column.concat("") == value)
+        else:
             where.append(column == value)
+        led = True
+    times: list[ColumnElement[bool]] = []
     if filters.since is not None:
-        where.append(AccessRecord.recorded_at >= filters.since)
+        times.append(entity.recorded_at >= filters.since)
     if filters.until is not None:
-        where.append(AccessRecord.recorded_at < filters.until)
+        times.append(entity.recorded_at < filters.until)
+    if led and sqlite:
+        # A date range beside a plate or an equality is checked, not led by.
+        times = [func.likelihood(t, literal_column("0.9")) for t in times]
+    where.extend(times)
     if filters.plate:
         # Letters and digits only (normalised), so no LIKE wildcard is in it.
         like = f"%{filters.plate}%"
-        if session.get_bind().dialect.name == "postgresql":
-            where.append(AccessRecord.query.ilike(like))  # the pg_trgm GIN index
+        if not sqlite:
+            where.append(entity.query.ilike(like))  # the pg_trgm GIN index
         else:
             # The FTS5 trigram table finds candidates; SQLite re-checks the LIKE on
             # access_records.query (its external content). Constant SQL, bound value.
@@ -311,8 +347,15 @@ def _conditions(session: Session, filters: AuditFilters) -> list[ColumnElement[b
                 .columns(literal_column("rowid"))
                 .subquery("plate_hits")
             )
-            where.append(AccessRecord.id.in_(select(found.c.rowid)))
+            where.append(entity.id.in_(select(found.c.rowid)))
     return where
+
+
+def _ids(session: Session, filters: AuditFilters, up_to_seq: int) -> Select[Any]:
+    """The ids of the records that fit (up to the view's own record), unordered."""
+    return select(AccessRecord.id).where(
+        and_(AccessRecord.seq <= up_to_seq, *_conditions(session, filters))
+    )
 
 
 def _selected(session: Session, filters: AuditFilters, up_to_seq: int) -> Select[Any]:
@@ -324,10 +367,97 @@ def _selected(session: Session, filters: AuditFilters, up_to_seq: int) -> Select
 def _page(
     session: Session, filters: AuditFilters, up_to_seq: int, offset: int, limit: int
 ) -> tuple[list[AuditRow], bool]:
-    """One page of the rows that fit, newest first, and whether more follow."""
-    stmt = _selected(session, filters, up_to_seq).order_by(AccessRecord.seq.desc())
-    found = list(session.scalars(stmt.offset(offset).limit(limit + 1)))
+    """One page of the rows that fit, newest first, and whether more follow.
+
+    First among the newest :data:`PROBE_WINDOW` records only: when they hold the whole
+    page and one more, that is exactly the answer (any other record that fits is older
+    than all of them), and it took a few thousand row reads whatever the filters. Else
+    through the indexes over the whole trail.
+    """
+    if offset + limit < PROBE_WINDOW:
+        # The newest records themselves (a range of the seq index), filtered as read.
+        # Only the columns filters look at (the query text only for PostgreSQL's plate).
+        columns = [AccessRecord.id, AccessRecord.seq, AccessRecord.recorded_at]
+        columns += [getattr(AccessRecord, name) for _key, name in _EQUALITIES]
+        if filters.plate and session.get_bind().dialect.name == "postgresql":
+            columns.append(AccessRecord.query)
+        newest = aliased(
+            AccessRecord,
+            select(*columns)
+            .where(AccessRecord.seq <= up_to_seq)
+            .order_by(AccessRecord.seq.desc())
+            .limit(PROBE_WINDOW)
+            .subquery("newest"),
+        )
+        probe = (
+            select(newest.id, newest.seq)
+            .where(*_conditions(session, filters, newest))
+            .order_by(newest.seq.desc())
+        )
+        rows, more = _fetch(session, probe, offset, limit)
+        if more:
+            return rows, more
+    ids = _ids(session, filters, up_to_seq).add_columns(AccessRecord.seq)
+    ids = ids.order_by(AccessRecord.seq.desc())
+    return _fetch(session, ids, offset, limit)
+
+
+def _fetch(session: Session, ids: Any, offset: int, limit: int) -> tuple[list[AuditRow], bool]:
+    """The page of ``ids`` (id and seq, newest first) read in full, and whether more follow.
+
+    The page's ids are ordered and cut from the index entries alone (seq and id), and
+    only then are those rows read: a date range of tens of thousands of records sorts
+    their small index entries, not the records with their queries.
+    """
+    page_ids = ids.offset(offset).limit(limit + 1).subquery("page_ids")
+    stmt = (
+        select(AccessRecord)
+        .join(page_ids, page_ids.c.id == AccessRecord.id)
+        .order_by(AccessRecord.seq.desc())
+    )
+    found = list(session.scalars(stmt))
     return [_row(r) for r in found[:limit]], len(found) > limit
+
+
+def _capped_count(session: Session, filters: AuditFilters, up_to_seq: int) -> int | None:
+    """How many records fit, up to ``COUNT_CAP + 1``; None when that is not cheap.
+
+    Counting stops at the cap, but a rare combination of filters may still mean
+    walking much of an index to find that few fit: the count gets
+    :data:`COUNT_BUDGET_MS` and is given up beyond it (the page says "more" instead).
+    """
+    counted = select(func.count()).select_from(
+        _ids(session, filters, up_to_seq).limit(COUNT_CAP + 1).subquery("capped")
+    )
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        try:
+            with session.begin_nested():
+                connection.execute(
+                    text(f"SET LOCAL statement_timeout = {int(COUNT_BUDGET_MS)}")  # a constant
+                )
+                found = session.scalar(counted)
+                connection.execute(text("SET LOCAL statement_timeout TO DEFAULT"))
+        except OperationalError as exc:
+            if "statement timeout" not in str(exc.orig):
+                raise
+            return None
+        return int(found or 0)
+    raw = connection.connection.driver_connection
+    deadline = time.perf_counter() + COUNT_BUDGET_MS / 1000
+
+    def over_budget() -> int:
+        return int(time.perf_counter() > deadline)
+
+    raw.set_progress_handler(over_budget, 1000)  # type: ignore[union-attr]
+    try:
+        return int(session.scalar(counted) or 0)
+    except OperationalError as exc:
+        if "interrupted" not in str(exc.orig):
+            raise
+        return None
+    finally:
+        raw.set_progress_handler(None, 0)  # type: ignore[union-attr]
 
 
 class AuditQueryService(BaseService):
@@ -372,17 +502,9 @@ class AuditQueryService(BaseService):
         )
         with self.ctx.db.sessions() as session:
             rows, more = _page(session, filters, view_seq, offset, limit)
-            counted = select(AccessRecord.id).where(
-                and_(AccessRecord.seq <= view_seq, *_conditions(session, filters))
-            )
-            total = int(
-                session.scalar(
-                    select(func.count()).select_from(
-                        counted.limit(COUNT_CAP + 1).subquery("capped")
-                    )
-                )
-                or 0
-            )
+            total = _capped_count(session, filters, view_seq)
+        if total is None:  # not cheap to count: at least what is shown, and more
+            return TrailPage(rows, offset, more, view_id, None, more)
         return TrailPage(rows, offset, more, view_id, min(total, COUNT_CAP), total > COUNT_CAP)
 
     def record(self, actor: Actor, record_id: int) -> AuditEntry:

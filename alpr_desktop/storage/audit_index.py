@@ -5,9 +5,12 @@ filters newest first (``seq`` descending), a page at a time. Two kinds of index 
 
 * **(filter column, seq)** B-tree indexes on ``access_records`` for the columns filtered
   by equality (username, category, action, outcome, purpose, case number, workstation):
-  the first page is the first rows of one index read backwards, no sort. They replace
-  the single-column indexes of migration 0001 on those columns (an index on the column
-  alone serves nothing the composite does not). They are declared on the
+  the first page is the first rows of one index read backwards, no sort. And
+  (recorded_at, seq) for a date range: the ids of the records in the range and their
+  ``seq`` come from the index alone, so ordering them costs a sort of small entries,
+  not of whole records (the viewer reads the page's ids first, then only those rows).
+  They replace the single-column indexes of migration 0001 on those columns (an index
+  on the column alone serves nothing the composite does not). They are declared on the
   :class:`~alpr_desktop.storage.models.AccessRecord` model too, so Alembic's comparison
   knows them; the DDL lives here.
 * **The plate inside the recorded query** (``query`` holds the search's canonical JSON):
@@ -43,6 +46,7 @@ PG_QUERY_INDEX = "ix_access_records_query_trgm"
 
 #: (index name, column) of each composite (column, seq) index; the models declare them.
 COMPOSITE_INDEXES = (
+    ("ix_access_records_recorded_at_seq", "recorded_at"),
     ("ix_access_records_username_seq", "username"),
     ("ix_access_records_category_seq", "category"),
     ("ix_access_records_action_seq", "action"),
@@ -53,6 +57,7 @@ COMPOSITE_INDEXES = (
 )
 #: The single-column indexes of migration 0001 the composites replace.
 _REPLACED = (
+    ("ix_access_records_recorded_at", "recorded_at"),
     ("ix_access_records_username", "username"),
     ("ix_access_records_category", "category"),
     ("ix_access_records_action", "action"),

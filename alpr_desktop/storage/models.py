@@ -468,7 +468,7 @@ class AccessRecord(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, unique=True)
-    recorded_at: Mapped[dt.datetime] = mapped_column(index=True)
+    recorded_at: Mapped[dt.datetime]
     user_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no FK: outlives users
     username: Mapped[str] = mapped_column(String(64))
     organisation: Mapped[str] = mapped_column(String(200), default="")

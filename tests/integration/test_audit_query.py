@@ -191,27 +191,25 @@ def _admin(app: Application) -> Actor:
 def test_the_view_is_committed_before_any_record_is_read(
     trail: Trail, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen: list[str] = []
-    selected = audit_query_module._selected
+    seen: list[list[str]] = []
+    fetch = audit_query_module._fetch
 
     def checked(*args: object, **kwargs: object) -> object:
         # A second connection sees the committed view while the records are read.
         engine = create_engine(trail.app.database.engine.url)
         try:
             with engine.connect() as conn:
-                seen.extend(
-                    conn.scalars(
-                        select(AccessRecord.query).where(AccessRecord.action == "audit_view")
-                    )
-                )
+                query = select(AccessRecord.query).where(AccessRecord.action == "audit_view")
+                seen.append(list(conn.scalars(query)))
         finally:
             engine.dispose()
-        return selected(*args, **kwargs)  # type: ignore[arg-type]
+        return fetch(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(audit_query_module, "_selected", checked)
+    monkeypatch.setattr(audit_query_module, "_fetch", checked)
     page = trail.page(AuditFilters(plate="7abc123", user="det.one"))
     assert len(page.rows) == 1
-    assert seen == ['{"plate":"7ABC123","user":"det.one"}']
+    # Every read of records (the newest ones first, then the whole trail) came after.
+    assert seen and all(s == ['{"plate":"7ABC123","user":"det.one"}'] for s in seen)
 
 
 def test_refused_without_view_audit_and_recorded(trail: Trail) -> None:
@@ -314,3 +312,49 @@ def test_the_count_is_capped(trail: Trail, monkeypatch: pytest.MonkeyPatch) -> N
     assert (page.total, page.total_capped, page.more) == (3, True, True)
     with trail.app.database.sessions() as session:
         assert (session.scalar(select(func.count(AccessRecord.id))) or 0) > 3
+
+
+def test_the_newest_records_probe_gives_the_same_pages(
+    trail: Trail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page is looked for among the newest records first; it must be the same page."""
+    views = [
+        AuditFilters(),
+        AuditFilters(category="data"),
+        AuditFilters(user="det.one"),
+        AuditFilters(plate="7ABC123"),
+        AuditFilters(since=trail.middle),
+        AuditFilters(until=trail.middle, outcome="ok"),
+        AuditFilters(workstation="desk-2", purpose=STOLEN),
+    ]
+    with trail.app.database.sessions() as session:
+        head = session.scalar(select(func.max(AccessRecord.seq)))
+        assert head is not None
+
+        def pages(window: int) -> list[list[tuple[list[int], bool]]]:
+            monkeypatch.setattr(audit_query_module, "PROBE_WINDOW", window)
+            out = []
+            for filters in views:
+                cleaned = filters.cleaned()
+                out.append(
+                    [
+                        (
+                            [r.seq for r in rows],
+                            more,
+                        )
+                        for rows, more in (
+                            audit_query_module._page(session, cleaned, head, offset, 2)
+                            for offset in (0, 2, 4)
+                        )
+                    ]
+                )
+            return out
+
+        # A window of 6 holds some pages whole (the probe answers them) and not others
+        # (then the whole trail is asked); a window of 0 never answers.
+        plain = pages(0)
+        assert pages(6) == plain
+        assert pages(10_000) == plain
+        # The pages are what they should be: newest first, one after the other.
+        everything = [seq for seq in range(head, 0, -1)]
+        assert [seq for seqs, _more in plain[0] for seq in seqs] == everything[:6]

@@ -192,7 +192,10 @@ class AuditPage(Page):
 
     def _counted(self) -> None:
         model, view = self.model, self.view
-        if model.total == 0:
+        if model.total is None:
+            more = " and more" if model.more else ""
+            text = f"{model.loaded:,} record(s){more} fit, newest first (too many to count)."
+        elif model.total == 0:
             text = "No records fit these filters."
         elif model.total_capped:
             text = f"More than {model.total:,} records fit, newest first; {model.loaded:,} shown."
