@@ -341,17 +341,17 @@ def _trigger_problems(f: Facts) -> list[str]:
 
 
 def _access_trail(f: Facts) -> Outcome:
-    count = f.scalar(select(func.count(AccessRecord.id)))
+    head = f.scalar(select(func.max(AccessRecord.seq)))  # the index's last entry, not a count
     missing = _trigger_problems(f)
     if missing:
         return Status.NOT_MET, (
             f"The trail's append-only trigger(s) {', '.join(missing)} are missing or "
             "disabled: records could be changed or deleted."
         )
-    if not count:
+    if not head:
         return Status.NOT_MET, "The access trail holds no records."
     return Status.MET, (
-        f"{count:,} access records, hash-chained; the database refuses to change or delete them."
+        f"{head:,} access records, hash-chained; the database refuses to change or delete them."
     )
 
 

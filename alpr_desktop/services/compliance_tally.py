@@ -83,18 +83,29 @@ class TrailTally:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._clear()
+
+    def _clear(self) -> None:
         self.upto_seq = 0
+        #: How many records there were up to ``upto_seq`` when they were counted.
+        self.rows = 0
         #: (purpose, day, no case number, query or username missing) -> records.
         self.queries: Counter[tuple[str, str, bool, bool]] = Counter()
         #: (user id, day) -> successful data accesses.
         self.accesses: Counter[tuple[int, str]] = Counter()
 
     def update(self, session: Session, backend: str) -> int:
-        """Count the records appended since the last update; returns how many were new."""
+        """Count the records appended since the last update; returns how many were new.
+
+        Where records already counted have gone (:meth:`_lost_records`), or the trail
+        ends before them, everything is counted afresh.
+        """
         with self._lock:
             head = int(session.scalar(select(func.max(AccessRecord.seq))) or 0)
-            if head < self.upto_seq:  # another database, or a trail cut short
-                self.__init__()  # type: ignore[misc]
+            if head < self.upto_seq or self._lost_records(session, backend):
+                # Another database, or records removed (which verification reports):
+                # count again from the start rather than keep counting what is gone.
+                self._clear()
             if head == self.upto_seq:
                 return 0
             new = (AccessRecord.seq > self.upto_seq, AccessRecord.seq <= head)
@@ -116,9 +127,28 @@ class TrailTally:
                     self.queries[(purpose, on, bool(missing_case), bool(missing))] += n
                 if user_id is not None:
                     self.accesses[(int(user_id), on)] += n
-            counted = head - self.upto_seq
-            self.upto_seq = head
-            return counted
+            fresh = int(
+                session.scalar(
+                    select(func.count(AccessRecord.seq)).where(
+                        AccessRecord.seq > self.upto_seq, AccessRecord.seq <= head
+                    )
+                )
+                or 0
+            )
+            self.upto_seq, self.rows = head, self.rows + fresh
+            return fresh
+
+    def _lost_records(self, session: Session, backend: str) -> bool:
+        """Whether records counted before have gone (SQLite only).
+
+        Anyone holding a SQLite file can drop its append-only triggers, so there the
+        counted records are counted again (an index count). On PostgreSQL the
+        application's role cannot (``db create-roles``), and a count is a heap scan.
+        """
+        if backend != "sqlite" or not self.upto_seq:
+            return False
+        stmt = select(func.count(AccessRecord.seq)).where(AccessRecord.seq <= self.upto_seq)
+        return session.scalar(stmt) != self.rows
 
     def figures(
         self, *, today: dt.date, purposes: list[str], window_days: int, case_days: int

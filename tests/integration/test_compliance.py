@@ -383,3 +383,18 @@ def test_the_trail_is_counted_once_then_only_what_is_new(app: Application, admin
     with app.database.sessions() as session:
         assert service.tally.update(session, app.database.backend) == 1  # the last view
         assert service.tally.update(session, app.database.backend) == 0
+
+
+def test_a_trail_cut_short_is_counted_again(sqlite_app: Application) -> None:
+    from tests.conftest import create_admin
+
+    admin = create_admin(sqlite_app)
+    search = {"category": "data", "action": "search_reads", "query": {"pattern": "X"}}
+    _append(sqlite_app, purpose="", **search)
+    assert _check(sqlite_app, admin, "purposes_recorded")[0] is Status.NOT_MET
+    with sqlite_app.database.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER access_records_no_delete"))
+        conn.execute(text("DELETE FROM access_records WHERE action = 'search_reads'"))
+        conn.execute(text("DELETE FROM access_records WHERE seq > 3"))
+    assert _check(sqlite_app, admin, "purposes_recorded")[0] is Status.MET
+    assert sqlite_app.services.compliance.tally.upto_seq <= 4
