@@ -21,6 +21,7 @@ from alpr_desktop import (
     hotlist_commands,
     package_commands,
     policy_commands,
+    purge_commands,
     recognize_command,
     search_commands,
     user_commands,
@@ -116,6 +117,9 @@ def build_parser(*, evaluate_arguments: bool = True) -> argparse.ArgumentParser:
     search_commands.add_search_arguments(search, _acting_user)
     canvass = command("canvass", "every plate read near a place in a time window (recorded)")
     search_commands.add_canvass_arguments(canvass, _acting_user)
+
+    purge = command("purge", "delete the reads past the retention period (kept: evidence holds)")
+    purge_commands.add_arguments(purge, _acting_user)
 
     db = command("db", "PostgreSQL roles and upgrades, run by the database owner")
     db_commands.add_arguments(db, command)

@@ -50,7 +50,7 @@ def run(command: str, args: argparse.Namespace) -> int:
         return audit_commands.run(config, args)
     if command == "audit" and args.audit_command == "report":
         return _as_user(config, args)
-    if command in ("users", "recognize", "hotlist", "alerts", "search", "canvass"):
+    if command in ("users", "recognize", "hotlist", "alerts", "search", "canvass", "purge"):
         return _as_user(config, args)
     raise ConfigurationError(f"unknown command {command!r}")
 
@@ -151,6 +151,7 @@ def _as_user(config: LocalConfig, args: argparse.Namespace) -> int:
         alert_commands,
         audit_report_commands,
         hotlist_commands,
+        purge_commands,
         recognize_command,
         search_commands,
         user_commands,
@@ -173,6 +174,8 @@ def _as_user(config: LocalConfig, args: argparse.Namespace) -> int:
                 return search_commands.run_canvass(app, actor, args)
             if args.command == "audit":
                 return audit_report_commands.run(app, actor, args)
+            if args.command == "purge":
+                return purge_commands.run(app, actor, args)
             return user_commands.run(app, actor, args)
         finally:
             sign_out(app, actor)

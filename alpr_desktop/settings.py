@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from alpr_desktop.core.purposes import DEFAULT_PURPOSES
@@ -28,6 +28,11 @@ from alpr_desktop.errors import ConfigurationError, ValidationError
 
 APP_NAME = "alpr-desktop"
 CONFIG_FILE = "config.json"
+
+#: The least retention without a recorded confirmation (471.5; Gov. Code 34090.6).
+MIN_RETENTION_DAYS = 365
+#: Validation-context key: a retention period under the floor that is confirmed.
+_CONFIRMED_RETENTION = "confirmed_retention_days"
 
 DEFAULT_DISPOSITION_REASONS = (
     "Confirmed through CLETS",
@@ -128,7 +133,9 @@ class DepartmentSettings(BaseModel):
     inactivity_suspend_days: int = Field(default=90, ge=1, le=3650)
     training_validity_days: int = Field(default=730, ge=1, le=3650)
     idle_lock_minutes: int = Field(default=10, ge=1, le=240)
-    retention_days: int = Field(default=365, ge=365, le=3650)
+    #: Under MIN_RETENTION_DAYS only through the retention service's confirmation
+    #: (:meth:`with_retention`); a stored shorter value, once confirmed, loads as is.
+    retention_days: int = Field(default=MIN_RETENTION_DAYS, ge=1, le=3650)
     purposes: list[str] = Field(default_factory=lambda: list(DEFAULT_PURPOSES), min_length=1)
     disposition_reasons: list[str] = Field(
         default_factory=lambda: list(DEFAULT_DISPOSITION_REASONS), min_length=1
@@ -178,6 +185,17 @@ class DepartmentSettings(BaseModel):
                 raise ValueError("an Ed25519 public key is the base64 of 32 bytes")
         return value
 
+    @field_validator("retention_days")
+    @classmethod
+    def _retention_floor(cls, value: int, info: ValidationInfo) -> int:
+        confirmed = (info.context or {}).get(_CONFIRMED_RETENTION)
+        if value < MIN_RETENTION_DAYS and value != confirmed:
+            raise ValueError(
+                f"under {MIN_RETENTION_DAYS} days (policy 471.5) only with a commander's "
+                "explicit confirmation and a reason (the retention setting)"
+            )
+        return value
+
     @field_validator("purposes", "disposition_reasons")
     @classmethod
     def _clean_list(cls, value: list[str]) -> list[str]:
@@ -195,7 +213,9 @@ class DepartmentSettings(BaseModel):
         for key, text in rows.items():
             if key in cls.model_fields:
                 data[key] = json.loads(text)
-        return cls.model_validate(data)
+        # A stored period was confirmed when it was set.
+        context = {_CONFIRMED_RETENTION: data.get("retention_days")}
+        return cls.model_validate(data, context=context)
 
     def to_rows(self) -> dict[str, str]:
         return {k: json.dumps(v, sort_keys=True) for k, v in self.model_dump(mode="json").items()}
@@ -203,7 +223,22 @@ class DepartmentSettings(BaseModel):
     def updated(self, **changes: Any) -> DepartmentSettings:
         """A validated copy with ``changes`` applied, or :class:`ValidationError`."""
         try:
-            return DepartmentSettings.model_validate({**self.model_dump(), **changes})
+            # Keeping the current period needs no new confirmation; a new short one does.
+            context = {_CONFIRMED_RETENTION: self.retention_days}
+            return DepartmentSettings.model_validate(
+                {**self.model_dump(), **changes}, context=context
+            )
+        except PydanticValidationError as exc:
+            raise ValidationError(f"Invalid setting: {_first_error(exc)}") from None
+
+    def with_retention(self, days: int, *, confirmed: bool) -> DepartmentSettings:
+        """A copy with retention ``days``; under the floor only when ``confirmed`` (the
+        retention service checks the confirmation and the reason, and records them)."""
+        try:
+            context = {_CONFIRMED_RETENTION: days if confirmed else self.retention_days}
+            return DepartmentSettings.model_validate(
+                {**self.model_dump(), "retention_days": days}, context=context
+            )
         except PydanticValidationError as exc:
             raise ValidationError(f"Invalid setting: {_first_error(exc)}") from None
 

@@ -15,10 +15,12 @@ from alpr_desktop.services.auth import AuthService
 from alpr_desktop.services.base import ServiceContext
 from alpr_desktop.services.cameras import CameraService
 from alpr_desktop.services.compliance import ComplianceService
+from alpr_desktop.services.evidence import EvidenceService
 from alpr_desktop.services.hotlists import HotlistService
 from alpr_desktop.services.ingest import IngestService
 from alpr_desktop.services.live import LiveService
 from alpr_desktop.services.policy import PolicyService
+from alpr_desktop.services.retention import RetentionService
 from alpr_desktop.services.search import SearchService
 from alpr_desktop.services.settings_service import SettingsService
 from alpr_desktop.services.users import UserService
@@ -43,6 +45,8 @@ class Services:
     compliance: ComplianceService
     checkpoints: CheckpointService
     audit_reports: AuditReportService
+    retention: RetentionService
+    evidence: EvidenceService
 
     @classmethod
     def build(
@@ -75,4 +79,6 @@ class Services:
                 ctx, audit, key_path=signing_key or default_key_path(spool_dir)
             ),
             audit_reports=AuditReportService(ctx, audit),
+            retention=RetentionService(ctx, audit),
+            evidence=EvidenceService(ctx, audit),
         )

@@ -284,8 +284,9 @@ class PlateRead(Base):
     #: The camera frame's size the bbox is in (the context image is it downscaled).
     frame_width: Mapped[int | None] = mapped_column(Integer)
     frame_height: Mapped[int | None] = mapped_column(Integer)
-    crop_image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
-    context_image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
+    # Indexed: the purge deletes an image once no read refers to it (migration 0008).
+    crop_image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"), index=True)
+    context_image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"), index=True)
     stored_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     def box_on(self, image_width: int) -> tuple[float, float, float, float] | None:
