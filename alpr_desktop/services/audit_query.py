@@ -398,7 +398,13 @@ def _page(
         if more:
             return rows, more
     ids = _ids(session, filters, up_to_seq).add_columns(AccessRecord.seq)
-    ids = ids.order_by(AccessRecord.seq.desc())
+    equality = filters.plate or any(getattr(filters, key) for key, _name in _EQUALITIES)
+    if (filters.since or filters.until) and not equality:
+        # A date range leads: its (recorded_at, seq) index, then a sort of the entries
+        # (``seq + 0`` keeps PostgreSQL from walking the seq index back to the range).
+        ids = ids.order_by((AccessRecord.seq + 0).desc())
+    else:
+        ids = ids.order_by(AccessRecord.seq.desc())
     return _fetch(session, ids, offset, limit)
 
 
@@ -432,12 +438,13 @@ def _capped_count(session: Session, filters: AuditFilters, up_to_seq: int) -> in
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         try:
+            # Through the session, so the savepoint comes first: rolling back to it (a
+            # timeout) undoes the SET LOCAL too; a count in time resets it itself.
             with session.begin_nested():
-                connection.execute(
-                    text(f"SET LOCAL statement_timeout = {int(COUNT_BUDGET_MS)}")  # a constant
-                )
+                budget = int(COUNT_BUDGET_MS)  # a constant, not input
+                session.execute(text(f"SET LOCAL statement_timeout = {budget}"))
                 found = session.scalar(counted)
-                connection.execute(text("SET LOCAL statement_timeout TO DEFAULT"))
+                session.execute(text("SET LOCAL statement_timeout TO DEFAULT"))
         except OperationalError as exc:
             if "statement timeout" not in str(exc.orig):
                 raise
