@@ -44,8 +44,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Table, create_engine, insert, select, text
-from sqlalchemy.engine import make_url
+from bench_audit_query import _pg_admin, _pg_url
+from sqlalchemy import Table, insert, select, text
 
 from alpr_desktop.core.local_time import local_period
 from alpr_desktop.core.purposes import DEFAULT_PURPOSES
@@ -178,15 +178,6 @@ def _load(engine: Any, records: list[dict[str, Any]], chunk: int = 5000) -> floa
     return time.perf_counter() - started
 
 
-def _pg_admin(admin_url: str, statement: str) -> None:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(statement))
-    finally:
-        admin.dispose()
-
-
 def _timed(fn: Any, repeat: int) -> dict[str, float]:
     fn()  # warm-up
     times, cpu = [], []
@@ -211,8 +202,7 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     if kind == "sqlite":
         url = sqlite_url(root / "db" / "alpr.sqlite3")
     else:
-        url = make_url(args.postgres_url).set(drivername="postgresql+psycopg", database=pg_name)
-        url = url.render_as_string(hide_password=False)
+        url = _pg_url(args.postgres_url, pg_name)
         _pg_admin(args.postgres_url, f'CREATE DATABASE "{pg_name}"')
     figures: dict[str, Any] = {"kind": kind, "searches": args.searches}
     app = make_app(url, root / "app")
