@@ -217,6 +217,9 @@ class RetentionService(BaseService):
         """
         if batch < 1:
             raise ValidationError("The purge batch size must be at least 1.")
+        if actor is not None and not actor.may(Action.RUN_PURGE):
+            with self._work(actor, Action.RUN_PURGE):  # refuses, recorded, before the lock
+                pass
         with self._purge_lock(actor):
             preview = self._start(actor, dry_run)
             if dry_run:
@@ -374,9 +377,8 @@ class RetentionService(BaseService):
     def _append_purge(self, session: Any, actor: Actor | None, action: str, **fields: Any) -> None:
         fields.setdefault("target_type", "purge_log")
         if actor is not None:
-            self.audit.record_admin(session, actor, action, **fields)
+            self._append(session, actor, category="admin", action=action, **fields)
             return
-        outcome = fields.pop("outcome", "ok")
         append_record(
             session,
             now=self.ctx.now(),
@@ -384,7 +386,6 @@ class RetentionService(BaseService):
             workstation=self.ctx.workstation,
             category="admin",
             action=action,
-            outcome=outcome,
             **fields,
         )
 

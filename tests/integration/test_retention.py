@@ -193,6 +193,11 @@ def test_purge_needs_its_permission(app: Application, world: World) -> None:
         app.services.retention.purge(world.detective)
     assert _count(app, PlateRead) == 8
     assert _purge_records(app) == []
+    with app.database.sessions() as session:
+        refusal = session.scalars(
+            select(AccessRecord).where(AccessRecord.action == "run_purge")
+        ).one()
+    assert (refusal.outcome, refusal.username) == ("refused", "det.one")
 
 
 def test_retention_under_a_year_needs_confirmation_and_a_reason(
