@@ -549,6 +549,9 @@ def compliance_screens(
             theme.apply(name)
             save(app, gui, window, out / f"main-{key}-{name}.png")
         theme.apply("light")
+    page = window.show_page("compliance")
+    page.tree.scrollToBottom()  # type: ignore[attr-defined]
+    save(app, gui, window, out / "main-compliance-statute-light.png")
     window.idle.stop()
     window.hide()
     window.deleteLater()

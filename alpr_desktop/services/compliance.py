@@ -389,6 +389,11 @@ def _access_records_complete(f: Facts) -> Outcome:
             f"{t.incomplete} of {t.queries:,} data-access records of the last "
             f"{TRAIL_WINDOW_DAYS} days lack the query, the username or the purpose."
         )
+    if not t.queries:
+        return Status.MET, (
+            f"No data query in the last {TRAIL_WINDOW_DAYS} days; each is recorded with date "
+            "and time, the query, the username and organisation, and the purpose."
+        )
     return Status.MET, (
         f"All {t.queries:,} data-access records of the last {TRAIL_WINDOW_DAYS} days carry "
         "date and time, the query, the username and organisation, and the purpose."

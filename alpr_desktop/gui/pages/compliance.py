@@ -130,11 +130,11 @@ class CompliancePage(Page):
         header = self.tree.header()
         header.setStretchLastSection(False)
         for column, mode, width in (
-            (CLAUSE, QHeaderView.ResizeMode.Interactive, 150),
+            (CLAUSE, QHeaderView.ResizeMode.Interactive, 140),
             (REQUIREMENT, QHeaderView.ResizeMode.Stretch, 0),
             (STATUS, QHeaderView.ResizeMode.Interactive, 140),
             (REASON, QHeaderView.ResizeMode.Stretch, 0),
-            (LINK, QHeaderView.ResizeMode.Interactive, 150),
+            (LINK, QHeaderView.ResizeMode.ResizeToContents, 0),
         ):
             header.setSectionResizeMode(column, mode)
             if width:
