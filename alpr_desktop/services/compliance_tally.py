@@ -114,19 +114,25 @@ class TrailTally:
             incomplete = or_(AccessRecord.username == "", AccessRecord.query == "").label(
                 "incomplete"
             )
-            query = AccessRecord.action.in_(QUERY_ACTIONS).label("is_query")
-            groups = (AccessRecord.user_id, day, AccessRecord.purpose, no_case, incomplete, query)
+            # Two groupings, not one: by account and day, and by purpose, day and flags,
+            # each a few rows per day (together they would be nearly a row per record).
+            data = (*new, plain(AccessRecord.category) == "data", ok())
+            by_purpose = (AccessRecord.purpose, day, no_case, incomplete)
             rows = session.execute(
-                select(*groups, func.count(AccessRecord.id))
-                .where(*new, plain(AccessRecord.category) == "data", ok())
-                .group_by(*groups)
+                select(*by_purpose, func.count(AccessRecord.id))
+                .where(*data, AccessRecord.action.in_(QUERY_ACTIONS))
+                .group_by(*by_purpose)
             )
-            for user_id, when, purpose, missing_case, missing, is_query, n in rows:
-                on = str(when)[:10]
-                if is_query:
-                    self.queries[(purpose, on, bool(missing_case), bool(missing))] += n
-                if user_id is not None:
-                    self.accesses[(int(user_id), on)] += n
+            for purpose, when, missing_case, missing, n in rows:
+                self.queries[(purpose, str(when)[:10], bool(missing_case), bool(missing))] += n
+            by_user = (AccessRecord.user_id, day)
+            accesses = session.execute(
+                select(*by_user, func.count(AccessRecord.id))
+                .where(*data, AccessRecord.user_id.is_not(None))
+                .group_by(*by_user)
+            )
+            for user_id, when, n in accesses:
+                self.accesses[(int(user_id or 0), str(when)[:10])] += n
             fresh = int(
                 session.scalar(
                     select(func.count(AccessRecord.seq)).where(
