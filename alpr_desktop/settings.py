@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -33,6 +34,19 @@ CONFIG_FILE = "config.json"
 MIN_RETENTION_DAYS = 365
 #: Validation-context key: a retention period under the floor that is confirmed.
 _CONFIRMED_RETENTION = "confirmed_retention_days"
+
+
+@dataclass(frozen=True)
+class FormFloor:
+    """The lower bound (``ge``) a settings form offers where the schema allows less.
+
+    Pydantic ignores it; the settings page reads ``ge`` from a field's metadata, so the
+    general form keeps 365 days while a shorter, confirmed period goes through the
+    retention service.
+    """
+
+    ge: int
+
 
 DEFAULT_DISPOSITION_REASONS = (
     "Confirmed through CLETS",
@@ -135,7 +149,10 @@ class DepartmentSettings(BaseModel):
     idle_lock_minutes: int = Field(default=10, ge=1, le=240)
     #: Under MIN_RETENTION_DAYS only through the retention service's confirmation
     #: (:meth:`with_retention`); a stored shorter value, once confirmed, loads as is.
-    retention_days: int = Field(default=MIN_RETENTION_DAYS, ge=1, le=3650)
+    #: The general settings form offers MIN_RETENTION_DAYS as its floor (FormFloor).
+    retention_days: Annotated[int, FormFloor(MIN_RETENTION_DAYS)] = Field(
+        default=MIN_RETENTION_DAYS, ge=1, le=3650
+    )
     purposes: list[str] = Field(default_factory=lambda: list(DEFAULT_PURPOSES), min_length=1)
     disposition_reasons: list[str] = Field(
         default_factory=lambda: list(DEFAULT_DISPOSITION_REASONS), min_length=1
