@@ -653,8 +653,10 @@ def audit_report_screens(
     page.sample_table.selectRow(3)
     for tab, key in ((0, "audit-report"), (1, "audit-report-charts"), (2, "audit-report-review")):
         page.tabs.setCurrentIndex(tab)
-        for name in ("light", "dark") if tab == 0 else ("light",):
+        for name in ("light", "dark") if tab < 2 else ("light",):
             theme.apply(name)
+            if tab == 1:
+                page.charts.show_report(page.view)  # the charts take the theme when drawn
             save(app, gui, window, out / f"main-{key}-{name}.png")
     theme.apply("light")
     window.idle.stop()

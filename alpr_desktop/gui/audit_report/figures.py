@@ -104,19 +104,23 @@ class FiguresView(QScrollArea):
         self._inner = inner
 
 
-def bar_chart(title: str, labels: list[str], values: list[int], *, angle: int = 0) -> QChart:
+def bar_chart(
+    title: str, labels: list[str], values: list[int], *, angle: int = 0, dark: bool = False
+) -> QChart:
     chart = QChart()
+    if dark:  # the dark theme's window: a dark chart, not a white card on it
+        chart.setTheme(QChart.ChartTheme.ChartThemeDark)
     chart.setTitle(title)
     chart.legend().hide()
     chart.setMargins(QMargins(4, 4, 4, 4))
     chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
     bars = QBarSet(title)
-    bars.setColor(BAR)
     bars.append([float(v) for v in values])
     series = QBarSeries()
     series.append(bars)
     series.setBarWidth(0.8)
     chart.addSeries(series)
+    bars.setColor(BAR)  # after the theme has decorated the series
     axis_x = QBarCategoryAxis()
     axis_x.append(labels)
     axis_x.setLabelsAngle(angle)
@@ -150,6 +154,7 @@ class ChartsView(QWidget):
         self.show_report(None)
 
     def show_report(self, view: ReportView | None) -> None:
+        dark = self.palette().window().color().lightness() < 128
         days = view.per_day if view is not None else []
         users = list(view.table("searches_by_user").rows)[:TOP_USERS] if view is not None else []
         self.per_day.setChart(
@@ -158,11 +163,12 @@ class ChartsView(QWidget):
                 [day[5:] for day, _count in days],
                 [count for _day, count in days],
                 angle=-90 if len(days) > 10 else 0,
+                dark=dark,
             )
         )
         title = "Searches per user" + (f" (top {TOP_USERS})" if len(users) == TOP_USERS else "")
         self.per_user.setChart(
-            bar_chart(title, [str(r[0]) for r in users], [int(r[1]) for r in users])
+            bar_chart(title, [str(r[0]) for r in users], [int(r[1]) for r in users], dark=dark)
         )
 
     def series_values(self) -> tuple[list[float], list[float]]:
