@@ -313,6 +313,8 @@ class RetentionService(BaseService):
             if done is None:
                 break
             batches += 1
+            if not done.reads:
+                continue  # every read of the batch was put under a hold meanwhile
             reads += done.reads
             images += done.images
             oldest = done.oldest if oldest is None or done.oldest < oldest else oldest

@@ -308,3 +308,24 @@ def test_hold_requests_are_checked_and_recorded(app: Application, world: World) 
     assert [(h.id, h.read_count, h.requested_by) for h in listed] == [(hold, 2, "det.one")]
     with pytest.raises(ValidationError, match="reason"):
         evidence.release(w.detective, hold, reason=" ")
+
+
+def test_a_stopped_purge_is_logged_and_the_next_completes_it(
+    app: Application, world: World
+) -> None:
+    seen: list[tuple[int, int]] = []
+    report = app.services.retention.purge(
+        world.admin,
+        batch=2,
+        progress=lambda done, total: seen.append((done, total)),
+        stop=lambda: bool(seen),
+    )
+    assert report.stopped and report.reads == 2 and seen == [(2, 6)]
+    assert "the next purge completes it" in report.summary()
+    assert _purge_records(app)[-1].detail.startswith("Stopped: ")
+    rest = app.services.retention.purge(world.admin)
+    assert rest.reads == 4 and not rest.stopped
+    with app.database.sessions() as session:
+        logged = [e.reads_purged for e in session.scalars(select(PurgeLog).order_by(PurgeLog.id))]
+    assert logged == [2, 4]
+    assert inconsistencies(app) == []
