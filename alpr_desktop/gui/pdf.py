@@ -3,7 +3,9 @@
 A document is HTML (Qt's rich-text subset: headings, paragraphs, tables, ``<img>``
 from ``data:`` or registered resources) laid out by :class:`QTextDocument` on A4 or
 Letter pages with a running footer (title, page N of M). It can be written from a worker
-thread: nothing here touches a widget. Command-line tools call
+thread: nothing here touches a widget, and on a plain Python thread (no Qt event
+dispatcher, where Qt's text layout cannot start its timers) the layout runs on a
+short-lived ``QThread`` that the caller waits for. Command-line tools call
 :func:`ensure_gui_application` first (fonts need a ``QGuiApplication``; the ``offscreen``
 platform serves when there is no display).
 """
@@ -15,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QRectF, QSizeF
+from PySide6.QtCore import QMarginsF, QRectF, QSizeF, QThread
 from PySide6.QtGui import (
     QFont,
     QGuiApplication,
@@ -69,7 +71,7 @@ def write_pdf(document: PdfDocument, path: Path) -> int:
     except OSError as exc:
         raise StorageError(f"Cannot write {path}: {exc.strerror or exc}") from exc
     try:
-        pages = _render(document, temporary)
+        pages = _render_on_a_qt_thread(document, temporary)
         os.replace(temporary, path)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
@@ -78,6 +80,31 @@ def write_pdf(document: PdfDocument, path: Path) -> int:
         Path(temporary).unlink(missing_ok=True)
         raise
     return pages
+
+
+class _RenderThread(QThread):
+    def __init__(self, document: PdfDocument, target: str) -> None:
+        super().__init__()
+        self.document, self.target = document, target
+        self.pages = 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.pages = _render(self.document, self.target)
+        except BaseException as exc:  # re-raised on the calling thread
+            self.error = exc
+
+
+def _render_on_a_qt_thread(document: PdfDocument, target: str) -> int:
+    if QThread.currentThread().eventDispatcher() is not None:
+        return _render(document, target)  # the GUI thread, a QThread, a command-line tool
+    thread = _RenderThread(document, target)
+    thread.start()
+    thread.wait()
+    if thread.error is not None:
+        raise thread.error
+    return thread.pages
 
 
 def _render(document: PdfDocument, target: str) -> int:

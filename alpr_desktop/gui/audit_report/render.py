@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, Qt, QThread
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 
 from alpr_desktop.gui.pdf import PdfDocument, write_pdf
@@ -102,26 +102,4 @@ def write_report_pdf(view: ReportView, target: Path) -> None:
     title = f"Audit report #{view.summary.id}"
     footer = f"{view.agency_name} · {period_text(view)}"
     document = PdfDocument(title, report_html(view, chart_urls(view)), footer=footer)
-    if QThread.currentThread().eventDispatcher() is not None:
-        write_pdf(document, target)  # the GUI thread of a command-line tool, or a QThread
-        return
-    # A plain Python thread (the page's long-job worker) has no Qt event dispatcher, and
-    # Qt's text layout of a long document starts timers: lay it out on a QThread instead.
-    thread = _PdfThread(document, target)
-    thread.start()
-    thread.wait()
-    if thread.error is not None:
-        raise thread.error
-
-
-class _PdfThread(QThread):
-    def __init__(self, document: PdfDocument, target: Path) -> None:
-        super().__init__()
-        self.document, self.target = document, target
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            write_pdf(self.document, self.target)
-        except BaseException as exc:  # re-raised on the calling thread
-            self.error = exc
+    write_pdf(document, target)  # on a QThread when called from a plain Python thread
