@@ -499,6 +499,12 @@ def _settings_changed_since(f: Facts, since: dt.datetime, keys: tuple[str, ...])
 def _retention_set(f: Facts) -> Outcome:
     days = f.settings.retention_days
     last = _last_record(f, "update_settings", where=_changes_setting("retention_days"))
+    if days < table.MINIMUM_RETENTION_DAYS:
+        by = f" (set by {last.username} on {_day(last.recorded_at)})" if last else ""
+        return Status.NOT_MET, (
+            f"Retention is {days} days{by}, under the one year policy 471.5 and Gov. Code "
+            "34090.6 ask for."
+        )
     if last is None:
         return Status.ATTENTION, (
             f"Retention is the shipped default of {days} days: the commander has not set it."
@@ -693,11 +699,17 @@ def _purges_running(f: Facts) -> Outcome:
         )
     ).all()
     minimum = dt.timedelta(days=table.MINIMUM_RETENTION_DAYS)
-    early = [ran for ran, cut, _n in purges if ran - cut < minimum - dt.timedelta(days=1)]
+    year_ago = f.days_ago(365)
+    early = [
+        ran
+        for ran, cut, _n in purges
+        if ran >= year_ago and ran - cut < minimum - dt.timedelta(days=1)
+    ]
     if early:
         return Status.NOT_MET, (
-            f"{len(early)} purge(s) removed reads younger than one year (the latest "
-            f"{_day(early[0])})."
+            f"{len(early)} purge(s) in the last year cut at less than one year's age (the "
+            f"latest {_day(early[0])}): reads younger than policy 471.5 allows were, or would "
+            "have been, removed."
         )
     if overdue:
         last = f"the last purge ran {_day(purges[0][0])}" if purges else "no purge has run yet"
@@ -707,8 +719,8 @@ def _purges_running(f: Facts) -> Outcome:
         )
     if not purges:
         return Status.ATTENTION, (
-            "No purge has run yet (the retention purge is not part of this version yet); "
-            f"no read is older than {f.settings.retention_days} days so far."
+            "No purge has run yet (alpr-desktop purge, or the scheduled purge); no read is "
+            f"older than the {f.settings.retention_days}-day retention period so far."
         )
     latest, _cut, count = purges[0]
     age = (f.now - latest).days
