@@ -21,6 +21,11 @@ SPECIAL_PERMISSIONS = {
     "retention_days": Action.SET_RETENTION,
     "designee_name": Action.NAME_DESIGNEE,
     "designee_title": Action.NAME_DESIGNEE,
+    # The checkpoint keys vouch for the trail: only who may manage them changes them.
+    "audit_checkpoint_public_key": Action.MANAGE_AUDIT_KEYS,
+    "audit_checkpoint_retired_keys": Action.MANAGE_AUDIT_KEYS,
+    "audit_checkpoint_every_hours": Action.MANAGE_AUDIT_KEYS,
+    "audit_checkpoint_every_records": Action.MANAGE_AUDIT_KEYS,
 }
 
 #: Text settings: what each is called in a refusal, and its longest length. A purpose
