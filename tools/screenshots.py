@@ -697,6 +697,50 @@ def audit_viewer_screens(
     settle(app, gui)
 
 
+def audit_broken_screens(
+    app: QApplication,
+    gui: GuiContext,
+    theme: ThemeManager,
+    accounts: list[DemoAccount],
+    out: Path,
+) -> None:
+    """A broken link found: one record's purpose rewritten behind the application's back
+    (the append-only triggers dropped first, as someone holding the file could), then a
+    full verification on the Audit page. Taken last: the trail stays broken."""
+    from sqlalchemy import text
+
+    account = next(a for a in accounts if a.role is Role.SUPERVISOR)
+    supervisor = gui.services.auth.login(account.username, account.password).actor
+    with gui.application.database.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER IF EXISTS access_records_no_update"))
+        target = conn.execute(
+            text(
+                "SELECT seq FROM access_records WHERE action = 'search_reads' ORDER BY seq LIMIT 1"
+            )
+        ).scalar_one()
+        conn.execute(
+            text("UPDATE access_records SET purpose = 'Curiosity' WHERE seq = :seq"),
+            {"seq": target},
+        )
+    window = MainWindow(gui, supervisor)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    page: Any = window.show_page("audit")
+    settle(app, gui)
+    panel = page.verify_panel
+    panel.full_check.setChecked(True)
+    panel.verify()
+    deadline = time.monotonic() + 60
+    while panel.cancel_button.isVisible() and time.monotonic() < deadline:
+        pump(0.2)
+    settle(app, gui)
+    save(app, gui, window, out / "main-audit-broken-light.png")
+    window.idle.stop()
+    window.hide()
+    window.deleteLater()
+    settle(app, gui)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -767,6 +811,7 @@ def main(argv: list[str] | None = None) -> int:
         compliance_screens(app, gui, theme, accounts, out)
         audit_report_screens(app, gui, theme, accounts, out)
         live_screens(app, gui, theme, accounts, out)
+        audit_broken_screens(app, gui, theme, accounts, out)
 
     with_gui(app, theme, True, demo_screens)
     return 0
