@@ -694,6 +694,15 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _readable_query(query: str) -> str:
+    """The query with a space after each comma and colon, so a printout can wrap it."""
+    try:
+        parsed = json.loads(query)
+    except ValueError:
+        return query
+    return json.dumps(parsed, sort_keys=True, separators=(", ", ": "), ensure_ascii=False)
+
+
 def audit_html(
     filters: AuditFilters,
     entries: list[AuditEntry],
@@ -701,12 +710,16 @@ def audit_html(
     record_id: int,
     now: dt.datetime,
 ) -> str:
-    """The printable list of ``entries`` (Qt's rich-text HTML subset)."""
+    """The printable list of ``entries`` (Qt's rich-text HTML subset).
+
+    One row per record and its query on a full-width row beneath it (spaced so it wraps;
+    the CSV export has it byte for byte).
+    """
     esc = html.escape
-    head = (
-        "<tr><th>#</th><th>Time (UTC)</th><th>User</th><th>Workstation</th><th>Action</th>"
-        "<th>Outcome</th><th>Purpose</th><th>Case</th><th>Target</th><th>Query</th></tr>"
-    )
+    small = 'style="font-size: 7.5pt"'
+    labels = ("#", "Time (UTC)", "User", "Workstation", "Action", "Outcome", "Purpose")
+    head = "<tr>" + "".join(f"<th {small}>{label}</th>" for label in labels)
+    head += f"<th {small}>Case</th><th {small}>Target</th></tr>"
     body = []
     for entry in entries:
         row = entry.row
@@ -720,9 +733,14 @@ def audit_html(
             row.purpose,
             row.case_number,
             row.target,
-            entry.query,
         )
-        body.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
+        body.append("<tr>" + "".join(f"<td {small}>{esc(c)}</td>" for c in cells) + "</tr>")
+        if entry.query:
+            query = esc(_readable_query(entry.query))
+            body.append(
+                f'<tr><td colspan="{len(cells)}" style="font-size: 7pt; color: #333">'
+                f"query: {query}</td></tr>"
+            )
     more = (
         f"<p><b>Only the newest {MAX_PDF_RECORDS:,} records are listed;</b> export CSV for all.</p>"
         if truncated
