@@ -28,6 +28,7 @@ import shutil
 import tempfile
 import zipfile
 import zlib
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -318,17 +319,17 @@ class VerifyReport:
         )
 
 
-class _Source:
+class _Source(ABC):
     """A package's files, read the same way from a zip or a folder."""
 
-    def names(self) -> list[str]:
-        raise NotImplementedError
+    @abstractmethod
+    def names(self) -> list[str]: ...
 
-    def read_sum(self, name: str) -> tuple[str, int]:
-        raise NotImplementedError
+    @abstractmethod
+    def read_sum(self, name: str) -> tuple[str, int]: ...
 
-    def read(self, name: str) -> bytes:
-        raise NotImplementedError
+    @abstractmethod
+    def read(self, name: str) -> bytes: ...
 
 
 class _ZipSource(_Source):
