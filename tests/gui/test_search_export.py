@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from alpr_desktop.core.packages import verify_package
 from alpr_desktop.core.roles import Role
+from alpr_desktop.gui import export_bar
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.pages.search import SearchPage
-from alpr_desktop.gui.search import export as export_module
 from alpr_desktop.gui.search.export import default_name
 from alpr_desktop.gui.search.purpose import PurposeDialog
 from alpr_desktop.services import search as search_module
@@ -89,7 +89,7 @@ def _save_as(monkeypatch: pytest.MonkeyPatch, path: Path) -> list[str]:
         suggested.append(name)
         return str(path), "Zip packages (*.zip)"
 
-    monkeypatch.setattr(export_module.QFileDialog, "getSaveFileName", answer)
+    monkeypatch.setattr(export_bar.QFileDialog, "getSaveFileName", answer)
     return suggested
 
 
