@@ -13,6 +13,7 @@ from alpr_desktop.services.registry import Services
 
 if TYPE_CHECKING:
     from alpr_desktop.demo_history import HistoryProgress
+    from alpr_desktop.gui.maintenance import MaintenanceScheduler
 
 
 @dataclass
@@ -24,6 +25,8 @@ class GuiContext:
             hundred milliseconds); ``None`` uses the department setting.
         demo_history: The demo's history seeding, while ``--demo`` runs one (the main
             window's status bar shows it); ``None`` otherwise.
+        maintenance: The scheduled purge and inactivity job of this process (gui/main.py
+            starts it); ``None`` when nothing schedules it (tests, a page shown alone).
     """
 
     application: Application
@@ -32,6 +35,7 @@ class GuiContext:
     theme: ThemeManager
     idle_lock_ms: int | None = None
     demo_history: HistoryProgress | None = None
+    maintenance: MaintenanceScheduler | None = None
 
     @classmethod
     def build(

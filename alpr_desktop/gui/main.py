@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from alpr_desktop.app import Application
     from alpr_desktop.demo import DemoAccount
     from alpr_desktop.gui.context import GuiContext
+    from alpr_desktop.gui.maintenance import MaintenanceScheduler
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,7 @@ class Startup:
         self.exit_code = 0
         #: Set at shutdown: the demo history stops after the batch in hand.
         self.history_stop = threading.Event()
+        self.maintenance: MaintenanceScheduler | None = None
 
     def run(self, termination: _Termination) -> int:
         self.login.show()
@@ -159,6 +161,7 @@ class Startup:
         if opened.demo_accounts:
             print(credentials_banner(opened.demo_accounts), flush=True)
         gui = GuiContext.build(opened.application, self.theme, background=self.background)
+        self._start_maintenance(gui)
         controller = SessionController(gui, agency=opened.agency)
         controller.finished.connect(self.qt_app.exit)
         self.controller = controller
@@ -166,6 +169,15 @@ class Startup:
         controller.adopt_login(self.login, setup_needed=opened.setup_needed)
         if opened.demo_accounts:
             self._seed_history(gui, opened.demo_accounts)
+
+    def _start_maintenance(self, gui: GuiContext) -> None:
+        """The purge and inactivity job: now, then daily (gui/maintenance.py)."""
+        from alpr_desktop.gui.maintenance import MaintenanceScheduler
+
+        scheduler = MaintenanceScheduler(self.background, gui.services.maintenance)
+        gui.maintenance = scheduler
+        self.maintenance = scheduler
+        scheduler.start()
 
     def _seed_history(self, gui: GuiContext, accounts: list[DemoAccount]) -> None:
         """The demo's first morning of oversight (``demo_oversight``: searches, refusals,
@@ -195,6 +207,8 @@ class Startup:
 
     def _shutdown(self) -> None:
         self.history_stop.set()  # before the worker's shutdown waits for the long job
+        if self.maintenance is not None:
+            self.maintenance.stop()  # a purge in hand stops after its batch
         current = getattr(self.controller, "current", None)
         for window in (self.login, current):
             if window is not None and shiboken6.isValid(window):

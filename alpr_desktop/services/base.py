@@ -26,6 +26,9 @@ from alpr_desktop.storage.engine import Database
 from alpr_desktop.storage.models import AccessRecord, AccountState, SettingRow, User
 from alpr_desktop.storage.types import utcnow
 
+#: The user name scheduled jobs and start-up checks are recorded under.
+SYSTEM_USERNAME = "system"
+
 #: How stale ``last_activity_at`` may get before an action refreshes it (saves writes).
 ACTIVITY_RESOLUTION = dt.timedelta(minutes=5)
 
@@ -146,18 +149,25 @@ class BaseService:
         if user.last_activity_at is None or now - user.last_activity_at > ACTIVITY_RESOLUTION:
             user.last_activity_at = now
 
-    def _append(self, session: Session, actor: Actor, **fields: Any) -> AccessRecord:
-        """Append an access record by ``actor`` on this workstation, stamped with the clock."""
+    def _append(self, session: Session, actor: Actor | None, **fields: Any) -> AccessRecord:
+        """Append an access record by ``actor`` on this workstation, stamped with the clock.
+
+        ``actor`` None: a scheduled job nobody is signed in for, recorded as the
+        ``system`` user (as the start-up checks are).
+        """
         from alpr_desktop.services.audit import append_record
 
+        who: dict[str, Any] = (
+            {"username": SYSTEM_USERNAME}
+            if actor is None
+            else {
+                "user_id": actor.user_id,
+                "username": actor.username,
+                "organisation": actor.organisation,
+            }
+        )
         return append_record(
-            session,
-            now=self.ctx.now(),
-            user_id=actor.user_id,
-            username=actor.username,
-            organisation=actor.organisation,
-            workstation=self.ctx.workstation,
-            **fields,
+            session, now=self.ctx.now(), workstation=self.ctx.workstation, **who, **fields
         )
 
     def _record_refusal(self, actor: Actor, action: Action, reason: str) -> None:

@@ -19,6 +19,7 @@ from alpr_desktop.services.evidence import EvidenceService
 from alpr_desktop.services.hotlists import HotlistService
 from alpr_desktop.services.ingest import IngestService
 from alpr_desktop.services.live import LiveService
+from alpr_desktop.services.maintenance import MaintenanceService
 from alpr_desktop.services.policy import PolicyService
 from alpr_desktop.services.retention import RetentionService
 from alpr_desktop.services.search import SearchService
@@ -47,6 +48,7 @@ class Services:
     audit_reports: AuditReportService
     retention: RetentionService
     evidence: EvidenceService
+    maintenance: MaintenanceService
 
     @classmethod
     def build(
@@ -59,11 +61,13 @@ class Services:
         audit = AuditService(ctx)
         matcher = AlertMatcher(ctx)
         policy = PolicyService(ctx, data_dir=spool_dir)
+        users = UserService(ctx, audit)
+        retention = RetentionService(ctx, audit)
         return cls(
             ctx=ctx,
             auth=AuthService(ctx),
             audit=audit,
-            users=UserService(ctx, audit),
+            users=users,
             settings=SettingsService(ctx, audit),
             cameras=CameraService(ctx, audit),
             hotlists=HotlistService(ctx, audit),
@@ -79,6 +83,7 @@ class Services:
                 ctx, audit, key_path=signing_key or default_key_path(spool_dir)
             ),
             audit_reports=AuditReportService(ctx, audit),
-            retention=RetentionService(ctx, audit),
+            retention=retention,
             evidence=EvidenceService(ctx, audit),
+            maintenance=MaintenanceService(ctx, retention, users),
         )

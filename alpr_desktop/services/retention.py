@@ -42,10 +42,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from alpr_desktop.core.roles import Action
 from alpr_desktop.errors import AlprError, ValidationError
 from alpr_desktop.messages import Changes, Topic
-from alpr_desktop.services.audit import AuditService, append_record
+from alpr_desktop.services.audit import AuditService
 from alpr_desktop.services.base import Actor, BaseService, ServiceContext, load_department_settings
 from alpr_desktop.services.fields import clean_text
-from alpr_desktop.services.startup_checks import SYSTEM_USERNAME
 from alpr_desktop.settings import MIN_RETENTION_DAYS, DepartmentSettings
 from alpr_desktop.storage.models import (
     Alert,
@@ -378,18 +377,7 @@ class RetentionService(BaseService):
 
     def _append_purge(self, session: Any, actor: Actor | None, action: str, **fields: Any) -> None:
         fields.setdefault("target_type", "purge_log")
-        if actor is not None:
-            self._append(session, actor, category="admin", action=action, **fields)
-            return
-        append_record(
-            session,
-            now=self.ctx.now(),
-            username=SYSTEM_USERNAME,
-            workstation=self.ctx.workstation,
-            category="admin",
-            action=action,
-            **fields,
-        )
+        self._append(session, actor, category="admin", action=action, **fields)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from alpr_desktop.services.audit import append_record
-from alpr_desktop.services.base import ServiceContext
+from alpr_desktop.services.base import SYSTEM_USERNAME, ServiceContext
 from alpr_desktop.storage.safeguards import (
     missing_trail_triggers,
     privilege_warnings,
@@ -21,7 +21,7 @@ from alpr_desktop.storage.safeguards import (
 
 log = logging.getLogger(__name__)
 
-SYSTEM_USERNAME = "system"
+__all__ = ["SYSTEM_USERNAME", "run_startup_checks"]
 
 
 def run_startup_checks(ctx: ServiceContext) -> tuple[str, ...]:

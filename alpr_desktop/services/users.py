@@ -302,24 +302,26 @@ class UserService(BaseService):
     def _set_state(
         self,
         session: Session,
-        actor: Actor,
+        actor: Actor | None,
         user: User,
         state: AccountState,
         reason: str,
         *,
         detail: str = "",
     ) -> None:
+        """Change ``user``'s state and record it; ``actor`` None: the scheduler did it."""
         before = user.state
         user.state = state
         user.state_reason = reason
         user.state_changed_at = self.ctx.now()
-        user.state_changed_by_id = actor.user_id
+        user.state_changed_by_id = actor.user_id if actor is not None else None
         if state is not AccountState.ACTIVE:
             end_user_sessions(session, user.id, state.value, self.ctx.now())
-        self.audit.record_admin(
+        self._append(
             session,
             actor,
-            f"account_{state.value}",
+            category="admin",
+            action=f"account_{state.value}",
             target_type="user",
             target_id=user.id,
             query={"before": before.value, "after": state.value},
@@ -427,21 +429,45 @@ class UserService(BaseService):
         """
         with self._work(actor, Action.ACTIVATE_USERS, changes=_USERS) as (session, me):
             settings = load_department_settings(session)
-            days = settings.inactivity_suspend_days
-            cutoff = self.ctx.now() - dt.timedelta(days=days)
             spare_admins = not (
                 Role.ADMINISTRATOR in me.role_set or settings.supervisors_may_suspend_administrators
             )
-            suspended = []
-            for user in session.scalars(select(User).where(User.state == AccountState.ACTIVE)):
-                if spare_admins and Role.ADMINISTRATOR in user.role_set:
-                    continue
-                last = user.last_activity_at or user.last_login_at or user.state_changed_at
-                if last < cutoff and user.id != actor.user_id:
-                    reason = f"No activity for more than {days} days"
-                    self._set_state(session, actor, user, AccountState.SUSPENDED, reason)
-                    suspended.append(user.username)
-            return suspended
+            return self._suspend_inactive(session, actor, spare_admins=spare_admins)
+
+    def suspend_inactive_scheduled(self) -> list[str]:
+        """The scheduled run of :meth:`suspend_inactive` (policy 471.4(d)): no one is
+        signed in for it, so it acts — and is recorded — as the ``system`` user.
+
+        Administrators are suspended too, except the last active one: an installation
+        nobody can administer helps no one (the other administrators can reactivate).
+        """
+        with self.ctx.db.sessions.begin() as session:
+            suspended = self._suspend_inactive(session, None, spare_admins=False)
+        if suspended:
+            self.ctx.changes.publish(_USERS)
+        return suspended
+
+    def _suspend_inactive(
+        self, session: Session, actor: Actor | None, *, spare_admins: bool
+    ) -> list[str]:
+        days = load_department_settings(session).inactivity_suspend_days
+        cutoff = self.ctx.now() - dt.timedelta(days=days)
+        active = list(session.scalars(select(User).where(User.state == AccountState.ACTIVE)))
+        admins_left = sum(Role.ADMINISTRATOR in u.role_set for u in active)
+        suspended = []
+        for user in sorted(active, key=lambda u: u.id):
+            is_admin = Role.ADMINISTRATOR in user.role_set
+            if is_admin and (spare_admins or admins_left <= 1):
+                continue
+            if actor is not None and user.id == actor.user_id:
+                continue
+            last = user.last_activity_at or user.last_login_at or user.state_changed_at
+            if last < cutoff:
+                reason = f"No activity for more than {days} days"
+                self._set_state(session, actor, user, AccountState.SUSPENDED, reason)
+                suspended.append(user.username)
+                admins_left -= is_admin
+        return suspended
 
 
 def _profile(**fields: str) -> dict[str, str]:
