@@ -386,6 +386,41 @@ def _missing_head(session: Session, first_recorded_at: dt.datetime | None) -> st
 class AuditService(BaseService):
     """Recording data accesses and reading back the trail, each behind a permission."""
 
+    def record_first(
+        self,
+        actor: Actor,
+        action: Action,
+        purpose: str,
+        case_number: str,
+        query: dict[str, Any],
+        detail: str,
+    ) -> int:
+        """Commit a data-access record (or the refusal) before anything is looked at; its id.
+
+        A purpose or case number that will not do is recorded as a refusal and raised.
+        """
+        refused: ValidationError | None = None
+        record_id = 0
+        with self._work(actor, action) as (session, _me):
+            try:
+                record = self.record_data_access(
+                    session,
+                    actor,
+                    action,
+                    purpose=purpose,
+                    case_number=case_number,
+                    query=query,
+                    detail=detail,
+                )
+                session.flush()
+                record_id = record.id
+            except ValidationError as exc:
+                refused = exc
+        if refused is not None:
+            self._record_refusal(actor, action, str(refused))
+            raise refused
+        return record_id
+
     def record_data_access(
         self,
         session: Session,

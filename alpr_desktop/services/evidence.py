@@ -10,7 +10,8 @@ the investigator who requested it; a refused or released hold protects nothing.
 
 Every step is recorded in the access trail before it returns: the request as a data
 access (it selects reads, under a purpose and the case number), the decisions and the
-release as records naming the hold, with the reason given.
+release as records naming the hold, with the reason given. An approved hold's reads are
+exported to portable media with a chain of custody (:mod:`.evidence_export`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from alpr_desktop.errors import NotFoundError, SeparationOfDutiesError, Validati
 from alpr_desktop.messages import Changes, Topic
 from alpr_desktop.services.audit import AuditService
 from alpr_desktop.services.base import Actor, BaseService, ServiceContext
+from alpr_desktop.services.evidence_export import export_hold
 from alpr_desktop.services.fields import clean_text, column_length
 from alpr_desktop.storage.models import EvidenceHold, EvidenceHoldRead, HoldStatus, PlateRead, User
 
@@ -237,6 +239,34 @@ class EvidenceService(BaseService):
                 detail=f"Case {hold.case_number}. {reason}",
             )
             return _view(session, hold)
+
+    # ------------------------------------------------------------------ export
+    #: Export an approved hold's reads with a chain of custody: a method, see
+    #: :func:`~alpr_desktop.services.evidence_export.export_hold`.
+    export = export_hold
+
+    def hold_for_export(self, actor: Actor, hold_id: int) -> HoldView:
+        """Hold ``hold_id`` as its exporter sees it (``EXPORT_EVIDENCE``; refusals recorded)."""
+        with self._work(actor, Action.EXPORT_EVIDENCE) as (session, _me):
+            return _view(session, _hold(session, hold_id))
+
+    def record_export(
+        self, actor: Actor, hold_id: int, *, detail: str, query: dict[str, object]
+    ) -> None:
+        """The custody entry of a written export: where it went and its sums."""
+        with self._work(actor, Action.EXPORT_EVIDENCE, changes=Changes.of(Topic.HOLDS)) as (
+            session,
+            _me,
+        ):
+            self.audit.record_admin(
+                session,
+                actor,
+                "evidence_exported",
+                target_type="evidence_hold",
+                target_id=hold_id,
+                detail=detail,
+                query=query,
+            )
 
     def list_holds(self, actor: Actor, *, include_closed: bool = False) -> list[HoldView]:
         """The holds (newest first); requested and approved only unless ``include_closed``."""

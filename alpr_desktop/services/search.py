@@ -322,7 +322,7 @@ class SearchService(BaseService):
         if not 1 <= request.limit <= MAX_PAGE or request.offset < 0:
             raise ValidationError(f"A page is 1–{MAX_PAGE} results from an offset of 0 or more.")
         query = search_query(request, pattern)
-        record_id = self._record_first(
+        record_id = self.audit.record_first(
             actor,
             Action.SEARCH_READS,
             request.purpose,
@@ -350,7 +350,7 @@ class SearchService(BaseService):
         filters = ReadFilters(since=request.since, until=request.until, area=area)
         filters.check()
         query = {"canvass": list(area.near or ()), **filters.canonical()}
-        record_id = self._record_first(
+        record_id = self.audit.record_first(
             actor, Action.CANVASS, request.purpose, request.case_number, query, "canvassed reads"
         )
         with self.ctx.db.sessions() as session:
@@ -413,7 +413,7 @@ class SearchService(BaseService):
     ) -> OpenedRead:
         """A read with its crop and context image; opening it is an access record."""
         query = {"read": read_id}
-        record_id = self._record_first(
+        record_id = self.audit.record_first(
             actor, Action.OPEN_READ, purpose, case_number, query, "opened a read"
         )
         with self.ctx.db.sessions() as session:
@@ -439,38 +439,6 @@ class SearchService(BaseService):
             )
 
     # ------------------------------------------------------------------ records
-    def _record_first(
-        self,
-        actor: Actor,
-        action: Action,
-        purpose: str,
-        case_number: str,
-        query: dict[str, Any],
-        detail: str,
-    ) -> int:
-        """Commit the access record (or the refusal) before anything is looked at."""
-        refused: ValidationError | None = None
-        record_id = 0
-        with self._work(actor, action) as (session, _me):
-            try:
-                record = self.audit.record_data_access(
-                    session,
-                    actor,
-                    action,
-                    purpose=purpose,
-                    case_number=case_number,
-                    query=query,
-                    detail=detail,
-                )
-                session.flush()
-                record_id = record.id
-            except ValidationError as exc:
-                refused = exc
-        if refused is not None:
-            self._record_refusal(actor, action, str(refused))
-            raise refused
-        return record_id
-
     # ------------------------------------------------------------------ export
     def export(
         self,
@@ -746,6 +714,22 @@ def ranked_reads(
             raise AssertionError(f"read {read_id} was ranked but does not match")
         results.append(_result(row, match.quality, match.matched_text, match.reason, others))
     return RankedReads(results, len(rows), capped)
+
+
+def reads_by_id(session: Session, ids: Sequence[int], reason: str) -> list[ReadResult]:
+    """The reads ``ids`` (oldest first) as results that matched exactly, for ``reason``
+    (an evidence hold's reads, not a search's). Records nothing: callers record first."""
+    ids = sorted(set(ids))
+    rows: list[Any] = []
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        rows.extend(session.execute(_result_columns().where(PlateRead.id.in_(chunk))))
+    rows.sort(key=lambda row: (row.read_at, row.id))
+    alternatives = _alternatives(session, [row.id for row in rows])
+    return [
+        _result(row, MatchQuality.EXACT, row.plate_normalized, reason, alternatives.get(row.id, ()))
+        for row in rows
+    ]
 
 
 def _crops(session: Session, results: Sequence[ReadResult]) -> dict[int, bytes]:

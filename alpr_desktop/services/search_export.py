@@ -43,7 +43,6 @@ from alpr_desktop.storage.models import StoredImage
 
 if TYPE_CHECKING:
     from alpr_desktop.services.search import (
-        RankedReads,
         ReadResult,
         SearchRequest,
         SearchService,
@@ -115,10 +114,10 @@ def export_search(
     target = Path(target)
     pattern = service.compile(request)
     request.filters.check()
-    _check_target(target)
+    check_target(target)
     # Every ranked match: no page limit, from the first.
     query = search_module.search_query(request, pattern, limit=None, offset=0, export=target.name)
-    record_id = service._record_first(
+    record_id = service.audit.record_first(
         actor,
         Action.EXPORT_READS,
         request.purpose,
@@ -129,7 +128,7 @@ def export_search(
     with service.ctx.db.sessions() as session:
         ranked = search_module.ranked_reads(session, pattern, request.filters, limit=None)
         results = ranked.results
-        names = _image_names(session, results)
+        names = image_names(session, results)
         info = PackageInfo(
             kind=KIND,
             created_by={
@@ -150,10 +149,11 @@ def export_search(
             },
         )
         with PackageWriter(target, info) as package:
-            rows = [_row(rank, r, names) for rank, r in enumerate(results, 1)]
-            package.add_bytes("reads.csv", _csv(rows))
-            package.add_bytes("reads.json", _json(results, names, query, record_id, ranked))
-            images = _write_images(session, package, results, names, progress, cancel)
+            package.add_bytes("reads.csv", reads_csv(results, names))
+            package.add_bytes(
+                "reads.json", reads_json(results, names, query, record_id, capped=ranked.capped)
+            )
+            images = write_images(session, package, results, names, progress, cancel)
     written = package.written
     assert written is not None
     return ExportResult(
@@ -167,7 +167,7 @@ def export_search(
     )
 
 
-def _check_target(target: Path) -> None:
+def check_target(target: Path) -> None:
     """What can be said of the target before anything is recorded."""
     if not target.name:
         raise ValidationError("Name the file to export to.")
@@ -184,8 +184,11 @@ def _check_target(target: Path) -> None:
 Names = dict[tuple[int, str], str]
 
 
-def _image_names(session: Session, results: Sequence[ReadResult]) -> Names:
-    """Each read's image files, by the stored images' types (their bytes not yet read)."""
+def image_names(session: Session, results: Sequence[ReadResult]) -> Names:
+    """Each read's image files, by the stored images' types (their bytes not yet read).
+
+    Shared with the evidence export (:mod:`alpr_desktop.services.evidence_export`).
+    """
     ids = sorted(
         {i for r in results for i in (r.crop_image_id, r.context_image_id) if i is not None}
     )
@@ -205,7 +208,7 @@ def _image_names(session: Session, results: Sequence[ReadResult]) -> Names:
     return names
 
 
-def _write_images(
+def write_images(
     session: Session,
     package: PackageWriter,
     results: Sequence[ReadResult],
@@ -273,22 +276,25 @@ def _cell(text: str) -> str:
     return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
-def _csv(rows: list[list[str]]) -> bytes:
+def reads_csv(results: Sequence[ReadResult], names: Names) -> bytes:
+    """``reads.csv``: one row per read, in the order given (the rank)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(rows)
+    writer.writerows(_row(rank, r, names) for rank, r in enumerate(results, 1))
     # With a byte-order mark, so a spreadsheet opens non-ASCII camera names as UTF-8.
     return out.getvalue().encode("utf-8-sig")
 
 
-def _json(
+def reads_json(
     results: Sequence[ReadResult],
     names: Names,
     query: dict[str, Any],
     record_id: int,
-    ranked: RankedReads,
+    *,
+    capped: bool = False,
 ) -> bytes:
+    """``reads.json``: the reads structured, with the query and the access record."""
     reads = []
     for rank, result in enumerate(results, 1):
         fields = asdict(result)
@@ -303,7 +309,7 @@ def _json(
         "access_record_id": record_id,
         "query": query,
         "total": len(results),
-        "capped": ranked.capped,
+        "capped": capped,
         "reads": reads,
     }
     return (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
