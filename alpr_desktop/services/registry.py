@@ -21,6 +21,7 @@ from alpr_desktop.services.ingest import IngestService
 from alpr_desktop.services.live import LiveService
 from alpr_desktop.services.maintenance import MaintenanceService
 from alpr_desktop.services.policy import PolicyService
+from alpr_desktop.services.reminders import ReminderService
 from alpr_desktop.services.retention import RetentionService
 from alpr_desktop.services.search import SearchService
 from alpr_desktop.services.settings_service import SettingsService
@@ -49,6 +50,7 @@ class Services:
     retention: RetentionService
     evidence: EvidenceService
     maintenance: MaintenanceService
+    reminders: ReminderService
 
     @classmethod
     def build(
@@ -86,4 +88,5 @@ class Services:
             retention=retention,
             evidence=EvidenceService(ctx, audit),
             maintenance=MaintenanceService(ctx, retention, users),
+            reminders=ReminderService(ctx),
         )

@@ -183,3 +183,26 @@ def test_startup_warnings_reach_the_administrator(
     assert "triggers were missing" in label.toolTip()
     qtbot.waitUntil(lambda: window.findChild(QMessageBox, "securityWarnings") is not None)
     window.findChild(QMessageBox, "securityWarnings").close()
+
+
+def test_home_shows_reminders_most_urgent_first(
+    gui: GuiContext, open_window, qtbot: QtBot, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    admin = create_admin(gui.application)
+    late = create_active_user(
+        gui.application, admin, "never.trained", [Role.DISPATCHER], trained=False
+    )
+    window = open_window(admin)
+    home = window.pages["home"]
+    assert isinstance(home, HomePage)
+    assert home.reminders_card.isVisibleTo(window)
+    assert home.reminder_texts[0].startswith("No ALPR training is recorded")  # their own
+    assert any("never.trained" in text for text in home.reminder_texts)
+    # Training recorded: that reminder goes on the next refresh.
+    today = dt.date.today()
+    gui.services.users.add_training(admin, late.user_id, course="ALPR", completed_on=today)
+    qtbot.waitUntil(lambda: not any("never.trained" in t for t in home.reminder_texts))
+    assert home.reminder_texts[0].startswith("No ALPR training is recorded")
+    window.grab().save(str(tmp_path / "home.png"))

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QVBoxLayout,
@@ -22,8 +23,16 @@ from alpr_desktop.gui.pages.base import Page
 from alpr_desktop.messages import Topic
 from alpr_desktop.services.audit import ChainReport
 from alpr_desktop.services.base import Actor
+from alpr_desktop.services.reminders import Level, Reminder
 from alpr_desktop.services.users import UserView
 from alpr_desktop.settings import DepartmentSettings
+
+#: Reminder level -> (qtawesome icon, theme colour token).
+_REMINDER_LOOK = {
+    Level.OVERDUE: ("fa5s.exclamation-circle", "danger"),
+    Level.SOON: ("fa5s.clock", "accent"),
+    Level.TO_DO: ("fa5s.tasks", "text_muted"),
+}
 
 
 def training_text(view: UserView, today: dt.date) -> str:
@@ -53,7 +62,7 @@ def card(title: str, parent: QWidget) -> tuple[QFrame, QVBoxLayout]:
 
 
 class HomePage(Page):
-    topics = frozenset({Topic.USERS, Topic.TRAINING, Topic.SETTINGS})
+    topics = frozenset({Topic.USERS, Topic.TRAINING, Topic.SETTINGS, Topic.HOLDS})
 
     def __init__(self, gui: GuiContext, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(gui, actor, "Home", parent)
@@ -85,14 +94,19 @@ class HomePage(Page):
         agency_layout.addWidget(self.agency_label)
         agency_layout.addWidget(self.policy_label)
         agency_layout.addStretch(1)
-        grid.addWidget(account, 0, 0)
-        grid.addWidget(agency, 0, 1)
+        self.reminders_card, self._reminders_layout = card("Reminders", self)
+        self.reminders_card.setObjectName("card")
+        self.reminders_card.hide()
+        self.reminder_texts: list[str] = []
+        grid.addWidget(self.reminders_card, 0, 0, 1, 2)
+        grid.addWidget(account, 1, 0)
+        grid.addWidget(agency, 1, 1)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
         self.verify_button: QPushButton | None = None
         self.verify_label = QLabel(self)
         if actor.may(Action.VERIFY_AUDIT):
-            grid.addWidget(self._trail_card(), 1, 0, 1, 2)
+            grid.addWidget(self._trail_card(), 2, 0, 1, 2)
         self.layout_.addLayout(grid)
         self.layout_.addStretch(1)
         self._show_actor()
@@ -131,13 +145,18 @@ class HomePage(Page):
     def refresh(self) -> None:
         services, actor = self.gui.services, self.actor
 
-        def load() -> tuple[UserView, DepartmentSettings]:
-            return services.users.own_account(actor), services.settings.current()
+        def load() -> tuple[UserView, DepartmentSettings, list[Reminder]]:
+            return (
+                services.users.own_account(actor),
+                services.settings.current(),
+                services.reminders.for_user(actor),
+            )
 
         self.gui.background.run(load, on_done=self._loaded, context=self)
 
-    def _loaded(self, data: tuple[UserView, DepartmentSettings]) -> None:
-        view, settings = data
+    def _loaded(self, data: tuple[UserView, DepartmentSettings, list[Reminder]]) -> None:
+        view, settings, reminders = data
+        self._show_reminders(reminders)
         today = self.gui.services.ctx.display_now().date()
         self.fields["name"].setText(view.full_name)
         self.fields["organisation"].setText(view.organisation or "—")
@@ -150,6 +169,30 @@ class HomePage(Page):
             f"{purposes}. Every search records your name, the purpose and a case number; "
             "using the system for anything else is prohibited."
         )
+
+    def _show_reminders(self, reminders: list[Reminder]) -> None:
+        """One row per reminder, most urgent first; the card hides when there is none."""
+        layout = self._reminders_layout
+        while layout.count() > 1:  # keep the card's title
+            item = layout.takeAt(1)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+        self.reminder_texts = [r.text for r in reminders]
+        for reminder in reminders:
+            icon_name, colour = _REMINDER_LOOK[reminder.level]
+            row = QWidget(self.reminders_card)
+            row_layout = QHBoxLayout(row)
+            row_layout.setContentsMargins(0, 0, 0, 0)
+            icon = QLabel(row)
+            icon.setPixmap(self.gui.theme.icon(icon_name, colour).pixmap(16, 16))
+            text = QLabel(reminder.text, row)
+            text.setWordWrap(True)
+            row_layout.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
+            row_layout.addWidget(text, 1)
+            layout.addWidget(row)
+        self.reminders_card.setVisible(bool(reminders))
 
     def verify_trail(self) -> None:
         assert self.verify_button is not None
