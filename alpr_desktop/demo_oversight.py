@@ -58,7 +58,7 @@ def seed_oversight(app: Application, accounts: list[DemoAccount]) -> OversightSe
     services = app.services
     now = services.ctx.now()
     searches = refusals = 0
-    with _signed_in(app, by_role[Role.INVESTIGATOR]) as investigator:
+    with signed_in(app, by_role[Role.INVESTIGATOR]) as investigator:
         for pattern, purpose, case in (
             ("7AB*12", "Criminal investigation", BURGLARY_CASE),
             ("7ABT312", "Criminal investigation", BURGLARY_CASE),
@@ -87,7 +87,7 @@ def seed_oversight(app: Application, accounts: list[DemoAccount]) -> OversightSe
                 SearchRequest(pattern="6GRB508", purpose="Criminal investigation", case_number=""),
             )
         )
-    with _signed_in(app, by_role[Role.DISPATCHER]) as dispatcher:
+    with signed_in(app, by_role[Role.DISPATCHER]) as dispatcher:
         refusals += _refused(
             lambda: services.search.search(
                 dispatcher,
@@ -96,9 +96,9 @@ def seed_oversight(app: Application, accounts: list[DemoAccount]) -> OversightSe
                 ),
             )
         )
-    with _signed_in(app, by_role[Role.COMMANDER]) as commander:
+    with signed_in(app, by_role[Role.COMMANDER]) as commander:
         services.checkpoints.create_key(commander)
-    with _signed_in(app, by_role[Role.SUPERVISOR]) as supervisor:
+    with signed_in(app, by_role[Role.SUPERVISOR]) as supervisor:
         signed = services.checkpoints.sign_now(supervisor)
         checkpoint_seq = signed.checkpoint.seq
         today = services.ctx.now().date()
@@ -125,7 +125,7 @@ def _refused(action: Callable[[], object]) -> int:
 
 
 @contextmanager
-def _signed_in(app: Application, account: DemoAccount) -> Iterator[Actor]:
+def signed_in(app: Application, account: DemoAccount) -> Iterator[Actor]:
     auth = app.services.auth
     actor = auth.login(account.username, account.password).actor
     try:

@@ -181,14 +181,16 @@ class Startup:
 
     def _seed_history(self, gui: GuiContext, accounts: list[DemoAccount]) -> None:
         """The demo's first morning of oversight (``demo_oversight``: searches, refusals,
-        a signed checkpoint, a draft audit report), then a month of past reads
-        (``demo_history``), behind the sign-in.
+        a signed checkpoint, a draft audit report), last year's reads with their evidence
+        holds (``demo_retention``), then a month of past reads (``demo_history``) and the
+        burglary's hold, behind the sign-in.
 
         On the long-job thread, so the pages' loads never wait for it; the main window's
         status bar shows :attr:`GuiContext.demo_history`; shutdown stops it.
         """
         from alpr_desktop.demo_history import HistoryProgress, seed_history
         from alpr_desktop.demo_oversight import seed_oversight
+        from alpr_desktop.demo_retention import seed_current_holds, seed_last_year
 
         application = gui.application
         progress = HistoryProgress(self.demo_history_reads)
@@ -196,7 +198,11 @@ class Startup:
 
         def seed() -> object:
             seed_oversight(application, accounts)
-            return seed_history(application, stop=self.history_stop, progress=progress)
+            seed_last_year(application, accounts, stop=self.history_stop)
+            result = seed_history(application, stop=self.history_stop, progress=progress)
+            if not result.stopped:
+                seed_current_holds(application, accounts)
+            return result
 
         self.background.run(
             seed,
