@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -123,6 +124,25 @@ def test_retention_preview_and_purge_through_the_real_service(
         assert page.table.item(0, 2).text() == "2" and page.table.item(0, 6).text() == "admin"
         with gui.application.database.sessions() as session:
             assert session.scalar(select(PurgeLog.reads_purged)) == 2
+
+
+def test_retention_purge_cancel_stops_before_the_next_batch(
+    qtbot: QtBot, gui: GuiContext, admin: Actor
+) -> None:
+    with shown(qtbot, gui, RetentionPage(gui, admin)) as page:
+        # Hold the long-job thread so Cancel is pressed before the purge's first batch.
+        blocker = threading.Event()
+        gui.background.run(blocker.wait, long=True)
+        page.purge_button.click()
+        assert page.cancel_button.isVisible() and page.progress_bar.isVisible()
+        page.cancel_button.click()
+        assert not page.cancel_button.isEnabled()
+        blocker.set()
+        wait_idle(qtbot, gui)
+        assert page.report is not None and page.report.stopped and page.report.reads == 0
+        assert "the next purge completes it" in page.result_label.text()
+        assert not page.progress_bar.isVisible() and page.purge_button.isEnabled()
+        assert _reads(gui) == 3
 
 
 def test_retention_purge_refused_is_shown(qtbot: QtBot, gui: GuiContext, admin: Actor) -> None:
