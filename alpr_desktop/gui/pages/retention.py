@@ -121,7 +121,9 @@ class RetentionDialog(ServiceDialog):
 class RetentionPage(Page):
     """The retention setting, the purge log, the dry-run preview and the purge."""
 
-    topics = frozenset({Topic.SETTINGS, Topic.READS, Topic.HOLDS})
+    # Not READS: every live read would reload the page, and each load is a recorded
+    # viewing; a purge run here reloads it when it ends.
+    topics = frozenset({Topic.SETTINGS})
 
     def __init__(
         self,
