@@ -558,6 +558,109 @@ def compliance_screens(
     settle(app, gui)
 
 
+#: The expired sample reads of the retention screenshots: (plate, days old, how many).
+AGED_READS = (("7ABC123", 410, 40), ("6TRK902", 395, 25), ("8GHJ441", 372, 30), ("4XYZ777", 20, 15))
+#: Reads that expire after the sample purge (the preview then has something to show).
+LATE_READS = (("5LMN318", 368, 12), ("7ABC123", 367, 6))
+
+
+def add_aged_reads(gui: GuiContext, plan: tuple[tuple[str, int, int], ...], seq: int) -> None:
+    """Reads of each plate, ``days old`` give or take a few hours, with real images."""
+    import uuid
+    from dataclasses import replace
+
+    now = dt.datetime.now(dt.UTC)
+    for i, (plate, days, count) in enumerate(plan):
+        base = sample_alert_read(plate, ("North gate", "Main St eastbound")[i % 2], 0, seq + i)
+        gui.services.ingest.store(
+            [
+                replace(
+                    base,
+                    read_at=now - dt.timedelta(days=days, hours=n * 0.7),
+                    read_uuid=str(uuid.uuid4()),
+                )
+                for n in range(count)
+            ]
+        )
+
+
+def retention_screens(
+    app: QApplication,
+    gui: GuiContext,
+    theme: ThemeManager,
+    accounts: list[DemoAccount],
+    out: Path,
+) -> None:
+    """The administrator's Retention page after one purge (kept reads under holds) with
+    a dry-run preview of what expired since, and the supervisor's Evidence holds page:
+    an approved hold due for review, one awaiting a decision, one released."""
+
+    def login(role: Role) -> Actor:
+        account = next(a for a in accounts if a.role is role)
+        return gui.services.auth.login(account.username, account.password).actor
+
+    admin, detective, sergeant = (
+        login(Role.ADMINISTRATOR),
+        login(Role.INVESTIGATOR),
+        login(Role.SUPERVISOR),
+    )
+    from alpr_desktop.services.evidence import PlatePeriod
+
+    evidence, now = gui.services.evidence, dt.datetime.now(dt.UTC)
+    add_aged_reads(gui, AGED_READS, 60)
+
+    def hold(case: str, plate: str, days: tuple[int, int], review: int, why: str) -> int:
+        start, end = now - dt.timedelta(days=days[0]), now - dt.timedelta(days=days[1])
+        return evidence.request(
+            detective,
+            case_number=case,
+            reason=why,
+            review_on=now.date() + dt.timedelta(days=review),
+            purpose="Criminal investigation",
+            period=PlatePeriod(plate, start, end),
+        ).id
+
+    burglary = hold("26-004711", "7ABC123", (420, 400), 4, "Vehicle at the Elm St burglaries")
+    evidence.approve(sergeant, burglary, note="Prosecutor asked for the reads")
+    hit_and_run = hold("26-003982", "6TRK902", (400, 390), 60, "Hit and run, Main St")
+    evidence.approve(sergeant, hit_and_run)
+    closed = hold("25-011207", "8GHJ441", (380, 370), 30, "Stolen vehicle, recovered")
+    evidence.approve(sergeant, closed)
+    evidence.release(sergeant, closed, reason="Case closed: vehicle returned to its owner")
+    pending = hold("26-005120", "4XYZ777", (30, 10), 90, "Suspect vehicle, armed robbery, 5th Ave")
+    gui.services.retention.purge(admin)
+    add_aged_reads(gui, LATE_READS, 70)
+    window = MainWindow(gui, admin)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    page = window.show_page("retention")
+    settle(app, gui)
+    page.preview_button.click()  # type: ignore[attr-defined]
+    settle(app, gui)
+    for name in ("light", "dark"):
+        theme.apply(name)
+        save(app, gui, window, out / f"main-retention-{name}.png")
+    theme.apply("light")
+    window.idle.stop()
+    window.hide()
+    window.deleteLater()
+    window = MainWindow(gui, sergeant)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    page = window.show_page("holds")
+    page.closed_box.setChecked(True)  # type: ignore[attr-defined]
+    settle(app, gui)
+    page.select_hold(pending)  # type: ignore[attr-defined]
+    for name in ("light", "dark"):
+        theme.apply(name)
+        save(app, gui, window, out / f"main-holds-{name}.png")
+    theme.apply("light")
+    window.idle.stop()
+    window.hide()
+    window.deleteLater()
+    settle(app, gui)
+
+
 #: Who searched in the sample trail of the audit report screenshots, and how often.
 AUDIT_SEARCHERS = (("det.garcia", 9), ("det.nguyen", 6), ("det.okafor", 4), ("det.smith", 2))
 
@@ -812,6 +915,7 @@ def main(argv: list[str] | None = None) -> int:
         audit_report_screens(app, gui, theme, accounts, out)
         live_screens(app, gui, theme, accounts, out)
         audit_broken_screens(app, gui, theme, accounts, out)
+        retention_screens(app, gui, theme, accounts, out)
 
     with_gui(app, theme, True, demo_screens)
     return 0

@@ -12,6 +12,15 @@ def show_inline_error(label: QLabel, text: str) -> None:
     label.setVisible(bool(text))
 
 
+def hidden_label(parent: QWidget, object_name: str = "errorLabel") -> QLabel:
+    """A wrapping label, hidden until :func:`show_inline_error` gives it text."""
+    label = QLabel(parent)
+    label.setObjectName(object_name)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
 def set_busy(buttons: QDialogButtonBox, busy: bool) -> None:
     """Disable the OK button while a background call runs (no double submits)."""
     ok = buttons.button(QDialogButtonBox.StandardButton.Ok)

@@ -56,6 +56,7 @@ from alpr_desktop.storage.models import (
     ReadAlternative,
     SettingRow,
     StoredImage,
+    User,
 )
 from alpr_desktop.storage.search_index import prune_dictionary
 
@@ -123,6 +124,8 @@ class RetentionOverview:
     retention_days: int
     oldest_read_at: dt.datetime | None
     last_purges: tuple[PurgeLog, ...]
+    #: The username of each user id in ``last_purges`` (a scheduled run has none).
+    usernames: dict[int, str] = dataclasses.field(default_factory=dict)
 
 
 def _active_hold(read_id: Any) -> Any:
@@ -154,9 +157,16 @@ class RetentionService(BaseService):
             days = load_department_settings(session).retention_days
             oldest = session.scalar(select(func.min(PlateRead.read_at)))
             purges = tuple(session.scalars(select(PurgeLog).order_by(PurgeLog.id.desc()).limit(10)))
+            ids = {p.ran_by_id for p in purges if p.ran_by_id is not None}
+            names: dict[int, str] = {
+                user_id: name
+                for user_id, name in session.execute(
+                    select(User.id, User.username).where(User.id.in_(ids))
+                )
+            }
             session.expunge_all()
             self.audit.record_admin(session, actor, "view_retention", target_type="retention")
-            return RetentionOverview(days, oldest, purges)
+            return RetentionOverview(days, oldest, purges, names)
 
     def set_retention(
         self, actor: Actor, days: int, *, confirm_short: bool = False, reason: str = ""

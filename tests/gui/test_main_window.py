@@ -72,6 +72,7 @@ def test_admin_sees_users_page_and_navigates(gui: GuiContext, open_window, qtbot
         "users",
         "settings",
         "compliance",
+        "retention",
         "policy",
     ]
     page = window.show_page("users")

@@ -20,10 +20,12 @@ from alpr_desktop.gui.pages.audit_report import AuditReportPage
 from alpr_desktop.gui.pages.cameras import CamerasPage
 from alpr_desktop.gui.pages.canvass import CanvassPage
 from alpr_desktop.gui.pages.compliance import CompliancePage
+from alpr_desktop.gui.pages.holds import HoldsPage
 from alpr_desktop.gui.pages.home import HomePage
 from alpr_desktop.gui.pages.hotlists import HotlistsPage
 from alpr_desktop.gui.pages.live import LivePage
 from alpr_desktop.gui.pages.policy import PolicyPage
+from alpr_desktop.gui.pages.retention import RetentionPage
 from alpr_desktop.gui.pages.search import SearchPage
 from alpr_desktop.gui.pages.settings import SETTINGS_ACTIONS, SettingsPage
 from alpr_desktop.gui.pages.users import UsersPage
@@ -67,6 +69,16 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("audit", "Audit", "fa5s.clipboard-list", Action.VIEW_AUDIT, AuditPage),
     PageSpec(
         "compliance", "Compliance", "fa5s.balance-scale", Action.VIEW_COMPLIANCE, CompliancePage
+    ),
+    PageSpec(
+        "holds",
+        "Evidence holds",
+        "fa5s.archive",
+        frozenset({Action.REQUEST_EVIDENCE_HOLD, Action.APPROVE_EVIDENCE_HOLD}),
+        HoldsPage,
+    ),
+    PageSpec(
+        "retention", "Retention", "fa5s.hourglass-half", Action.VIEW_COMPLIANCE, RetentionPage
     ),
     PageSpec("policy", "Policy", "fa5s.file-contract", None, PolicyPage),
 )

@@ -41,7 +41,7 @@ _LOOK: dict[Status, tuple[str, str]] = {
     Status.PROCEDURE: ("fa5s.clipboard-check", "text_muted"),
 }
 #: Titles of pages that have not landed yet (no link is offered to them).
-_FUTURE_PAGES = {"retention": "Retention", "releases": "Releases", "audit": "Audit"}
+_FUTURE_PAGES = {"releases": "Releases", "audit": "Audit"}
 COLUMNS = ("Clause", "Requirement", "Status", "Reason", "")
 CLAUSE, REQUIREMENT, STATUS, REASON, LINK = range(len(COLUMNS))
 
