@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from alpr_desktop.core.roles import Role
 from alpr_desktop.gui.context import GuiContext
+from alpr_desktop.gui.maintenance import MaintenanceScheduler
 from alpr_desktop.gui.pages import PAGES
 from alpr_desktop.gui.pages.holds import HoldsPage, RequestHoldDialog
 from alpr_desktop.gui.pages.retention import RetentionDialog, RetentionPage
@@ -77,7 +78,7 @@ def test_retention_page_sets_period_only_with_reason_under_365(
     with shown(qtbot, gui, RetentionPage(gui, commander)) as page:
         assert page.period_label.text() == "365 days"
         assert page.oldest_label.text().startswith(f"{dt.date.today() - dt.timedelta(days=400)}")
-        assert page.next_run_label.text() == "—"  # the scheduler feeds it later
+        assert page.next_run_label.text().startswith("Not scheduled by this window")
         assert not page.purge_button.isVisible()  # the commander does not run purges
         page.change_button.click()
         dialog = page.active_dialog
@@ -103,8 +104,9 @@ def test_retention_page_sets_period_only_with_reason_under_365(
 def test_retention_preview_and_purge_through_the_real_service(
     qtbot: QtBot, gui: GuiContext, admin: Actor
 ) -> None:
-    with shown(qtbot, gui, RetentionPage(gui, admin, next_run=lambda: "Today 02:00")) as page:
-        assert page.next_run_label.text() == "Today 02:00"
+    gui.maintenance = MaintenanceScheduler(gui.background, gui.services.maintenance)
+    with shown(qtbot, gui, RetentionPage(gui, admin)) as page:
+        assert page.next_run_label.text() == "Due now: at the next hourly check"
         assert page.table.rowCount() == 0
         page.preview_button.click()
         assert page.running and not page.purge_button.isEnabled()
@@ -124,6 +126,7 @@ def test_retention_preview_and_purge_through_the_real_service(
         assert page.table.item(0, 2).text() == "2" and page.table.item(0, 6).text() == "admin"
         with gui.application.database.sessions() as session:
             assert session.scalar(select(PurgeLog.reads_purged)) == 2
+        assert page.next_run_label.text().endswith("(a day after the last purge; checked hourly)")
 
 
 def test_retention_purge_cancel_stops_before_the_next_batch(

@@ -10,8 +10,8 @@ and Cancel stops the purge after the current batch (the next purge completes it)
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -34,11 +34,13 @@ from PySide6.QtWidgets import (
 from alpr_desktop.core.roles import Action
 from alpr_desktop.errors import AlprError
 from alpr_desktop.gui.context import GuiContext
+from alpr_desktop.gui.maintenance import MaintenanceScheduler
 from alpr_desktop.gui.pages.base import Page
 from alpr_desktop.gui.pages.user_dialogs import ServiceDialog
 from alpr_desktop.gui.widgets import hidden_label, show_inline_error
 from alpr_desktop.messages import Topic
 from alpr_desktop.services.base import Actor
+from alpr_desktop.services.maintenance import INTERVAL
 from alpr_desktop.services.retention import PurgeReport, RetentionOverview
 from alpr_desktop.settings import MIN_RETENTION_DAYS
 
@@ -118,6 +120,24 @@ class RetentionDialog(ServiceDialog):
         self.run(lambda: retention.set_retention(actor, days, confirm_short=confirm, reason=reason))
 
 
+def next_run_text(
+    overview: RetentionOverview, scheduler: MaintenanceScheduler | None, now: dt.datetime
+) -> str:
+    """When the scheduled purge runs next, as the Retention page says it."""
+    if scheduler is None:
+        return (
+            "Not scheduled by this window: at the application's next start, or by "
+            "`alpr-desktop purge` from cron"
+        )
+    if scheduler.running:
+        return "Running now"
+    last = overview.last_purges[0].ran_at if overview.last_purges else None
+    due = now if last is None else last.replace(tzinfo=dt.UTC) + INTERVAL
+    if due <= now:
+        return "Due now: at the next hourly check"
+    return f"{due:%Y-%m-%d %H:%M} UTC (a day after the last purge; checked hourly)"
+
+
 class RetentionPage(Page):
     """The retention setting, the purge log, the dry-run preview and the purge."""
 
@@ -130,15 +150,11 @@ class RetentionPage(Page):
         gui: GuiContext,
         actor: Actor,
         parent: QWidget | None = None,
-        *,
-        next_run: Callable[[], str] | None = None,
     ) -> None:
         super().__init__(gui, actor, "Retention", parent)
         self.overview: RetentionOverview | None = None
         self.report: PurgeReport | None = None
         self.active_dialog: RetentionDialog | None = None
-        #: Where the lead's scheduler says when the purge runs next (None: not known here).
-        self.next_run = next_run
         intro = QLabel(
             "Reads are kept for the retention period and then purged with their images, "
             "alerts and search-index rows; reads under an active evidence hold are kept.",
@@ -158,7 +174,7 @@ class RetentionPage(Page):
         period_row.addWidget(self.change_button)
         period_row.addStretch(1)
         self.oldest_label = QLabel("…", self)
-        # Next scheduled run: fed by the scheduler (MaintenanceService) when it lands.
+        # When the scheduled job (gui/maintenance.py) purges next: set on each load.
         self.next_run_label = QLabel("—", self)
         self.next_run_label.setObjectName("nextRunLabel")
         form.addRow("Retention period:", period_row)
@@ -219,8 +235,6 @@ class RetentionPage(Page):
     # ------------------------------------------------------------------ loading
     def refresh(self) -> None:
         self.refresh_button.setEnabled(False)
-        if self.next_run is not None:
-            self.next_run_label.setText(self.next_run())
         service, actor = self.gui.services.retention, self.actor
         self.gui.background.run(
             lambda: service.overview(actor),
@@ -238,6 +252,13 @@ class RetentionPage(Page):
         self.period_label.setText(f"{days:,} days{short}")
         oldest = overview.oldest_read_at
         self.oldest_label.setText(f"{oldest:%Y-%m-%d %H:%M} UTC" if oldest else "No reads stored")
+        self.next_run_label.setText(
+            next_run_text(
+                overview,
+                self.gui.maintenance,
+                self.gui.services.ctx.display_now(),
+            )
+        )
         self.table.setRowCount(len(overview.last_purges))
         for row, entry in enumerate(overview.last_purges):
             span = (
