@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
+from alpr_desktop.core.packages import verify_package
 from alpr_desktop.core.roles import Role
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.maintenance import MaintenanceScheduler
@@ -168,8 +170,8 @@ def _finish(qtbot: QtBot, gui: GuiContext, dialog: ServiceDialog) -> None:
     wait_idle(qtbot, gui)
 
 
-def test_holds_request_self_approval_refused_approve_release(
-    qtbot: QtBot, gui: GuiContext, admin: Actor
+def test_holds_request_self_approval_refused_approve_export_release(
+    qtbot: QtBot, gui: GuiContext, admin: Actor, tmp_path: Path
 ) -> None:
     app = gui.application
     # Both roles: may request and decide, but never on their own request.
@@ -177,7 +179,8 @@ def test_holds_request_self_approval_refused_approve_release(
     sergeant = create_active_user(app, admin, "sgt.two", [Role.SUPERVISOR])
     with shown(qtbot, gui, HoldsPage(gui, detective)) as page:
         assert page.table.rowCount() == 0
-        assert page.buttons["export"].isVisible() and not page.buttons["export"].isEnabled()
+        export = page.export_bar.export_button
+        assert export.isVisibleTo(page) and not export.isEnabled()  # nothing approved yet
         page.buttons["request"].click()
         wait_idle(qtbot, gui)
         dialog = page.active_dialog
@@ -220,6 +223,24 @@ def test_holds_request_self_approval_refused_approve_release(
         _finish(qtbot, gui, approve)
         assert page.table.item(0, 2).text() == "Approved"
         assert page.table.item(0, 6).text() == "sgt.two"
+        page.table.selectRow(0)
+        bar = page.export_bar
+        assert bar.export_button.isEnabled()
+        bar.export_button.click()
+        wait_idle(qtbot, gui)
+        export_dialog = bar.dialog
+        assert export_dialog is not None and export_dialog.purpose_combo.currentIndex() == -1
+        export_dialog.submit()
+        assert export_dialog.error_label.text() == "Choose the purpose of the export."
+        export_dialog.purpose_combo.setCurrentIndex(0)
+        export_dialog.destination_edit.setText("USB drive SN 4C530001")
+        export_dialog.path_edit.setText(str(tmp_path / "hold.zip"))
+        export_dialog.submit()
+        qtbot.waitUntil(lambda: bar.result is not None)
+        wait_idle(qtbot, gui)
+        assert bar.result is not None and verify_package(bar.result.path).ok
+        assert bar.message is not None and bar.result.sha256 in bar.message.text()
+        assert bar.result.custody_sheet.exists()
         page.table.selectRow(0)
         page.buttons["release"].click()
         release = page.active_dialog

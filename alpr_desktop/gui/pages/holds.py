@@ -7,7 +7,8 @@ and red with "due" in its Review column, and counted above the table. An investi
 requests a hold in :class:`RequestHoldDialog` (the purpose chosen from the department's
 list, never pre-filled); a supervisor approves or refuses it — never their own, which
 the service refuses and the dialog shows; a hold is released with a reason. Each
-dialog runs its one call on the worker and stays open on a refusal.
+dialog runs its one call on the worker and stays open on a refusal. An approved hold is
+exported with a chain of custody (:mod:`.hold_export`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from alpr_desktop.core.roles import Action
 from alpr_desktop.errors import AlprError, ValidationError
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.pages.base import Page
+from alpr_desktop.gui.pages.hold_export import HoldExportBar
 from alpr_desktop.gui.pages.user_dialogs import ActionDialog, ServiceDialog
 from alpr_desktop.gui.search.filters import aware, datetime_edit
 from alpr_desktop.gui.widgets import hidden_label, show_inline_error
@@ -224,19 +226,17 @@ class HoldsPage(Page):
             ("approve", "Approve…", "fa5s.check", may_decide, self.do_approve),
             ("refuse", "Refuse…", "fa5s.times", may_decide, self.do_refuse),
             ("release", "Release…", "fa5s.lock-open", True, self.do_release),
-            # The evidence export lands with its service (the lead's): a slot only.
-            ("export", "Export…", "fa5s.file-export", actor.may(Action.EXPORT_EVIDENCE), None),
         ):
             button = QPushButton(label, self)
             button.setObjectName(f"hold_{key}")
             button.setIcon(gui.theme.icon(icon))
             button.setVisible(shown)
-            if slot is not None:
-                button.clicked.connect(slot)
+            button.clicked.connect(slot)
             actions.addWidget(button)
             self.buttons[key] = button
-        self.buttons["export"].setEnabled(False)
-        self.buttons["export"].setToolTip("The evidence export is not part of this version yet")
+        self.export_bar = HoldExportBar(gui, actor, self)
+        self.export_bar.setVisible(actor.may(Action.EXPORT_EVIDENCE))
+        actions.addWidget(self.export_bar)
         actions.addStretch(1)
         self.layout_.addLayout(actions)
         self._update_buttons()
@@ -338,6 +338,7 @@ class HoldsPage(Page):
         self.buttons["approve"].setEnabled(requested)
         self.buttons["refuse"].setEnabled(requested)
         self.buttons["release"].setEnabled(open_)
+        self.export_bar.set_hold(hold)
         self.reason_label.setText(
             f"Case {hold.case_number}: {hold.reason}" if hold is not None else ""
         )
