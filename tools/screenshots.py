@@ -630,6 +630,10 @@ def retention_screens(
     pending = hold("26-005120", "4XYZ777", (30, 10), 90, "Suspect vehicle, armed robbery, 5th Ave")
     gui.services.retention.purge(admin)
     add_aged_reads(gui, LATE_READS, 70)
+    from alpr_desktop.gui.maintenance import MaintenanceScheduler
+
+    # As in the application (not started here: the page only asks it when it runs next).
+    gui.maintenance = MaintenanceScheduler(gui.background, gui.services.maintenance)
     window = MainWindow(gui, admin)
     window.resize(*WINDOW_SIZE)
     window.show()
@@ -650,11 +654,24 @@ def retention_screens(
     page = window.show_page("holds")
     page.closed_box.setChecked(True)  # type: ignore[attr-defined]
     settle(app, gui)
-    page.select_hold(pending)  # type: ignore[attr-defined]
+    page.select_hold(burglary)  # type: ignore[attr-defined]
     for name in ("light", "dark"):
         theme.apply(name)
         save(app, gui, window, out / f"main-holds-{name}.png")
     theme.apply("light")
+    bar = page.export_bar  # type: ignore[attr-defined]
+    bar.export_button.click()
+    settle(app, gui)
+    bar.dialog.purpose_combo.setCurrentIndex(
+        bar.dialog.purpose_combo.findText("Criminal investigation")
+    )
+    bar.dialog.destination_edit.setText("USB drive SN 4C530001, to the District Attorney's office")
+    save(app, gui, bar.dialog, out / "hold-export-light.png")
+    bar.dialog.reject()
+    del pending  # left awaiting a decision: the supervisor's Home reminds them
+    window.show_page("home")
+    settle(app, gui)
+    save(app, gui, window, out / "main-home-reminders-light.png")
     window.idle.stop()
     window.hide()
     window.deleteLater()

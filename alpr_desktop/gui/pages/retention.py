@@ -127,7 +127,7 @@ def next_run_text(
     if scheduler is None:
         return (
             "Not scheduled by this window: at the application's next start, or by "
-            "`alpr-desktop purge` from cron"
+            "'alpr-desktop purge' from cron"
         )
     if scheduler.running:
         return "Running now"
