@@ -316,3 +316,26 @@ def test_a_pattern_the_index_cannot_serve_is_flagged_as_slow(
     page.pattern_edit.setText("*7?7*")
     assert "index cannot help" in page.pattern_label.text()
     assert page.search_button.isEnabled()  # slow, not refused
+
+
+def test_a_hold_is_requested_on_the_listed_reads(
+    qtbot: QtBot, gui: GuiContext, searched: Search, detective: Actor
+) -> None:
+    from alpr_desktop.gui.pages.holds import RequestHoldDialog
+
+    page = searched("7AB*2*")
+    assert page.hold_button.isVisibleTo(page) and page.hold_button.isEnabled()
+    page.hold_button.click()
+    wait_idle(qtbot, gui)
+    dialog = page.hold_dialog
+    assert isinstance(dialog, RequestHoldDialog)
+    ids = [page.model.result_at(r).read_id for r in range(3)]
+    assert dialog.case_edit.text() == CASE  # the search's case
+    assert dialog.ids_edit.text() == ", ".join(map(str, ids))
+    assert dialog.purpose_combo.currentIndex() == -1  # never pre-filled
+    dialog.purpose_combo.setCurrentIndex(dialog.purpose_combo.findText(PURPOSE))
+    dialog.reason_edit.setPlainText("Vehicles matching the witness's partial plate")
+    dialog.submit()
+    wait_idle(qtbot, gui)
+    [hold] = gui.services.evidence.list_holds(detective)
+    assert (hold.case_number, hold.read_count) == (CASE, 3)

@@ -86,7 +86,11 @@ class RequestHoldDialog(ServiceDialog):
         actor: Actor,
         purposes: Sequence[str],
         parent: QWidget | None = None,
+        *,
+        case_number: str = "",
+        read_ids: Sequence[int] = (),
     ) -> None:
+        """``case_number`` and ``read_ids`` start the form (a hold asked from Search)."""
         super().__init__(gui, "Request an evidence hold", "Request hold", parent)
         self.actor = actor
         intro = QLabel(
@@ -123,6 +127,8 @@ class RequestHoldDialog(ServiceDialog):
         period.addWidget(self.end_edit)
         self.ids_edit = QLineEdit(self)
         self.ids_edit.setPlaceholderText("and/or read ids, e.g. 1041, 1042")
+        self.case_edit.setText(case_number)
+        self.ids_edit.setText(", ".join(str(i) for i in read_ids))
         form.addRow("Case number:", self.case_edit)
         form.addRow("Purpose:", self.purpose_combo)
         form.addRow("Reason:", self.reason_edit)

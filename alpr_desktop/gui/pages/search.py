@@ -33,9 +33,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from alpr_desktop.core.roles import Action
 from alpr_desktop.errors import AlprError, ValidationError
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.pages.base import Page
+from alpr_desktop.gui.pages.holds import RequestHoldDialog
 from alpr_desktop.gui.search.detail import LoadedRead, ReadDetailPane, load_read
 from alpr_desktop.gui.search.export import ExportBar
 from alpr_desktop.gui.search.filters import FilterBar
@@ -152,8 +154,20 @@ class SearchPage(Page):
         left_layout.addWidget(self.table, 1)
         self.export_bar = ExportBar(self.gui, self.actor, self._exportable, self)
         self.export_bar.watch(self.model)
+        self.hold_button = QPushButton("Hold…", self)
+        self.hold_button.setObjectName("searchHold")
+        self.hold_button.setToolTip(
+            "Request an evidence hold on the reads listed (the ids can be trimmed)"
+        )
+        self.hold_button.setVisible(self.actor.may(Action.REQUEST_EVIDENCE_HOLD))
+        self.hold_button.setEnabled(False)
+        self.hold_button.clicked.connect(self.request_hold)
+        self.model.modelReset.connect(self._update_hold)
+        self.model.rowsInserted.connect(self._update_hold)
+        self.hold_dialog: QWidget | None = None
         below = QHBoxLayout()
         below.addWidget(self.count_label, 1)
+        below.addWidget(self.hold_button)
         below.addWidget(self.export_bar)
         left_layout.addLayout(below)
         self.detail = ReadDetailPane()
@@ -171,6 +185,32 @@ class SearchPage(Page):
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([600, 440])
         return splitter
+
+    def _update_hold(self) -> None:
+        self.hold_button.setEnabled(self.session is not None and self.model.loaded > 0)
+
+    def request_hold(self) -> None:
+        """The hold request form with the listed reads' ids and the search's case."""
+        session = self.session
+        if session is None or not self.model.loaded:
+            return
+        ids = [self.model.result_at(row).read_id for row in range(self.model.loaded)]
+        settings, actor, case = self.gui.services.settings, self.actor, session.declared.case_number
+
+        def opened(purposes: list[str]) -> None:
+            dialog = RequestHoldDialog(
+                self.gui, actor, purposes, self, case_number=case, read_ids=ids
+            )
+            dialog.finished.connect(dialog.deleteLater)
+            self.hold_dialog = dialog
+            dialog.open()
+
+        self.gui.background.run(
+            lambda: list(settings.current().purposes),
+            on_done=opened,
+            on_error=self._failed,
+            context=self,
+        )
 
     def _exportable(self) -> tuple[SearchRequest, int] | None:
         """The current search session's request and match count (Export…)."""
