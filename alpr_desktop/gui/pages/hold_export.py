@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.export_bar import ExportBarBase
+from alpr_desktop.gui.search.purpose import with_purposes
 from alpr_desktop.gui.widgets import hidden_label, show_inline_error
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.evidence import HoldView
@@ -143,7 +144,7 @@ class HoldExportBar(ExportBarBase):
 
     def ask(self) -> None:
         """Read the purposes (fresh), then open the dialog for the selected hold."""
-        hold, settings = self.hold, self.gui.services.settings
+        hold = self.hold
         if hold is None:
             return
 
@@ -154,11 +155,8 @@ class HoldExportBar(ExportBarBase):
             self.dialog = dialog
             dialog.open()
 
-        self.gui.background.run(
-            lambda: list(settings.current().purposes),
-            on_done=opened,
-            on_error=lambda e: self._tell(QMessageBox.Icon.Warning, "Export", str(e)),
-            context=self,
+        with_purposes(
+            self.gui, self, opened, lambda e: self._tell(QMessageBox.Icon.Warning, "Export", str(e))
         )
 
     def export(self, hold: HoldView, dialog: ExportHoldDialog) -> None:

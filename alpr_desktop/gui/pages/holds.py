@@ -44,6 +44,7 @@ from alpr_desktop.gui.pages.base import Page
 from alpr_desktop.gui.pages.hold_export import HoldExportBar
 from alpr_desktop.gui.pages.user_dialogs import ActionDialog, ServiceDialog
 from alpr_desktop.gui.search.filters import aware, datetime_edit
+from alpr_desktop.gui.search.purpose import with_purposes
 from alpr_desktop.gui.widgets import hidden_label, show_inline_error
 from alpr_desktop.messages import Topic
 from alpr_desktop.services.base import Actor
@@ -357,18 +358,12 @@ class HoldsPage(Page):
         dialog.open()
 
     def do_request(self) -> None:
-        settings, actor = self.gui.services.settings, self.actor
+        actor = self.actor
 
         def opened(purposes: list[str]) -> None:
             self._open(RequestHoldDialog(self.gui, actor, purposes, self))
 
-        # The list is read afresh each time (an administrator may have changed it).
-        self.gui.background.run(
-            lambda: list(settings.current().purposes),
-            on_done=opened,
-            on_error=self._failed,
-            context=self,
-        )
+        with_purposes(self.gui, self, opened, self._failed)
 
     def _decision(self, verb: str, work: Callable[[HoldView, str], Any]) -> None:
         """Confirm ``verb`` on the selected hold with a reason (a note when approving)."""

@@ -41,7 +41,7 @@ from alpr_desktop.gui.pages.holds import RequestHoldDialog
 from alpr_desktop.gui.search.detail import LoadedRead, ReadDetailPane, load_read
 from alpr_desktop.gui.search.export import ExportBar
 from alpr_desktop.gui.search.filters import FilterBar
-from alpr_desktop.gui.search.purpose import CaseMemory, Declared, ask_purpose
+from alpr_desktop.gui.search.purpose import CaseMemory, Declared, ask_purpose, with_purposes
 from alpr_desktop.gui.search.results import (
     THUMBNAIL,
     SearchResultsModel,
@@ -195,7 +195,7 @@ class SearchPage(Page):
         if session is None or not self.model.loaded:
             return
         ids = [self.model.result_at(row).read_id for row in range(self.model.loaded)]
-        settings, actor, case = self.gui.services.settings, self.actor, session.declared.case_number
+        actor, case = self.actor, session.declared.case_number
 
         def opened(purposes: list[str]) -> None:
             dialog = RequestHoldDialog(
@@ -205,12 +205,7 @@ class SearchPage(Page):
             self.hold_dialog = dialog
             dialog.open()
 
-        self.gui.background.run(
-            lambda: list(settings.current().purposes),
-            on_done=opened,
-            on_error=self._failed,
-            context=self,
-        )
+        with_purposes(self.gui, self, opened, self._failed)
 
     def _exportable(self) -> tuple[SearchRequest, int] | None:
         """The current search session's request and match count (Export…)."""

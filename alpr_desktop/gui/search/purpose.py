@@ -106,6 +106,26 @@ class PurposeDialog(QDialog):
         super().accept()
 
 
+def with_purposes(
+    gui: GuiContext,
+    parent: QWidget,
+    then: Callable[[list[str]], None],
+    on_error: Callable[[AlprError], None],
+) -> None:
+    """Read the department's purposes on the worker, then call ``then(purposes)`` here.
+
+    The list is read afresh each time: an administrator may change it meanwhile, and the
+    service refuses a purpose no longer on it.
+    """
+    settings = gui.services.settings
+    gui.background.run(
+        lambda: list(settings.current().purposes),
+        on_done=then,
+        on_error=on_error,
+        context=parent,
+    )
+
+
 def ask_purpose(
     gui: GuiContext,
     parent: QWidget,
@@ -114,12 +134,7 @@ def ask_purpose(
     then: Callable[[Declared], None],
     on_error: Callable[[AlprError], None],
 ) -> None:
-    """Load the department's purposes (worker), ask, and call ``then`` when OK is pressed.
-
-    The list is read afresh each time: an administrator may change it meanwhile, and the
-    service refuses a purpose no longer on it.
-    """
-    settings = gui.services.settings
+    """Load the department's purposes (worker), ask, and call ``then`` when OK is pressed."""
 
     def opened(purposes: list[str]) -> None:
         dialog = PurposeDialog(purposes, memory, what, parent)
@@ -127,12 +142,7 @@ def ask_purpose(
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
 
-    gui.background.run(
-        lambda: list(settings.current().purposes),
-        on_done=opened,
-        on_error=on_error,
-        context=parent,
-    )
+    with_purposes(gui, parent, opened, on_error)
 
 
 def _declared(dialog: PurposeDialog, then: Callable[[Declared], None]) -> None:
