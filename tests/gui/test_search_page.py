@@ -22,7 +22,9 @@ from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.pages import pages_for
 from alpr_desktop.gui.pages import search as search_page_module
 from alpr_desktop.gui.pages.canvass import CanvassPage
+from alpr_desktop.gui.pages.holds import RequestHoldDialog
 from alpr_desktop.gui.pages.search import SearchPage
+from alpr_desktop.gui.search.filters import aware
 from alpr_desktop.gui.search.purpose import PurposeDialog
 from alpr_desktop.gui.search.results import PLATE_COLUMN, THUMBNAIL
 from alpr_desktop.recognition.reads import VehicleRead
@@ -266,6 +268,22 @@ def test_canvass_shows_plates_grouped(
     [record] = _records(gui, "canvass")
     assert (record.purpose, record.case_number) == (PURPOSE, CASE)
     assert "4 plate(s) in 5 read(s)" in page.summary.text()
+    # A hold on the top plate: every read of it in the canvass's window.
+    assert not page.hold_button.isEnabled()
+    page.table.selectRow(0)
+    assert page.hold_button.isEnabled()
+    page.hold_button.click()
+    wait_idle(qtbot, gui)
+    dialog = page.hold_dialog
+    assert isinstance(dialog, RequestHoldDialog)
+    assert (dialog.plate_edit.text(), dialog.case_edit.text()) == ("7ABC123", CASE)
+    assert aware(dialog.start_edit) == T0 and aware(dialog.end_edit) == T0 + dt.timedelta(hours=3)
+    dialog.purpose_combo.setCurrentIndex(dialog.purpose_combo.findText(PURPOSE))
+    dialog.reason_edit.setPlainText("Seen at the scene twice")
+    dialog.submit()
+    wait_idle(qtbot, gui)
+    [hold] = gui.services.evidence.list_holds(detective)
+    assert hold.read_count == 2
 
 
 def test_a_bad_canvass_runs_nothing(
@@ -321,8 +339,6 @@ def test_a_pattern_the_index_cannot_serve_is_flagged_as_slow(
 def test_a_hold_is_requested_on_the_listed_reads(
     qtbot: QtBot, gui: GuiContext, searched: Search, detective: Actor
 ) -> None:
-    from alpr_desktop.gui.pages.holds import RequestHoldDialog
-
     page = searched("7AB*2*")
     assert page.hold_button.isVisibleTo(page) and page.hold_button.isEnabled()
     page.hold_button.click()

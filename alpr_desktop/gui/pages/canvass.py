@@ -24,15 +24,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from alpr_desktop.core.roles import Action
 from alpr_desktop.errors import AlprError, ValidationError
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.pages.base import Page
+from alpr_desktop.gui.pages.holds import RequestHoldDialog
 from alpr_desktop.gui.search.canvass_model import CanvassModel
 from alpr_desktop.gui.search.filters import aware, datetime_edit, parse_numbers
-from alpr_desktop.gui.search.purpose import CaseMemory, Declared, ask_purpose
+from alpr_desktop.gui.search.purpose import CaseMemory, Declared, ask_purpose, with_purposes
 from alpr_desktop.gui.widgets import show_inline_error
 from alpr_desktop.services.base import Actor
-from alpr_desktop.services.search import MAX_RADIUS_M, CanvassRequest, CanvassResult
+from alpr_desktop.services.evidence import PlatePeriod
+from alpr_desktop.services.search import (
+    MAX_RADIUS_M,
+    CanvassPlate,
+    CanvassRequest,
+    CanvassResult,
+)
 
 
 class CanvassPage(Page):
@@ -43,6 +51,8 @@ class CanvassPage(Page):
         self.running = False
         self._runs = 0
         self.result: CanvassResult | None = None
+        #: The canvass the table shows, as run (for a hold on one of its plates).
+        self.done: tuple[CanvassRequest, Declared] | None = None
         self._build()
 
     def _build(self) -> None:
@@ -97,7 +107,51 @@ class CanvassPage(Page):
         self.layout_.addLayout(row)
         self.layout_.addWidget(self.error_label)
         self.layout_.addWidget(self.table, 1)
-        self.layout_.addWidget(self.summary)
+        self.hold_button = QPushButton("Hold…", self)
+        self.hold_button.setObjectName("canvassHold")
+        self.hold_button.setToolTip(
+            "Request an evidence hold on every read of the selected plate in the time window"
+        )
+        self.hold_button.setVisible(self.actor.may(Action.REQUEST_EVIDENCE_HOLD))
+        self.hold_button.setEnabled(False)
+        self.hold_button.clicked.connect(self.request_hold)
+        self.table.selectionModel().selectionChanged.connect(self._update_hold)
+        self.model.modelReset.connect(self._update_hold)
+        self.hold_dialog: QWidget | None = None
+        below = QHBoxLayout()
+        below.addWidget(self.summary, 1)
+        below.addWidget(self.hold_button)
+        self.layout_.addLayout(below)
+
+    def _selected_plate(self) -> CanvassPlate | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or self.done is None:
+            return None
+        return self.model.plate_at(rows[0].row())
+
+    def _update_hold(self) -> None:
+        self.hold_button.setEnabled(not self.running and self._selected_plate() is not None)
+
+    def request_hold(self) -> None:
+        """The hold request for the selected plate's reads in the canvass's window."""
+        plate, done = self._selected_plate(), self.done
+        if plate is None or done is None:
+            return
+        request, declared = done
+        period = PlatePeriod(plate.plate_text, request.since, request.until)
+        actor = self.actor
+
+        def opened(purposes: list[str]) -> None:
+            dialog = RequestHoldDialog(
+                self.gui, actor, purposes, self, case_number=declared.case_number, period=period
+            )
+            dialog.finished.connect(dialog.deleteLater)
+            self.hold_dialog = dialog
+            dialog.open()
+
+        with_purposes(
+            self.gui, self, opened, lambda exc: show_inline_error(self.error_label, str(exc))
+        )
 
     def _request(self) -> CanvassRequest:
         """The canvass as typed (no purpose yet), or a :class:`ValidationError`."""
@@ -140,12 +194,13 @@ class CanvassPage(Page):
             declared.case_number,
         )
         self._set_busy(True)
+        self.done = None
         self.model.set_plates([])
         self.summary.setText("Canvassing…")
         search, actor = self.gui.services.search, self.actor
         self.gui.background.run(
             lambda: search.canvass(actor, request),
-            on_done=lambda result: self._done(run, declared, result),
+            on_done=lambda result: self._done(run, request, declared, result),
             on_error=lambda exc: self._failed(run, exc),
             context=self,
             long=True,
@@ -156,11 +211,14 @@ class CanvassPage(Page):
         self.busy.setVisible(busy)
         self.run_button.setEnabled(not busy)
 
-    def _done(self, run: int, declared: Declared, result: CanvassResult) -> None:
+    def _done(
+        self, run: int, request: CanvassRequest, declared: Declared, result: CanvassResult
+    ) -> None:
         if run != self._runs:
             return
         self._set_busy(False)
         self.result = result
+        self.done = (request, declared)
         self.model.set_plates(result.plates)
         text = f"{len(result.plates):,} plate(s) in {result.reads:,} read(s), most read first."
         if result.capped:

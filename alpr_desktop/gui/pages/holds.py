@@ -90,8 +90,10 @@ class RequestHoldDialog(ServiceDialog):
         *,
         case_number: str = "",
         read_ids: Sequence[int] = (),
+        period: PlatePeriod | None = None,
     ) -> None:
-        """``case_number`` and ``read_ids`` start the form (a hold asked from Search)."""
+        """``case_number``, ``read_ids`` and ``period`` start the form (a hold asked from
+        Search or Canvass)."""
         super().__init__(gui, "Request an evidence hold", "Request hold", parent)
         self.actor = actor
         intro = QLabel(
@@ -122,20 +124,24 @@ class RequestHoldDialog(ServiceDialog):
         now = gui.services.ctx.display_now()
         self.start_edit = datetime_edit(self, now - dt.timedelta(days=7))
         self.end_edit = datetime_edit(self, now)
-        period = QHBoxLayout()
-        period.addWidget(self.start_edit)
-        period.addWidget(QLabel("to", self))
-        period.addWidget(self.end_edit)
+        period_row = QHBoxLayout()
+        period_row.addWidget(self.start_edit)
+        period_row.addWidget(QLabel("to", self))
+        period_row.addWidget(self.end_edit)
         self.ids_edit = QLineEdit(self)
         self.ids_edit.setPlaceholderText("and/or read ids, e.g. 1041, 1042")
         self.case_edit.setText(case_number)
         self.ids_edit.setText(", ".join(str(i) for i in read_ids))
+        if period is not None:
+            self.plate_edit.setText(period.plate)
+            self.start_edit.setDateTime(period.start)
+            self.end_edit.setDateTime(period.end)
         form.addRow("Case number:", self.case_edit)
         form.addRow("Purpose:", self.purpose_combo)
         form.addRow("Reason:", self.reason_edit)
         form.addRow("Review on:", self.review_edit)
         form.addRow("Plate:", self.plate_edit)
-        form.addRow("Period:", period)
+        form.addRow("Period:", period_row)
         form.addRow("Read ids:", self.ids_edit)
         self.body.addLayout(form)
         self.finish_layout()
