@@ -3,7 +3,10 @@ GUI process: once at start-up, then whenever it is due, checked every hour.
 
 The job runs on the background's long-job thread, so neither the GUI thread nor the
 pages' loads wait for a purge; :meth:`MaintenanceScheduler.stop` (at shutdown) makes a
-running purge stop after the batch in hand, and the next run completes it.
+running purge stop after the batch in hand, and the next run completes it. Other long
+jobs (an import, an export) started meanwhile wait for it on that thread: a daily purge
+is a day's reads (seconds); a large backlog — the first run after weeks switched off —
+is better cleared once with ``alpr-desktop purge``.
 """
 
 from __future__ import annotations
