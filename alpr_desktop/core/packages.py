@@ -290,6 +290,29 @@ def _fsync_dir(path: Path) -> None:
         os.close(handle)
 
 
+def json_bytes(value: Any) -> bytes:
+    """``value`` as the indented UTF-8 JSON a package's own records are written in."""
+    return (json.dumps(value, indent=1, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+
+
+def manifest_sha256(path: Path) -> str:
+    """SHA-256 of a written package's ``manifest.json`` (a zip's or a folder's)."""
+    if path.is_dir():
+        data = (path / MANIFEST).read_bytes()
+    else:
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read(MANIFEST)
+    return hashlib.sha256(data).hexdigest()
+
+
+def remove_package(path: Path) -> None:
+    """Delete a written package (one that must not leave: its logging failed)."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
 # ---------------------------------------------------------------------- verifying
 @dataclass(frozen=True)
 class VerifyReport:

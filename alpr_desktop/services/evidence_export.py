@@ -28,9 +28,6 @@ access record stays (the reads were looked at).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from alpr_desktop import __version__
-from alpr_desktop.core.packages import MANIFEST, PackageInfo, PackageWriter
+from alpr_desktop.core.packages import PackageInfo, PackageWriter, json_bytes, manifest_sha256
 from alpr_desktop.core.roles import Action
 from alpr_desktop.errors import ValidationError
 from alpr_desktop.services.base import Actor
@@ -47,6 +44,7 @@ from alpr_desktop.services.search import reads_by_id
 from alpr_desktop.services.search_export import (
     Cancel,
     Progress,
+    actor_identity,
     check_target,
     image_names,
     reads_csv,
@@ -125,7 +123,7 @@ def export_hold(
     custody = {
         "hold_id": hold_id,
         "case_number": hold.case_number,
-        "exported_by": _who(actor),
+        "exported_by": actor_identity(actor),
         "exported_at": now.isoformat(),
         "workstation": service.ctx.workstation,
         "destination": where,
@@ -145,7 +143,7 @@ def export_hold(
         names = image_names(session, results)
         info = PackageInfo(
             kind=KIND,
-            created_by=_who(actor),
+            created_by=actor_identity(actor),
             access_record_id=record_id,
             app_version=__version__,
             workstation=service.ctx.workstation,
@@ -155,12 +153,12 @@ def export_hold(
         with PackageWriter(target, info) as package:
             package.add_bytes("reads.csv", reads_csv(results, names))
             package.add_bytes("reads.json", reads_json(results, names, query, record_id))
-            package.add_bytes("hold.json", _json(_hold_record(hold)))
-            package.add_bytes("chain_of_custody.json", _json(custody))
+            package.add_bytes("hold.json", json_bytes(_hold_record(hold)))
+            package.add_bytes("chain_of_custody.json", json_bytes(custody))
             images = write_images(session, package, results, names, progress, cancel)
     written = package.written
     assert written is not None
-    manifest_sum = _manifest_sha256(written.path)
+    manifest_sum = manifest_sha256(written.path)
     sheet = written.path.with_name(written.path.name + ".custody.txt")
     sheet.write_text(
         _custody_sheet(custody, hold, len(results), images, written.sha256, manifest_sum),
@@ -189,18 +187,6 @@ def export_hold(
     )
 
 
-def _who(actor: Actor) -> dict[str, str]:
-    return {
-        "username": actor.username,
-        "full_name": actor.full_name,
-        "organisation": actor.organisation,
-    }
-
-
-def _json(value: Any) -> bytes:
-    return (json.dumps(value, indent=1, ensure_ascii=False, default=str) + "\n").encode("utf-8")
-
-
 def _hold_record(view: HoldView) -> dict[str, Any]:
     return {
         "id": view.id,
@@ -214,15 +200,6 @@ def _hold_record(view: HoldView) -> dict[str, Any]:
         "review_on": view.review_on.isoformat(),
         "reads": view.read_count,
     }
-
-
-def _manifest_sha256(path: Path) -> str:
-    if path.is_dir():
-        data = (path / MANIFEST).read_bytes()
-    else:
-        with zipfile.ZipFile(path) as archive:
-            data = archive.read(MANIFEST)
-    return hashlib.sha256(data).hexdigest()
 
 
 def _custody_sheet(

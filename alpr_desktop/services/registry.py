@@ -21,6 +21,7 @@ from alpr_desktop.services.ingest import IngestService
 from alpr_desktop.services.live import LiveService
 from alpr_desktop.services.maintenance import MaintenanceService
 from alpr_desktop.services.policy import PolicyService
+from alpr_desktop.services.releases import ReleaseService
 from alpr_desktop.services.reminders import ReminderService
 from alpr_desktop.services.retention import RetentionService
 from alpr_desktop.services.search import SearchService
@@ -51,6 +52,7 @@ class Services:
     evidence: EvidenceService
     maintenance: MaintenanceService
     reminders: ReminderService
+    releases: ReleaseService
 
     @classmethod
     def build(
@@ -65,6 +67,7 @@ class Services:
         policy = PolicyService(ctx, data_dir=spool_dir)
         users = UserService(ctx, audit)
         retention = RetentionService(ctx, audit)
+        search = SearchService(ctx, audit)
         return cls(
             ctx=ctx,
             auth=AuthService(ctx),
@@ -76,7 +79,7 @@ class Services:
             ingest=IngestService(ctx, spool_dir=spool_dir, matcher=matcher),
             live=LiveService(ctx, audit),
             alerts=AlertService(ctx, audit),
-            search=SearchService(ctx, audit),
+            search=search,
             matcher=matcher,
             audit_query=AuditQueryService(ctx, audit),
             policy=policy,
@@ -89,4 +92,5 @@ class Services:
             evidence=EvidenceService(ctx, audit),
             maintenance=MaintenanceService(ctx, retention, users),
             reminders=ReminderService(ctx),
+            releases=ReleaseService(ctx, audit, search),
         )

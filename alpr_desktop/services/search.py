@@ -661,13 +661,15 @@ def ranked_reads(
     *,
     offset: int = 0,
     limit: int | None = 100,
+    cap: int = CANDIDATE_LIMIT,
 ) -> RankedReads:
     """One page of the reads a compiled search matches, best first, with the total.
 
     Ranked and paged in SQL: the ids of at most :data:`CANDIDATE_LIMIT` matches come back
     in rank order (the exact shape of a circle or polygon is then checked on their
     coordinates), and only the page's rows are read in full, with their other readings
-    and why they matched. ``limit=None`` returns every ranked match (an export).
+    and why they matched. ``limit=None`` returns every ranked match (an export);
+    ``cap`` raises the number of matches ranked (a release package must be whole).
     Does not record anything: callers record the access first.
     """
     dialect = session.get_bind().dialect.name
@@ -688,11 +690,11 @@ def ranked_reads(
             PlateRead.read_at.desc(),
             PlateRead.id,
         )
-        .limit(CANDIDATE_LIMIT + 1)
+        .limit(cap + 1)
     )
     rows = session.execute(ranked).all()
-    capped = len(rows) > CANDIDATE_LIMIT
-    rows = rows[:CANDIDATE_LIMIT]
+    capped = len(rows) > cap
+    rows = rows[:cap]
     if filters.area.bounds() is not None:
         rows = [r for r in rows if filters.area.contains(r.latitude, r.longitude)]
     end = None if limit is None else offset + limit

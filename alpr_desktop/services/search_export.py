@@ -131,11 +131,7 @@ def export_search(
         names = image_names(session, results)
         info = PackageInfo(
             kind=KIND,
-            created_by={
-                "username": actor.username,
-                "full_name": actor.full_name,
-                "organisation": actor.organisation,
-            },
+            created_by=actor_identity(actor),
             access_record_id=record_id,
             app_version=__version__,
             workstation=service.ctx.workstation,
@@ -165,6 +161,15 @@ def export_search(
         record_id,
         ranked.capped,
     )
+
+
+def actor_identity(actor: Actor) -> dict[str, str]:
+    """Who made a package, as its manifest and records name them."""
+    return {
+        "username": actor.username,
+        "full_name": actor.full_name,
+        "organisation": actor.organisation,
+    }
 
 
 def check_target(target: Path) -> None:

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from alpr_desktop.core.releases import AgencyType, ReleaseStatus
 from alpr_desktop.core.roles import Role
 from alpr_desktop.storage.audit_index import COMPOSITE_INDEXES
 from alpr_desktop.storage.types import UTCDateTime, utcnow
@@ -568,22 +569,6 @@ class AuditReviewItem(Base):
 # --------------------------------------------------------------------------- releases
 
 
-class AgencyType(enum.StrEnum):
-    CA_STATE = "ca_state"
-    CA_LOCAL = "ca_local"
-    OUT_OF_STATE = "out_of_state"
-    FEDERAL = "federal"
-    NON_PUBLIC = "non_public"
-
-
-class ReleaseStatus(enum.StrEnum):
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    DENIED = "denied"
-    REFERRED = "referred"  # to records release (non-California or non-public body)
-    FULFILLED = "fulfilled"
-
-
 class ReleaseRequest(Base):
     __tablename__ = "release_requests"
 
@@ -600,13 +585,38 @@ class ReleaseRequest(Base):
     case_number: Mapped[str] = mapped_column(String(64))
     legal_basis: Mapped[str] = mapped_column(Text)
     data_requested: Mapped[str] = mapped_column(Text)
+    #: The data asked for as a saved search (canonical JSON: pattern, modes, filters).
     query: Mapped[str] = mapped_column(Text, default="")
+    #: The department's authorised purpose (471.4) the fulfilment is recorded under.
+    purpose: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[ReleaseStatus] = mapped_column(
-        _enum(ReleaseStatus, "release_status"), default=ReleaseStatus.SUBMITTED
+        _enum(ReleaseStatus, "release_status"), default=ReleaseStatus.DRAFT, index=True
     )
+    updated_at: Mapped[dt.datetime | None]
+    submitted_at: Mapped[dt.datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[dt.datetime | None]
     decision_reason: Mapped[str] = mapped_column(Text, default="")
+    #: Where a referred request went (records release, with the commander's note).
+    referred_to: Mapped[str] = mapped_column(String(200), default="")
+    fulfilled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    fulfilled_at: Mapped[dt.datetime | None]
+
+
+class ReleaseAttachment(Base):
+    """A file kept with a request: the written request itself (PDF or image), a warrant…"""
+
+    __tablename__ = "release_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("release_requests.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
 
 class ReleaseShare(Base):
@@ -623,6 +633,12 @@ class ReleaseShare(Base):
     file_count: Mapped[int] = mapped_column(Integer)
     manifest_sha256: Mapped[str] = mapped_column(String(64))
     package_name: Mapped[str] = mapped_column(String(300))
+    #: SHA-256 of the package file (a zip) or of its manifest (a folder).
+    package_sha256: Mapped[str] = mapped_column(String(64), default="")
+    #: How it was sent ("encrypted USB drive handed to Det. Ruiz", "secure e-mail").
+    delivery: Mapped[str] = mapped_column(String(300), default="")
+    #: The access record of the fulfilment (the search run for it).
+    access_record_id: Mapped[int | None]
 
 
 # --------------------------------------------------------------------------- retention
