@@ -23,6 +23,7 @@ from alpr_desktop import (
     policy_commands,
     purge_commands,
     recognize_command,
+    release_commands,
     search_commands,
     user_commands,
 )
@@ -124,6 +125,9 @@ def build_parser(*, evaluate_arguments: bool = True) -> argparse.ArgumentParser:
     db = command("db", "PostgreSQL roles and upgrades, run by the database owner")
     db_commands.add_arguments(db, command)
 
+    release = command("release", "release requests (policy 471.7): list, decide, fulfil, verify")
+    release_commands.add_arguments(release, command, _acting_user)
+
     package = command("package", "verifiable packages (search exports): check one")
     package_commands.add_arguments(package, command)
 
@@ -201,6 +205,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return evaluate_mod.run(args)
     if command == "package":  # no database: anyone holding a package may check it
         return package_commands.run(args)
+    if command == "release" and args.release_command == "verify":  # no database either
+        return release_commands.verify(args)
     if command == "db":  # the database owner's URL and credentials, no sign-in
         return db_commands.run(args)
     from alpr_desktop import commands

@@ -50,7 +50,9 @@ def run(command: str, args: argparse.Namespace) -> int:
         return audit_commands.run(config, args)
     if command == "audit" and args.audit_command == "report":
         return _as_user(config, args)
-    if command in ("users", "recognize", "hotlist", "alerts", "search", "canvass", "purge"):
+    if command in (
+        "users", "recognize", "hotlist", "alerts", "search", "canvass", "purge", "release",
+    ):  # fmt: skip
         return _as_user(config, args)
     raise ConfigurationError(f"unknown command {command!r}")
 
@@ -153,6 +155,7 @@ def _as_user(config: LocalConfig, args: argparse.Namespace) -> int:
         hotlist_commands,
         purge_commands,
         recognize_command,
+        release_commands,
         search_commands,
         user_commands,
     )
@@ -176,6 +179,8 @@ def _as_user(config: LocalConfig, args: argparse.Namespace) -> int:
                 return audit_report_commands.run(app, actor, args)
             if args.command == "purge":
                 return purge_commands.run(app, actor, args)
+            if args.command == "release":
+                return release_commands.run(app, actor, args)
             return user_commands.run(app, actor, args)
         finally:
             sign_out(app, actor)

@@ -21,6 +21,7 @@ from alpr_desktop.core.releases import (
 )
 from alpr_desktop.errors import NotFoundError, ValidationError
 from alpr_desktop.services.audit import canonical_query
+from alpr_desktop.services.base import load_department_settings
 from alpr_desktop.services.search import Area, ReadFilters, SearchRequest
 from alpr_desktop.storage.models import ReleaseAttachment, ReleaseRequest, ReleaseShare, User
 
@@ -133,6 +134,8 @@ class ReleaseView:
     fulfilled_at: dt.datetime | None
     attachments: tuple[AttachmentView, ...] = ()
     shares: tuple[ShareView, ...] = ()
+    #: The department's local time zone (for printing; filled in for one full request).
+    time_zone: str = "UTC"
 
     @property
     def blocker(self) -> str | None:
@@ -240,4 +243,5 @@ def release_view(session: Session, row: ReleaseRequest, *, full: bool = False) -
         fulfilled_at=row.fulfilled_at,
         attachments=attachments,
         shares=shares,
+        time_zone=load_department_settings(session).local_time_zone if full else "UTC",
     )

@@ -5,14 +5,12 @@ with its sharing-log entry, and the access trail of every step."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 import os
 import subprocess
 import sys
 import time
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,69 +28,26 @@ from alpr_desktop.services.releases import (
     ApprovalBlockedError,
     SavedQuery,
 )
-from alpr_desktop.services.search import ReadFilters
 from alpr_desktop.storage.models import (
     AccessRecord,
     ReleaseAttachment,
     ReleaseRequest,
     ReleaseShare,
 )
-from alpr_desktop.storage.types import utcnow
 from tests.conftest import create_active_user
 from tests.integration.ingest_helpers import jpeg
-from tests.integration.retention_helpers import aged_read
-
-PURPOSE = "Criminal investigation"
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
-
-SHERIFF = RequestFields(
-    agency_name="Riverside County Sheriff's Department",
-    agency_type=AgencyType.CA_LOCAL,
-    agency_state="CA",
-    requester_name="Det. Maria Ruiz",
-    requester_title="Detective, Robbery",
-    requester_contact="mruiz@riversidesheriff.example, (951) 555-0142",
-    intended_purpose="Identify the getaway car in the Mission Blvd armed robbery.",
-    purpose=PURPOSE,
-    case_number="RSO-26-118842",
-    legal_basis="Civ. Code 1798.90.55(b): public agency, law-enforcement purpose",
-    data_requested="Every read of 6TRK512 in the last month",
+from tests.integration.release_helpers import (  # noqa: F401 - release_people is a fixture
+    PDF,
+    PURPOSE,
+    SHERIFF,
+    People,
+    release_people,
+    saved_query,
 )
 
 
-@dataclass
-class People:
-    officer: Actor
-    commander: Actor
-    second_commander: Actor
-    supervisor: Actor
-    dispatcher: Actor
-
-
-@pytest.fixture
-def people(app: Application, admin: Actor) -> People:
-    reads = [
-        aged_read(i, "6TRK512", days_old=20 - i, crop=jpeg(500 + i), context=jpeg(600 + i))
-        for i in range(3)
-    ]
-    reads.append(aged_read(3, "8OTH123", days_old=10, crop=jpeg(700)))
-    app.services.ingest.store(reads)
-    return People(
-        officer=create_active_user(app, admin, "det.writer", [Role.INVESTIGATOR]),
-        commander=create_active_user(app, admin, "cmdr.one", [Role.COMMANDER]),
-        second_commander=create_active_user(app, admin, "cmdr.two", [Role.COMMANDER]),
-        supervisor=create_active_user(app, admin, "sgt.one", [Role.SUPERVISOR]),
-        dispatcher=create_active_user(app, admin, "disp.one", [Role.DISPATCHER]),
-    )
-
-
-def _query() -> SavedQuery:
-    now = utcnow()
-    return SavedQuery("6TRK512", filters=ReadFilters(since=now - dt.timedelta(days=30), until=now))
-
-
 def _submitted(app: Application, people: People, fields: RequestFields = SHERIFF) -> int:
-    return app.services.releases.create(people.officer, fields, _query(), submit=True).id
+    return app.services.releases.create(people.officer, fields, saved_query(), submit=True).id
 
 
 def _actions(app: Application, target: int) -> list[tuple[str, str]]:
@@ -127,7 +82,7 @@ def test_draft_edit_submit_approve_fulfil_every_step_recorded(
     assert draft.status is ReleaseStatus.DRAFT
     with pytest.raises(ValidationError, match="legal basis"):
         releases.submit(people.officer, draft.id)
-    edited = releases.update(people.officer, draft.id, SHERIFF, _query())
+    edited = releases.update(people.officer, draft.id, SHERIFF, saved_query())
     assert edited.fields.legal_basis == SHERIFF.legal_basis
     releases.add_attachment(people.officer, draft.id, "C:\\scans\\request letter.pdf", PDF)
     submitted = releases.submit(people.officer, draft.id)
@@ -191,7 +146,7 @@ def test_bad_fields_are_refused_with_the_field_named(app: Application, people: P
     }
     for message, fields in cases.items():
         with pytest.raises(ValidationError, match=message):
-            releases.create(people.officer, fields, _query(), submit=True)
+            releases.create(people.officer, fields, saved_query(), submit=True)
     with pytest.raises(ValidationError, match="as a search"):
         releases.create(people.officer, SHERIFF, None, submit=True)
     with pytest.raises(ValidationError):
@@ -202,7 +157,7 @@ def test_bad_fields_are_refused_with_the_field_named(app: Application, people: P
 
 def test_attachments_must_be_a_pdf_or_image(app: Application, people: People) -> None:
     releases = app.services.releases
-    draft = releases.create(people.officer, SHERIFF, _query())
+    draft = releases.create(people.officer, SHERIFF, saved_query())
     with pytest.raises(ValidationError, match="not a PDF"):
         releases.add_attachment(people.officer, draft.id, "letter.docx", b"PK\x03\x04word")
     with pytest.raises(ValidationError, match="empty"):
@@ -249,7 +204,7 @@ def test_only_a_commander_decides_and_fulfils(app: Application, people: People) 
         with pytest.raises(PermissionDenied):
             releases.approve(who, request_id, reason="ok")
     with pytest.raises(PermissionDenied):
-        releases.create(people.dispatcher, SHERIFF, _query())
+        releases.create(people.dispatcher, SHERIFF, saved_query())
     assert len(_refusals(app, "decide_release_request")) == 3
     with pytest.raises(ValidationError, match="reason"):
         releases.deny(people.commander, request_id, reason="  ")
@@ -267,7 +222,7 @@ def test_decided_requests_cannot_be_edited_decided_again_or_fulfilled(
     assert any("only an approved" in r.detail for r in _refusals(app, "fulfil_release"))
     releases.deny(people.commander, request_id, reason="Insufficient basis")
     with pytest.raises(TransitionError, match="cannot be edited"):
-        releases.update(people.officer, request_id, SHERIFF, _query())
+        releases.update(people.officer, request_id, SHERIFF, saved_query())
     with pytest.raises(TransitionError):
         releases.add_attachment(people.officer, request_id, "late.pdf", PDF)
     with pytest.raises(AlreadyDecidedError, match="already denied by cmdr.one") as caught:
@@ -288,9 +243,9 @@ def test_only_the_author_or_a_commander_edits_and_officers_see_their_own(
 ) -> None:
     releases = app.services.releases
     other = create_active_user(app, admin, "det.other", [Role.INVESTIGATOR])
-    mine = releases.create(people.officer, SHERIFF, _query())
+    mine = releases.create(people.officer, SHERIFF, saved_query())
     with pytest.raises(PermissionDenied, match="wrote"):
-        releases.update(other, mine.id, SHERIFF, _query())
+        releases.update(other, mine.id, SHERIFF, saved_query())
     with pytest.raises(PermissionDenied, match="wrote"):
         releases.get(other, mine.id)
     assert releases.list_requests(other) == []
@@ -308,7 +263,7 @@ def test_only_the_author_or_a_commander_edits_and_officers_see_their_own(
 def test_trigger_refuses_updating_a_decided_request(app: Application, people: People) -> None:
     releases = app.services.releases
     request_id = _submitted(app, people)
-    draft = releases.create(people.officer, SHERIFF, _query())
+    draft = releases.create(people.officer, SHERIFF, saved_query())
     releases.add_attachment(people.officer, request_id, "letter.pdf", PDF)
     releases.approve(people.commander, request_id, reason="ok")
     statements = [
@@ -413,7 +368,7 @@ def test_two_processes_deciding_at_once_yield_one_decision(
         officer = create_active_user(app, admin, "det.writer", [Role.INVESTIGATOR])
         for name in ("cmdr.one", "cmdr.two"):
             create_active_user(app, admin, name, [Role.COMMANDER])
-        request_id = app.services.releases.create(officer, SHERIFF, _query(), submit=True).id
+        request_id = app.services.releases.create(officer, SHERIFF, saved_query(), submit=True).id
         url = app.database.engine.url.render_as_string(hide_password=False)
         children = [
             _decider(url, tmp_path / "one", "cmdr.one", request_id, "approve"),
