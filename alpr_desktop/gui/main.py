@@ -190,6 +190,7 @@ class Startup:
         """
         from alpr_desktop.demo_history import HistoryProgress, seed_history
         from alpr_desktop.demo_oversight import seed_oversight
+        from alpr_desktop.demo_releases import seed_releases
         from alpr_desktop.demo_retention import seed_current_holds, seed_last_year
 
         application = gui.application
@@ -202,6 +203,7 @@ class Startup:
             result = seed_history(application, stop=self.history_stop, progress=progress)
             if not result.stopped:
                 seed_current_holds(application, accounts)
+                seed_releases(application, accounts)
             return result
 
         self.background.run(

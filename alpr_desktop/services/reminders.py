@@ -7,6 +7,8 @@
 - **Evidence holds** (471.5): a hold's review date within :data:`REVIEW_NOTICE` or past —
   the investigator's own holds, and for supervisors (``APPROVE_EVIDENCE_HOLD``) every
   approved hold plus the requests from others awaiting their decision.
+- **Release requests** (471.7(b)): for a commander, each submitted request awaiting the
+  decision (agency and case number, nothing of the data asked for).
 
 Reminders name accounts, hold numbers and case numbers, never plates or reads: they are
 not ALPR data, so they need no purpose and write no access record (the holds page they
@@ -22,10 +24,17 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from alpr_desktop.core.releases import ReleaseStatus
 from alpr_desktop.core.roles import Action
 from alpr_desktop.errors import SessionEndedError
 from alpr_desktop.services.base import Actor, BaseService
-from alpr_desktop.storage.models import AccountState, EvidenceHold, HoldStatus, User
+from alpr_desktop.storage.models import (
+    AccountState,
+    EvidenceHold,
+    HoldStatus,
+    ReleaseRequest,
+    User,
+)
 
 #: Training expiring within this is a reminder.
 TRAINING_NOTICE = dt.timedelta(days=30)
@@ -72,6 +81,7 @@ class ReminderService(BaseService):
                     if reminder is not None:
                         reminders.append(reminder)
             reminders.extend(self._holds(session, actor, today))
+            reminders.extend(_releases(session, actor))
         return sorted(reminders, key=lambda r: r.level)
 
     def _holds(self, session: Session, actor: Actor, today: dt.date) -> list[Reminder]:
@@ -98,6 +108,26 @@ class ReminderService(BaseService):
                 text = f"{name}: review due on {hold.review_on:%Y-%m-%d} ({_in_days(days)})."
                 out.append(Reminder(Level.SOON, text, "holds"))
         return out
+
+
+def _releases(session: Session, actor: Actor) -> list[Reminder]:
+    """For a commander: each submitted release request awaiting the decision (471.7(b))."""
+    if not actor.may(Action.DECIDE_RELEASE_REQUEST):
+        return []
+    rows = session.execute(
+        select(ReleaseRequest.id, ReleaseRequest.agency_name, ReleaseRequest.case_number)
+        .where(ReleaseRequest.status == ReleaseStatus.SUBMITTED)
+        .order_by(ReleaseRequest.submitted_at)
+    )
+    return [
+        Reminder(
+            Level.TO_DO,
+            f"Release request {r.id} from {r.agency_name} (case {r.case_number}) awaits "
+            "your decision.",
+            "releases",
+        )
+        for r in rows
+    ]
 
 
 def _training(user: User, today: dt.date, *, own: bool) -> Reminder | None:
