@@ -14,18 +14,15 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
 
+from _scratch import scratch_database as scratch_database_at  # noqa: E402
 from bench_hotlist_match import _partial, _plate  # noqa: E402
 
 from alpr_desktop.app import Application  # noqa: E402
@@ -51,17 +48,8 @@ def scratch_database(kind: str, root: Path, admin_url: str = PG_DEFAULT) -> Iter
     if kind == "sqlite":
         yield sqlite_url(root / "db" / "bench.sqlite3")
         return
-    name = f"alpr_bench_alert_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(admin_url).set(drivername="postgresql+psycopg", database=name)
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database_at(admin_url, "alpr_bench_alert") as url:
+        yield url
 
 
 @dataclass

@@ -40,8 +40,8 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from _scratch import scratch_database
+from sqlalchemy import func, insert, select, text
 
 from alpr_desktop.app import open_application
 from alpr_desktop.recognition.reads import EncodedImage, VehicleRead
@@ -224,18 +224,8 @@ def main() -> None:
             url = f"sqlite:///{data / 'alpr.sqlite3'}"
             print(json.dumps(run(url, args.reads, args.batch, data, gui=args.gui)))
             return
-        name = f"bench_purge_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            target = make_url(args.postgres_url).set(drivername="postgresql+psycopg", database=name)
-            url = target.render_as_string(hide_password=False)
+        with scratch_database(args.postgres_url, "bench_purge") as url:
             print(json.dumps(run(url, args.reads, args.batch, data, gui=args.gui)))
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 if __name__ == "__main__":

@@ -32,8 +32,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from _scratch import scratch_database
 
 from alpr_desktop.app import open_application
 from alpr_desktop.core.packages import verify_package
@@ -187,18 +186,8 @@ def main() -> None:
             url = f"sqlite:///{data / 'alpr.sqlite3'}"
             print(json.dumps(run(url, args.reads, args.background, data)))
             return
-        name = f"bench_release_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            target = make_url(args.postgres_url).set(drivername="postgresql+psycopg", database=name)
-            url = target.render_as_string(hide_password=False)
+        with scratch_database(args.postgres_url, "bench_release") as url:
             print(json.dumps(run(url, args.reads, args.background, data)))
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 if __name__ == "__main__":
