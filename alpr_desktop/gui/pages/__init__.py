@@ -25,6 +25,7 @@ from alpr_desktop.gui.pages.home import HomePage
 from alpr_desktop.gui.pages.hotlists import HotlistsPage
 from alpr_desktop.gui.pages.live import LivePage
 from alpr_desktop.gui.pages.policy import PolicyPage
+from alpr_desktop.gui.pages.releases import ReleasesPage
 from alpr_desktop.gui.pages.retention import RetentionPage
 from alpr_desktop.gui.pages.search import SearchPage
 from alpr_desktop.gui.pages.settings import SETTINGS_ACTIONS, SettingsPage
@@ -76,6 +77,19 @@ PAGES: tuple[PageSpec, ...] = (
         "fa5s.archive",
         frozenset({Action.REQUEST_EVIDENCE_HOLD, Action.APPROVE_EVIDENCE_HOLD}),
         HoldsPage,
+    ),
+    PageSpec(
+        "releases",
+        "Releases",
+        "fa5s.share-square",
+        frozenset(
+            {
+                Action.CREATE_RELEASE_REQUEST,
+                Action.VIEW_RELEASES,
+                Action.DECIDE_RELEASE_REQUEST,
+            }
+        ),
+        ReleasesPage,
     ),
     PageSpec(
         "retention", "Retention", "fa5s.hourglass-half", Action.VIEW_COMPLIANCE, RetentionPage
