@@ -159,6 +159,8 @@ class ReleasesPage(Page):
         splitter.addWidget(detail)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([420, 300])  # the detail pane starts readable, not collapsed
+        splitter.setChildrenCollapsible(False)
         requests_layout.addWidget(splitter, 1)
         self.tabs.addTab(requests_tab, "Requests")
         self.share_table = _table(self.tabs, "sharingLogTable", SHARE_COLUMNS, 9)
