@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLabel, QMessageBox, QWidget
 
@@ -39,4 +41,18 @@ def message_box(
     box.setObjectName("messageBox")
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
+    return box
+
+
+def confirm(parent: QWidget | None, title: str, text: str, then: Callable[[], None]) -> QMessageBox:
+    """Ask Yes/Cancel without blocking (Cancel the default); run ``then`` on Yes."""
+    box = message_box(parent, title, text)
+    box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+
+    def answered(button: object) -> None:
+        if box.standardButton(button) == QMessageBox.StandardButton.Yes:  # type: ignore[arg-type]
+            then()
+
+    box.buttonClicked.connect(answered)
     return box

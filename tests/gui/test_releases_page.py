@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import shiboken6
-from PySide6.QtWidgets import QDialog, QLineEdit, QTableWidget
+from PySide6.QtWidgets import QDialog, QLineEdit, QMessageBox, QTableWidget
 from pytestqt.qtbot import QtBot
 
 from alpr_desktop.core.packages import verify_package
@@ -20,7 +20,8 @@ from alpr_desktop.core.releases import AgencyType, ReleaseStatus, RequestFields
 from alpr_desktop.core.roles import Role
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.pages import PAGES
-from alpr_desktop.gui.pages.release_dialogs import DecisionDialog, RequestDialog
+from alpr_desktop.gui.pages.release_decision import DecisionDialog
+from alpr_desktop.gui.pages.release_dialogs import RequestDialog
 from alpr_desktop.gui.pages.release_fulfil import FulfilDialog
 from alpr_desktop.gui.pages.releases import ReleasesPage
 from alpr_desktop.services.base import Actor
@@ -275,3 +276,29 @@ def test_print_record_writes_a_pdf(
         qtbot.waitUntil(lambda: page.printed is not None, timeout=20_000)
     assert page.printed == tmp_path / "record.pdf"
     assert page.printed.read_bytes().startswith(b"%PDF")
+
+
+def test_officer_discards_a_draft_after_confirming(
+    qtbot: QtBot, gui: GuiContext, people: People
+) -> None:
+    releases = gui.services.releases
+    draft = releases.create(people.officer, SHERIFF, saved_query()).id
+    submitted = _submitted(gui, people)
+    with shown(qtbot, gui, people.officer) as page:
+        assert statuses(page) == {str(draft): "Draft", str(submitted): "Submitted"}
+        page.select_request(submitted)
+        assert not page.buttons["discard"].isEnabled()  # a submitted request stays on file
+        page.select_request(draft)
+        assert page.buttons["discard"].isEnabled()
+        page.buttons["discard"].click()
+        box = page.message
+        assert box is not None and "Discard draft request" in box.text()
+        box.button(QMessageBox.StandardButton.Cancel).click()
+        wait_idle(qtbot, gui)
+        assert str(draft) in statuses(page)  # Cancel: nothing happens
+        page.buttons["discard"].click()
+        box = page.message
+        assert box is not None
+        box.button(QMessageBox.StandardButton.Yes).click()
+        qtbot.waitUntil(lambda: statuses(page) == {str(submitted): "Submitted"})
+    assert [r.id for r in releases.list_requests(people.officer)] == [submitted]

@@ -34,7 +34,7 @@ from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.pages.base import Page
 from alpr_desktop.gui.pages.rows_model import RowsModel
 from alpr_desktop.gui.pages.user_dialogs import ServiceDialog
-from alpr_desktop.gui.widgets import message_box
+from alpr_desktop.gui.widgets import confirm, message_box
 from alpr_desktop.messages import Topic
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.camera_tracks import import_track_file
@@ -329,19 +329,13 @@ class CamerasPage(Page):
         camera = self.selected_camera()
         if camera is None:
             return
-        box = message_box(
+        service, actor = self.gui.services.cameras, self.actor
+        confirm(
             self,
             "Delete camera",
             f"Delete the camera {camera.name}? Its reads are kept, without the camera.",
+            lambda: self._run(lambda: service.delete(actor, camera.id), f"{camera.name} deleted."),
         )
-        box.setStandardButtons(box.StandardButton.Yes | box.StandardButton.Cancel)
-        service, actor = self.gui.services.cameras, self.actor
-
-        def answered(button: object) -> None:
-            if box.standardButton(button) == box.StandardButton.Yes:  # type: ignore[arg-type]
-                self._run(lambda: service.delete(actor, camera.id), f"{camera.name} deleted.")
-
-        box.buttonClicked.connect(answered)
 
     def do_track(self) -> None:
         camera = self.selected_camera()

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 from alpr_desktop.errors import AlprError, ValidationError
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.pages.user_dialogs import ServiceDialog
-from alpr_desktop.gui.widgets import message_box, show_inline_error
+from alpr_desktop.gui.widgets import confirm, show_inline_error
 from alpr_desktop.services import hotlist_import
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.hotlist_fields import DEFAULT_PRIORITY, EntryFields, check_entry
@@ -483,19 +483,13 @@ class ImportDialog(QDialog):
         if not self.replace_radio.isChecked():
             self._run_import(Path(path), name, replace=False)
             return
-        box = message_box(
+        confirm(
             self,
             "Replace the list's entries",
             f"Every entry of the list {name} is deleted and replaced by the file's entries "
             "(in one step: if the file has an error, nothing changes). Replace them?",
+            lambda: self._run_import(Path(path), name, replace=True),
         )
-        box.setStandardButtons(box.StandardButton.Yes | box.StandardButton.Cancel)
-
-        def answered(button: object) -> None:
-            if box.standardButton(button) == box.StandardButton.Yes:  # type: ignore[arg-type]
-                self._run_import(Path(path), name, replace=True)
-
-        box.buttonClicked.connect(answered)
 
     def _run_import(self, path: Path, name: str, *, replace: bool) -> None:
         service, actor, mapping = self.gui.services.hotlists, self.actor, self.mapping()

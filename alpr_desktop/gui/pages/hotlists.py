@@ -40,7 +40,7 @@ from alpr_desktop.gui.pages.hotlist_dialogs import (
     expiry_day,
 )
 from alpr_desktop.gui.pages.rows_model import RowsModel
-from alpr_desktop.gui.widgets import message_box
+from alpr_desktop.gui.widgets import confirm, message_box
 from alpr_desktop.messages import Topic
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.hotlist_import import ImportResult
@@ -399,15 +399,7 @@ class HotlistsPage(Page):
         )
 
     def _confirm(self, title: str, text: str, then: Callable[[], None]) -> None:
-        box = message_box(self, title, text)
-        box.setStandardButtons(box.StandardButton.Yes | box.StandardButton.Cancel)
-        box.setDefaultButton(box.StandardButton.Cancel)
-
-        def answered(button: object) -> None:
-            if box.standardButton(button) == box.StandardButton.Yes:  # type: ignore[arg-type]
-                then()
-
-        box.buttonClicked.connect(answered)
+        confirm(self, title, text, then)
 
     # ------------------------------------------------------------------ list actions
     def do_new_list(self) -> None:

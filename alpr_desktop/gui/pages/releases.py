@@ -43,10 +43,11 @@ from alpr_desktop.core.roles import Action
 from alpr_desktop.errors import AlprError
 from alpr_desktop.gui.context import GuiContext
 from alpr_desktop.gui.pages.base import Page
-from alpr_desktop.gui.pages.release_dialogs import DecisionDialog, RequestDialog, request_summary
+from alpr_desktop.gui.pages.release_decision import DecisionDialog, request_summary
+from alpr_desktop.gui.pages.release_dialogs import RequestDialog
 from alpr_desktop.gui.pages.release_fulfil import FulfilDialog
 from alpr_desktop.gui.search.purpose import with_purposes
-from alpr_desktop.gui.widgets import hidden_label, message_box, show_inline_error
+from alpr_desktop.gui.widgets import confirm, hidden_label, message_box, show_inline_error
 from alpr_desktop.messages import Topic
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.release_record import STATUS_LABELS, record_title
@@ -176,6 +177,7 @@ class ReleasesPage(Page):
             ("new", "New request…", "fa5s.plus", may_write, self.do_new),
             ("edit", "Edit…", "fa5s.edit", may_write, self.do_edit),
             ("submit", "Submit", "fa5s.paper-plane", may_write, self.do_submit),
+            ("discard", "Discard draft…", "fa5s.trash-alt", may_write, self.do_discard),
             ("decide", "Decide…", "fa5s.gavel", actor.may(Action.DECIDE_RELEASE_REQUEST),
              self.do_decide),
             ("fulfil", "Fulfil…", "fa5s.file-export", actor.may(Action.FULFIL_RELEASE),
@@ -329,6 +331,7 @@ class ReleasesPage(Page):
         idle = not self.busy
         self.buttons["edit"].setEnabled(idle and view is not None and view.editable)
         self.buttons["submit"].setEnabled(idle and status is ReleaseStatus.DRAFT)
+        self.buttons["discard"].setEnabled(idle and status is ReleaseStatus.DRAFT)
         self.buttons["decide"].setEnabled(idle and status is ReleaseStatus.SUBMITTED)
         self.buttons["fulfil"].setEnabled(idle and status is ReleaseStatus.APPROVED)
         self.buttons["print"].setEnabled(idle and view is not None)
@@ -378,6 +381,23 @@ class ReleasesPage(Page):
             return
         releases, actor = self.gui.services.releases, self.actor
         self._run(lambda: releases.submit(actor, view.id), lambda _v: self.refresh())
+
+    def do_discard(self) -> None:
+        """Discard the selected draft (with its attachments), once the officer confirms."""
+        view = self.selected_request()
+        if view is None or view.status is not ReleaseStatus.DRAFT:
+            return
+        releases, actor, request_id = self.gui.services.releases, self.actor, view.id
+        agency = view.fields.agency_name or "an unnamed agency"
+        self.message = confirm(
+            self,
+            "Discard draft",
+            f"Discard draft request {request_id} from {agency} and its attachments? "
+            "A draft was never submitted; the access trail keeps that it was discarded.",
+            lambda: self._run(
+                lambda: releases.delete_draft(actor, request_id), lambda _n: self.refresh()
+            ),
+        )
 
     def do_decide(self) -> None:
         view = self.selected_request()
