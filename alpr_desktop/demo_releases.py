@@ -134,7 +134,11 @@ def seed_releases(app: Application, accounts: list[DemoAccount]) -> int:
         releases.create(
             officer,
             _fields(agency_name="Folsom Police Department", case_number="FPD-26-0093",
-                    legal_basis="", requester_name="Det. Lin"),
+                    legal_basis="", requester_name="Det. S. Lin",
+                    requester_title="Detective, Investigations",
+                    requester_contact="slin@folsom.example",
+                    intended_purpose="A grey sedan seen leaving a burglary on Riley St.",
+                    data_requested="Reads matching the partial plate 7AB*12 this month."),
             SavedQuery("7AB*12", filters=month),
         )  # fmt: skip
     with signed_in(app, by_role[Role.COMMANDER]) as commander:

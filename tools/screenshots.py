@@ -4,7 +4,8 @@ Every page of the main window is rendered at 1280x720 in both themes — the
 administrator's pages, the dispatcher's Alerts page (the queue, one alert, the
 disposition dialog) and Live page on the demo cameras once reads have come in, the
 investigator's Search (purpose dialog, results, one read opened) and Canvass pages on a
-few hundred sample reads — with the sign-in states, first-run setup, password change,
+few hundred sample reads, the commander's Releases page (``tools/release_screens.py``)
+— with the sign-in states, first-run setup, password change,
 About and lock screen.
 
 Usage::
@@ -29,7 +30,6 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from alpr_desktop.app import Application, open_application
@@ -50,32 +50,15 @@ from alpr_desktop.services.hotlist_fields import EntryFields
 from alpr_desktop.services.users import generate_temporary_password
 from alpr_desktop.settings import LocalConfig
 
-ROOT = Path(__file__).resolve().parents[1]
-#: Every main-window screenshot is taken at the size the pages are laid out to fit.
-WINDOW_SIZE = (1280, 720)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from release_screens import release_screens
+from screen_kit import ROOT, WINDOW_SIZE, pump, save, settle
+
 #: How long the Live page runs before it is captured (models load, passes are read).
 LIVE_SECONDS = 25.0
 #: Where the sample hotlist files are written (removed when the script ends).
 _HOTLIST_TMP = tempfile.TemporaryDirectory(prefix="alpr-screens-")
 HOTLIST_FOLDER = Path(_HOTLIST_TMP.name)
-
-
-def settle(app: QApplication, gui: GuiContext) -> None:
-    """Process events until the background worker is idle and callbacks have run."""
-    for _ in range(3000):
-        loop = QEventLoop()
-        QTimer.singleShot(20, loop.quit)
-        loop.exec()
-        if not gui.background.busy:
-            break
-    app.processEvents()
-
-
-def save(app: QApplication, gui: GuiContext, widget: QWidget, path: Path) -> None:
-    widget.show()
-    settle(app, gui)
-    widget.grab().save(str(path))
-    print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
 def add_sample_users(application: Application, admin: Actor, supervisor: Actor) -> None:
@@ -217,15 +200,6 @@ def with_gui(
     finally:
         gui.close()
         application.close()
-
-
-def pump(seconds: float) -> None:
-    """Run the event loop for ``seconds`` (video and reads arrive meanwhile)."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        loop = QEventLoop()
-        QTimer.singleShot(50, loop.quit)
-        loop.exec()
 
 
 def live_screens(
@@ -931,6 +905,7 @@ def main(argv: list[str] | None = None) -> int:
         compliance_screens(app, gui, theme, accounts, out)
         audit_report_screens(app, gui, theme, accounts, out)
         live_screens(app, gui, theme, accounts, out)
+        release_screens(app, gui, theme, accounts, out, lambda plan: add_aged_reads(gui, plan, 90))
         audit_broken_screens(app, gui, theme, accounts, out)
         retention_screens(app, gui, theme, accounts, out)
 

@@ -35,6 +35,11 @@ class AgencyType(enum.StrEnum):
     def label(self) -> str:
         return AGENCY_LABELS[self]
 
+    @property
+    def short_label(self) -> str:
+        """A table column's word for it ("Non-public body" without the examples)."""
+        return self.label.split(" (")[0]
+
 
 AGENCY_LABELS: dict[AgencyType, str] = {
     AgencyType.CA_STATE: "California state agency",

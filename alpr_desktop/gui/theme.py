@@ -11,7 +11,7 @@ import json
 from importlib.resources import files
 from typing import Literal
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -92,6 +92,37 @@ class ThemeManager(QObject):
         import qtawesome as qta  # imported on first use: it costs ~0.5 s of cold start
 
         return qta.icon(name, color=self._colours[colour], color_disabled=self._colours["border"])
+
+    def set_icon(self, target: QObject, name: str, colour: str = "text") -> None:
+        """Give ``target`` (a button or an action) icon ``name``, redrawn on every theme
+        change for as long as the target lives; a second call replaces the icon."""
+        keeper = target.findChild(_IconKeeper, _KEEPER, Qt.FindChildOption.FindDirectChildrenOnly)
+        if keeper is None:
+            keeper = _IconKeeper(self, target)
+        keeper.show(name, colour)
+
+
+_KEEPER = "themeIconKeeper"
+
+
+class _IconKeeper(QObject):
+    """Redraws its parent's icon when the theme changes; deleted with its parent, which
+    ends the connection (a lambda would outlive the widget)."""
+
+    def __init__(self, theme: ThemeManager, target: QObject) -> None:
+        super().__init__(target)
+        self.setObjectName(_KEEPER)
+        self._theme, self._target = theme, target
+        self._name, self._colour = "", "text"
+        theme.changed.connect(self.redraw)
+
+    def show(self, name: str, colour: str) -> None:
+        self._name, self._colour = name, colour
+        self.redraw()
+
+    @Slot()
+    def redraw(self) -> None:
+        self._target.setIcon(self._theme.icon(self._name, self._colour))  # type: ignore[attr-defined]
 
 
 def application_icon() -> QIcon:

@@ -41,16 +41,22 @@ def _rows(pairs: list[tuple[str, str]]) -> str:
     return f"<table width='100%' cellspacing='0' cellpadding='4' border='1'>{cells}</table>"
 
 
-def _search_text(view: ReleaseView) -> str:
+def _search_text(view: ReleaseView, time_zone: str) -> str:
+    """The saved search in words; its period in the department's time zone."""
     if view.query is None:
         return "—"
-    parts = [f"pattern {view.query.pattern}"]
-    if view.query.confusable:
+    query = view.query
+    parts = [f"pattern {query.pattern}"]
+    if query.confusable:
         parts.append("confusable characters")
-    if view.query.fuzzy:
+    if query.fuzzy:
         parts.append("one edit")
-    for key, value in view.query.filters.canonical().items():
-        if value not in (None, [], False):
+    if query.filters.since or query.filters.until:
+        since = _when(query.filters.since, time_zone) if query.filters.since else "the start"
+        until = _when(query.filters.until, time_zone) if query.filters.until else "now"
+        parts.append(f"from {since} to {until}")
+    for key, value in query.filters.canonical().items():
+        if key not in ("since", "until") and value not in (None, [], False):
             parts.append(f"{key.replace('_', ' ')} {value if value is not True else ''}".strip())
     return "; ".join(parts)
 
@@ -71,7 +77,7 @@ def release_record_html(view: ReleaseView, *, time_zone: str, department: str = 
         ("Case number", f.case_number),
         ("Legal basis", f.legal_basis),
         ("Data asked for", f.data_requested),
-        ("As a search", _search_text(view)),
+        ("As a search", _search_text(view, time_zone)),
         ("Recorded by", f"{view.created_by}, {_when(view.created_at, time_zone)}"),
         ("Submitted", _when(view.submitted_at, time_zone)),
     ]

@@ -23,7 +23,7 @@ from alpr_desktop.gui.pages import PAGES
 from alpr_desktop.gui.pages.release_decision import DecisionDialog
 from alpr_desktop.gui.pages.release_dialogs import RequestDialog
 from alpr_desktop.gui.pages.release_fulfil import FulfilDialog
-from alpr_desktop.gui.pages.releases import ReleasesPage
+from alpr_desktop.gui.pages.releases import REQUEST, STATUS, ReleasesPage
 from alpr_desktop.services.base import Actor
 from tests.conftest import create_active_user, create_admin
 from tests.gui.conftest import wait_idle
@@ -86,7 +86,8 @@ def cell(table: QTableWidget, row: int, column: int) -> str:
 
 
 def statuses(page: ReleasesPage) -> dict[str, str]:
-    return {cell(page.table, r, 0): cell(page.table, r, 5) for r in range(page.table.rowCount())}
+    rows = range(page.table.rowCount())
+    return {cell(page.table, r, REQUEST): cell(page.table, r, STATUS) for r in rows}
 
 
 def _submitted(gui: GuiContext, people: People, fields: RequestFields = SHERIFF) -> int:

@@ -70,7 +70,7 @@ class VerifyPanel(QWidget):
 
         self.verify_button = QPushButton("Verify trail", self)
         self.verify_button.setObjectName("verifyTrail")
-        self.verify_button.setIcon(ctx.theme.icon("fa5s.shield-alt"))
+        ctx.theme.set_icon(self.verify_button, "fa5s.shield-alt")
         self.verify_button.setToolTip(
             "Check every link of the hash chain after the last signed checkpoint, and every "
             "checkpoint against the trail."

@@ -130,7 +130,7 @@ class HoldExportBar(ExportBarBase):
         self.result: EvidenceExport | None = None
         self.export_button = QPushButton("Export…", self)
         self.export_button.setObjectName("hold_export")
-        self.export_button.setIcon(gui.theme.icon("fa5s.file-export"))
+        gui.theme.set_icon(self.export_button, "fa5s.file-export")
         self.export_button.setToolTip("Export an approved hold's reads with a chain of custody")
         self.export_button.clicked.connect(self.ask)
         self._lay_out([self.export_button], self._exportable, stretch=False)

@@ -242,7 +242,7 @@ class HoldsPage(Page):
         ):
             button = QPushButton(label, self)
             button.setObjectName(f"hold_{key}")
-            button.setIcon(gui.theme.icon(icon))
+            gui.theme.set_icon(button, icon)
             button.setVisible(shown)
             button.clicked.connect(slot)
             actions.addWidget(button)

@@ -166,6 +166,11 @@ class RequestDialog(QDialog):
         self.purpose_combo.setCurrentIndex(-1)  # never pre-filled
         self.purpose_combo.setPlaceholderText("Choose the authorised purpose…")
         self.purpose_combo.currentIndexChanged.connect(self.validate)
+        for combo in (self.type_combo, self.purpose_combo):  # long items must not squeeze
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(18)
         widgets["purpose"] = self.purpose_combo
         captions = {name: caption for name, caption, _m, _p in TEXT_FIELDS}
         captions |= {"agency_type": "Agency type", "agency_state": "State",
@@ -184,22 +189,21 @@ class RequestDialog(QDialog):
         self.pattern_edit.textChanged.connect(self.validate)
         self.confusable_box = QCheckBox("Confusable characters (0/O, 8/B…)", self)
         self.fuzzy_box = QCheckBox("One character off", self)
-        modes = QHBoxLayout()
+        modes = QVBoxLayout()
+        modes.setSpacing(2)
         modes.addWidget(self.confusable_box)
         modes.addWidget(self.fuzzy_box)
-        modes.addStretch(1)
         now = gui.services.ctx.display_now()
         self.since_box = QCheckBox("From", self)
         self.since_edit = datetime_edit(self, now - dt.timedelta(days=30))
-        self.until_box = QCheckBox("to", self)
+        self.until_box = QCheckBox("To", self)
         self.until_edit = datetime_edit(self, now)
-        period = QHBoxLayout()
+        period = QFormLayout()
+        period.setContentsMargins(0, 0, 0, 0)
         for box, edit in ((self.since_box, self.since_edit), (self.until_box, self.until_edit)):
             edit.setEnabled(False)
             box.toggled.connect(edit.setEnabled)
-            period.addWidget(box)
-            period.addWidget(edit)
-        period.addStretch(1)
+            period.addRow(box, edit)
         self.messages["query"] = field_message(self)
         right.addRow("As a search:", _stacked(self, self.pattern_edit, self.messages["query"]))
         right.addRow("", modes)
@@ -223,8 +227,8 @@ class RequestDialog(QDialog):
         self.attach_hint.setObjectName("muted")
         right.addRow("Attachments:", attach_row)
         right.addRow("", self.attach_hint)
-        columns.addWidget(left_group, 1)
-        columns.addWidget(right_group, 1)
+        columns.addWidget(left_group, 4)
+        columns.addWidget(right_group, 5)
         layout.addLayout(columns)
         self.saved_label = QLabel(self)
         self.saved_label.setObjectName("okLabel")
@@ -246,7 +250,7 @@ class RequestDialog(QDialog):
         layout.addWidget(self.buttons)
         if view is not None:
             self._load(view)
-        self.setMinimumWidth(980)
+        self.setMinimumWidth(1040)
         self.validate()
 
     # ------------------------------------------------------------------ the form

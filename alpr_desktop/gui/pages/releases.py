@@ -53,9 +53,9 @@ from alpr_desktop.services.base import Actor
 from alpr_desktop.services.release_record import STATUS_LABELS, record_title
 from alpr_desktop.services.release_records import ReleaseView, ShareView
 
-COLUMNS = ("Request", "Agency", "Agency type", "Requester", "Case", "Status", "Submitted",
-           "Decided by")  # fmt: skip
-REQUEST, AGENCY, KIND, REQUESTER, CASE, STATUS, SUBMITTED, DECIDER = range(len(COLUMNS))
+#: The requester is in the detail pane: the table keeps to what a commander sorts by.
+COLUMNS = ("Request", "Agency", "Agency type", "Case", "Status", "Submitted", "Decided by")
+REQUEST, AGENCY, KIND, CASE, STATUS, SUBMITTED, DECIDER = range(len(COLUMNS))
 SHARE_COLUMNS = ("Sent", "Request", "Agency", "Case", "By", "Recipient", "How", "Reads",
                  "Package", "Package SHA-256")  # fmt: skip
 _ALL = "All"
@@ -186,7 +186,7 @@ class ReleasesPage(Page):
         ):  # fmt: skip
             button = QPushButton(label, self)
             button.setObjectName(f"release_{key}")
-            button.setIcon(gui.theme.icon(icon))
+            gui.theme.set_icon(button, icon)
             button.setVisible(shown)
             button.clicked.connect(slot)
             actions.addWidget(button)
@@ -241,8 +241,7 @@ class ReleasesPage(Page):
             cells = (
                 str(view.id),
                 f.agency_name or "—",
-                f.agency_type.label,
-                f.requester_name or "—",
+                f.agency_type.short_label,
                 f.case_number or "—",
                 view.status.value.capitalize(),
                 f"{view.submitted_at.astimezone():%Y-%m-%d %H:%M}" if view.submitted_at else "—",
@@ -257,6 +256,8 @@ class ReleasesPage(Page):
                     )
                 if column == STATUS:
                     item.setToolTip(STATUS_LABELS[view.status])
+                if column == KIND:
+                    item.setToolTip(f.agency_type.label)
                 self.table.setItem(row, column, item)
         if selected is not None:
             self.select_request(selected.id)
