@@ -8,6 +8,8 @@ record is committed before a result is printed. Times are ISO 8601; one without 
 zone is taken in this machine's local time. ``search … --export FILE.zip`` writes every
 match to a package instead (``services/search_export.py``; recorded as an export) and
 prints the count, the file and its SHA-256; ``alpr-desktop package verify`` checks it.
+``search … --map FILE.html`` writes the matches' map as one standalone page (an export
+too, ``services/maps.py``).
 """
 
 from __future__ import annotations
@@ -47,6 +49,13 @@ def add_search_arguments(search: argparse.ArgumentParser, acting: Callable[[Any]
         metavar="FILE.zip",
         help="write every match (CSV, JSON, crops, context images, SHA-256 manifest) to a "
         "zip file instead of printing them; recorded as an export",
+    )
+    search.add_argument(
+        "--map",
+        type=Path,
+        metavar="FILE.html",
+        help="write a map of every match with a position to one standalone HTML file "
+        "(Leaflet inlined, the department's tiles or a grid) for a case file; an export",
     )
 
 
@@ -104,8 +113,12 @@ def run_search(app: Application, actor: Actor, args: argparse.Namespace) -> int:
         filters=filters,
         limit=args.limit,
     )
+    if args.export is not None and args.map is not None:
+        raise ValidationError("Give --export or --map, not both.")
     if args.export is not None:
         return _export(app, actor, request, args.export)
+    if args.map is not None:
+        return _map(app, actor, request, args.map)
     page = app.services.search.search(actor, request)
     for rank, result in enumerate(page.results, 1):
         if args.json:
@@ -130,6 +143,18 @@ def _export(app: Application, actor: Actor, request: Any, target: Path) -> int:
     capped = " (more matched than a search ranks: narrow it)" if done.capped else ""
     print(
         f"Exported {done.reads} read(s){capped} to {done.path} "
+        f"(SHA-256 {done.sha256}). Access record {done.record_id}."
+    )
+    return 0
+
+
+def _map(app: Application, actor: Actor, request: Any, target: Path) -> int:
+    if target.suffix.lower() not in (".html", ".htm"):
+        raise ValidationError(f"--map needs an .html file name, not {target.name!r}.")
+    done = app.services.maps.export_search_map(actor, request, target)
+    capped = " (more matched than a map draws: the newest are drawn)" if done.capped else ""
+    print(
+        f"Mapped {done.reads} read(s){capped} to {done.path} "
         f"(SHA-256 {done.sha256}). Access record {done.record_id}."
     )
     return 0

@@ -159,7 +159,10 @@ class DepartmentSettings(BaseModel):
     )
     designee_name: str = ""
     designee_title: str = ""
-    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    #: The department's own tile server ("" = none: maps show a coordinate grid and
+    #: need no network) and the attribution its tiles require.
+    tile_url: str = ""
+    tile_attribution: str = ""
     argon2: Argon2Parameters = Field(default_factory=Argon2Parameters)
     #: Separation of duties: may a supervisor suspend an administrator (docs/accounts.md)?
     supervisors_may_suspend_administrators: bool = False
@@ -178,6 +181,16 @@ class DepartmentSettings(BaseModel):
     after_hours_end: int = Field(default=7, ge=0, le=23)
     #: The department's time zone (IANA name): audit-report days and hours are its own.
     local_time_zone: str = Field(default="America/Los_Angeles", min_length=1, max_length=64)
+
+    @field_validator("tile_url")
+    @classmethod
+    def _tile_template(cls, value: str) -> str:
+        if value and (
+            not value.startswith(("https://", "http://"))
+            or not all(part in value for part in ("{z}", "{x}", "{y}"))
+        ):
+            raise ValueError("a tile server is an http(s) URL template with {z}, {x} and {y}")
+        return value
 
     @field_validator("local_time_zone")
     @classmethod

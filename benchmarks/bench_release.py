@@ -32,7 +32,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from _scratch import scratch_database
+from _scratch import scratch_database, trained_user
 
 from alpr_desktop.app import open_application
 from alpr_desktop.core.packages import verify_package
@@ -46,8 +46,6 @@ from alpr_desktop.services.search import ReadFilters
 from alpr_desktop.settings import LocalConfig
 from alpr_desktop.storage.types import utcnow
 
-PASSWORD = "quiet-harbour-lantern-5678"
-USER_PASSWORD = "amber-canyon-violet-2468"
 PLATE = "4REL001"
 LOAD_BATCH = 2000
 DAYS = 30
@@ -102,22 +100,6 @@ def _load(app, reads: int, background: int) -> float:  # type: ignore[no-untyped
     return time.perf_counter() - start
 
 
-def _commander(app):  # type: ignore[no-untyped-def]
-    services = app.services
-    admin = services.auth.create_first_administrator(
-        username="admin", full_name="Bench Admin", password=PASSWORD
-    )
-    view = services.users.create_user(
-        admin, username="cmdr", full_name="Bench Commander", roles=[Role.COMMANDER],
-        temporary_password="temporary-pass-0001", organisation="Bench PD",
-    )  # fmt: skip
-    services.users.activate(admin, view.id)
-    services.users.add_training(admin, view.id, course="ALPR", completed_on=dt.date.today())
-    login = services.auth.login("cmdr", "temporary-pass-0001")
-    services.auth.change_password(login.actor, "temporary-pass-0001", USER_PASSWORD)
-    return services.auth.login("cmdr", USER_PASSWORD).actor
-
-
 def _fulfil(app, actor, target: Path) -> dict[str, object]:  # type: ignore[no-untyped-def]
     releases = app.services.releases
     now = utcnow()
@@ -160,7 +142,7 @@ def run(url: str, reads: int, background: int, data_dir: Path) -> dict[str, obje
         LocalConfig(database_url=url, data_dir=data_dir, workstation_name="bench"), create=True
     )
     try:
-        actor = _commander(app)
+        actor = trained_user(app, "cmdr", Role.COMMANDER)
         load_s = _load(app, reads, background)
         print(f"loaded {reads + background:,} reads in {load_s:.1f} s", file=sys.stderr)
         return {

@@ -20,6 +20,7 @@ from alpr_desktop.services.hotlists import HotlistService
 from alpr_desktop.services.ingest import IngestService
 from alpr_desktop.services.live import LiveService
 from alpr_desktop.services.maintenance import MaintenanceService
+from alpr_desktop.services.maps import MapService
 from alpr_desktop.services.policy import PolicyService
 from alpr_desktop.services.releases import ReleaseService
 from alpr_desktop.services.reminders import ReminderService
@@ -53,6 +54,7 @@ class Services:
     maintenance: MaintenanceService
     reminders: ReminderService
     releases: ReleaseService
+    maps: MapService
 
     @classmethod
     def build(
@@ -93,4 +95,5 @@ class Services:
             maintenance=MaintenanceService(ctx, retention, users),
             reminders=ReminderService(ctx),
             releases=ReleaseService(ctx, audit, search),
+            maps=MapService(ctx, audit, search),
         )

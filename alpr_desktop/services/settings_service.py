@@ -35,6 +35,7 @@ _TEXT_SETTINGS: dict[str, tuple[str, int]] = {
     "designee_name": ("the designee's name", 200),
     "designee_title": ("the designee's title", 200),
     "tile_url": ("the map tile server", 1000),
+    "tile_attribution": ("the map tiles' attribution", 500),
     "purposes": ("each access purpose", column_length(AccessRecord.purpose)),
     "disposition_reasons": ("each disposition reason", column_length(Alert.disposition_reason)),
 }

@@ -114,7 +114,7 @@ def test_invalid_list_is_refused_inline(
     assert "purposes" in group.error_label.text()
     stored = gui.services.settings.current()
     assert stored.purposes == list(DEFAULT_PURPOSES)
-    assert stored.tile_url.startswith("https://tile.openstreetmap.org")  # all or nothing
+    assert stored.tile_url == ""  # all or nothing: the tile server was not saved either
     assert _settings_records(gui) == []
     assert group.save_button.isEnabled()  # the edits are kept for fixing
     editor.restore_defaults()  # editing clears the error

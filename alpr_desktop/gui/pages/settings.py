@@ -69,6 +69,7 @@ NAMES: dict[str, str] = {
     "purposes": "access purposes",
     "disposition_reasons": "alert disposition reasons",
     "tile_url": "map tile server",
+    "tile_attribution": "map tile attribution",
     "retention_days": "retention period",
     "designee_name": "designee name",
     "designee_title": "designee title",
@@ -451,7 +452,11 @@ class ListsGroup(SettingsGroup):
         )
         self.body.addWidget(self.dispositions, 3)
         form = self.form()
-        form.addRow("Map tile server:", self.line("tile_url", "https://…/{z}/{x}/{y}.png"))
+        form.addRow(
+            "Map tile server:",
+            self.line("tile_url", "none: a coordinate grid (https://…/{z}/{x}/{y}.png)"),
+        )
+        form.addRow("Tile attribution:", self.line("tile_attribution", "© the tiles' owner"))
         self.body.addLayout(form)
         self.finish_layout()
 

@@ -1,0 +1,374 @@
+"""Offline folium maps: read locations clustered and as a heat map, cameras, drawing.
+
+Every script, style sheet and image a map loads is one of the files vendored under
+``alpr_desktop/resources/leaflet`` (``tools/vendor_leaflet.py``), referenced by its
+``file:`` URL — or, for a map exported to a case file, inlined — so a map works in a
+building with no network. folium's own CDN links (Leaflet, jQuery, Bootstrap, the
+awesome-markers font) are replaced or dropped; an element that brings a CDN asset this
+module does not know raises rather than reaching out. The only web address a map may
+hold is the department's tile server, when one is configured (``TileSettings``); with
+none the background is a plain coordinate grid.
+
+Reads are drawn client-side from one JSON array (``[lat, lon, id, plate, time, camera,
+why]``): markers clustered in bulk (``addLayers`` with chunked loading) and the same
+points as a heat map, one of them shown at a time from the layer control. Thumbnails
+are not inlined by the thousand: a map carries at most :data:`MAX_THUMBNAILS` crops, and
+popups of the others say so. Pure: builds HTML from what the services give it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import html
+import json
+import mimetypes
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+#: Vendored file for each folium asset name (Map's, MarkerCluster's, HeatMap's, Draw's).
+_LOCAL_ASSETS: dict[str, str] = {
+    "leaflet": "leaflet/leaflet.js",
+    "leaflet_css": "leaflet/leaflet.css",
+    "markerclusterjs": "leaflet.markercluster/leaflet.markercluster.js",
+    "markerclustercss": "leaflet.markercluster/MarkerCluster.css",
+    "markerclusterdefaultcss": "leaflet.markercluster/MarkerCluster.Default.css",
+    "leaflet-heat.js": "leaflet.heat/leaflet-heat.js",
+    "leaflet_draw_js": "leaflet-draw/leaflet.draw.js",
+    "leaflet_draw_css": "leaflet-draw/leaflet.draw.css",
+}
+#: folium's Map assets the maps do not use (Bootstrap, jQuery, awesome markers).
+_DROPPED = frozenset(
+    {
+        "jquery",
+        "bootstrap",
+        "awesome_markers",
+        "bootstrap_css",
+        "glyphicons_css",
+        "awesome_markers_font_css",
+        "awesome_markers_css",
+        "awesome_rotate_css",
+    }
+)
+#: Crops inlined into one map at most (the best-ranked reads'; the rest on demand).
+MAX_THUMBNAILS = 200
+SACRAMENTO = (38.5816, -121.4944)
+
+
+class MapAssetError(RuntimeError):
+    """folium asked for an asset that is not vendored (a new folium version, say)."""
+
+
+def assets_root() -> Path:
+    """The folder of the vendored Leaflet files (a real folder in every install)."""
+    return Path(str(files("alpr_desktop").joinpath("resources", "leaflet")))
+
+
+def asset_manifest() -> dict[str, str]:
+    """Every vendored file (relative path) with its SHA-256, as ``assets.json`` says."""
+    data = json.loads((assets_root() / "assets.json").read_text(encoding="utf-8"))
+    files_: dict[str, str] = data["files"]
+    return files_
+
+
+def verify_assets() -> list[str]:
+    """The vendored files that are missing or changed (empty when all is well)."""
+    root, problems = assets_root(), []
+    for relative, digest in asset_manifest().items():
+        path = root / relative
+        if not path.is_file():
+            problems.append(f"{relative}: missing")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            problems.append(f"{relative}: changed")
+    return problems
+
+
+@dataclass(frozen=True)
+class TileSettings:
+    """The department's tile server; an empty URL means no tiles (a coordinate grid)."""
+
+    url: str = ""
+    attribution: str = ""
+    max_zoom: int = 19
+
+
+@dataclass(frozen=True)
+class MapRead:
+    """One read on the map."""
+
+    read_id: int
+    latitude: float
+    longitude: float
+    plate_text: str
+    read_at: dt.datetime
+    camera_name: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class MapCamera:
+    name: str
+    latitude: float
+    longitude: float
+    direction_deg: float | None = None
+    mobile: bool = False
+
+
+@dataclass(frozen=True)
+class MapContent:
+    """What one map shows."""
+
+    title: str
+    reads: Sequence[MapRead] = ()
+    cameras: Sequence[MapCamera] = ()
+    #: Crop bytes by read id, for the popups (at most :data:`MAX_THUMBNAILS` are used).
+    thumbnails: Mapping[int, bytes] = field(default_factory=dict)
+    #: A canvass circle: (latitude, longitude, metres).
+    area: tuple[float, float, float] | None = None
+    #: A GPS track, oldest point first.
+    track: Sequence[tuple[float, float]] = ()
+    #: Alert positions: (latitude, longitude, label).
+    alerts: Sequence[tuple[float, float, str]] = ()
+    #: Offer the drawing tools (a point, circle, rectangle or polygon to canvass).
+    draw: bool = False
+
+
+def _take_assets(element: Any, wanted: list[str]) -> None:
+    """Empty ``element``'s folium asset lists (class attributes shared by every map:
+    replaced on the instance), adding the vendored ones it needs to ``wanted``."""
+    for attribute in ("default_js", "default_css"):
+        for name, url in getattr(element, attribute, []):
+            if name in _DROPPED:
+                continue
+            if name not in _LOCAL_ASSETS:
+                raise MapAssetError(f"folium wants {name} from {url}: it is not vendored")
+            if name not in wanted:
+                wanted.append(name)
+        setattr(element, attribute, [])
+
+
+def _asset_tags(names: Sequence[str], *, inline: bool) -> str:
+    """The ``<script>``/``<link>`` tags of the vendored assets, or their contents."""
+    tags = []
+    for name in names:
+        path = assets_root() / _LOCAL_ASSETS[name]
+        css = path.suffix == ".css"
+        if not inline:
+            url = path.as_uri()
+            tags.append(
+                f'<link rel="stylesheet" href="{url}"/>'
+                if css
+                else f'<script src="{url}"></script>'
+            )
+            continue
+        text = path.read_text(encoding="utf-8")
+        if css:
+
+            def image(m: re.Match[str], folder: Path = path.parent) -> str:
+                data = (folder / m.group(2)).read_bytes()
+                kind = mimetypes.guess_type(m.group(2))[0] or "image/png"
+                return f"url(data:{kind};base64,{base64.b64encode(data).decode('ascii')})"
+
+            tags.append(f"<style>{_CSS_URL.sub(image, text)}</style>")
+        else:
+            tags.append(f"<script>{text}</script>")
+    return "\n".join(tags)
+
+
+_CSS_URL = re.compile(r"url\((['\"]?)(images/[^)'\"]+)\1\)")
+
+
+def _grid_layer() -> str:
+    """A Leaflet grid layer drawing each tile's edges and its south-west corner's
+    coordinates: the background when no tile server is configured."""
+    return """
+    var alprGrid = L.GridLayer.extend({
+      createTile: function (coords) {
+        var tile = document.createElement('canvas');
+        var size = this.getTileSize();
+        tile.width = size.x; tile.height = size.y;
+        var ctx = tile.getContext('2d');
+        ctx.fillStyle = '#eef1f4'; ctx.fillRect(0, 0, size.x, size.y);
+        ctx.strokeStyle = '#c9d0d8'; ctx.strokeRect(0, 0, size.x, size.y);
+        var sw = this._map.unproject(coords.scaleBy(size).add([0, size.y]), coords.z);
+        ctx.fillStyle = '#7a8591'; ctx.font = '10px sans-serif';
+        ctx.fillText(sw.lat.toFixed(4) + ', ' + sw.lng.toFixed(4), 4, size.y - 4);
+        return tile;
+      }
+    });
+    """
+
+
+def _reads_script(map_name: str, reads: Sequence[MapRead], thumbs: Mapping[int, str]) -> str:
+    rows = [
+        [
+            round(r.latitude, 6),
+            round(r.longitude, 6),
+            r.read_id,
+            r.plate_text,
+            r.read_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ"),
+            r.camera_name,
+            r.reason,
+        ]
+        for r in reads
+    ]
+    data = _script_json(rows)
+    thumbs_json = _script_json(thumbs)
+    return f"""
+    (function () {{
+      var map = {map_name};
+      var reads = {data};
+      var thumbs = {thumbs_json};
+      function esc(s) {{
+        return String(s).replace(/[&<>"']/g, function (c) {{
+          return {{'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}}[c];
+        }});
+      }}
+      function popup(r) {{
+        var img = thumbs[r[2]] ? '<img src="' + thumbs[r[2]] + '" style="max-width:180px"><br>'
+                               : '<i>Open the read for its images.</i><br>';
+        return img + '<b>' + esc(r[3]) + '</b><br>' + esc(r[4]) + '<br>' + esc(r[5])
+             + (r[6] ? '<br><small>' + esc(r[6]) + '</small>' : '');
+      }}
+      var markers = reads.map(function (r) {{
+        var m = L.circleMarker([r[0], r[1]], {{radius: 6, weight: 1, color: '#0d47a1',
+                                               fillColor: '#1e88e5', fillOpacity: 0.8}});
+        m.alprRead = r[2];
+        m.bindPopup(function () {{ return popup(r); }});
+        m.on('click', function () {{
+          if (window.alprBridge) {{ window.alprBridge.readClicked(r[2]); }}
+        }});
+        return m;
+      }});
+      var cluster = L.markerClusterGroup({{chunkedLoading: true}});
+      cluster.addLayers(markers);
+      cluster.addTo(map);
+      var heat = L.heatLayer(reads.map(function (r) {{ return [r[0], r[1]]; }}),
+                             {{radius: 18, blur: 14, maxZoom: 17}});
+      L.control.layers(null, {{'Reads (clustered)': cluster, 'Heat map': heat}},
+                       {{collapsed: false}}).addTo(map);
+      window.alprMap = {{map: map, cluster: cluster, heat: heat, reads: reads.length}};
+    }})();
+    """
+
+
+def _tooltip(text: str) -> str:
+    """Text for a folium tooltip, which folium puts into a JavaScript template literal
+    as HTML unescaped: markup, backticks and ``${`` are neutralised."""
+    return html.escape(text).replace("`", "&#96;").replace("$", "&#36;")
+
+
+def _script_json(value: object) -> str:
+    """JSON safe inside a ``<script>`` element: no ``</script>`` or ``<!--`` can end it."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _data_uri(data: bytes) -> str:
+    kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _bounds(content: MapContent) -> list[list[float]] | None:
+    points = [(r.latitude, r.longitude) for r in content.reads]
+    points += [(c.latitude, c.longitude) for c in content.cameras]
+    points += list(content.track) + [(a[0], a[1]) for a in content.alerts]
+    if content.area is not None:
+        points.append(content.area[:2])
+    if not points:
+        return None
+    lats, lons = [p[0] for p in points], [p[1] for p in points]
+    return [[min(lats), min(lons)], [max(lats), max(lons)]]
+
+
+def build_map(content: MapContent, tiles: TileSettings, *, inline: bool = False) -> str:
+    """The map as one HTML document. ``inline`` puts every asset into the page (a
+    standalone file for a case file); otherwise assets are ``file:`` URLs."""
+    import branca.element
+    import folium
+    from folium.plugins import Draw, HeatMap, MarkerCluster
+
+    # maxZoom on the map itself: folium gives it only to a tile layer, and the cluster
+    # layer needs it with none (the grid background).
+    options: dict[str, Any] = {"maxZoom": tiles.max_zoom}
+    fmap = folium.Map(location=SACRAMENTO, zoom_start=13, tiles=None, prefer_canvas=True, **options)
+    wanted: list[str] = []
+    _take_assets(fmap, wanted)
+    fmap.get_root().title = content.title  # type: ignore[attr-defined]
+    if tiles.url:
+        folium.TileLayer(
+            tiles=tiles.url, attr=tiles.attribution or "Tiles", max_zoom=tiles.max_zoom,
+            name="Map",
+        ).add_to(fmap)  # fmt: skip
+    # The reads are drawn by the page's own script with these plugins' assets.
+    for plugin in (MarkerCluster(), HeatMap([[0.0, 0.0]])):
+        _take_assets(plugin, wanted)
+    name = fmap.get_name()
+    script = "" if tiles.url else _grid_layer() + f"new alprGrid().addTo({name});"
+    for cam in content.cameras:
+        _camera(fmap, cam)
+    if content.area is not None:
+        lat, lon, metres = content.area
+        folium.Circle([lat, lon], radius=metres, color="#e65100", fill=False,
+                      tooltip=f"Canvass area, {metres:g} m").add_to(fmap)  # fmt: skip
+    if content.track:
+        folium.PolyLine(list(content.track), color="#6a1b9a", weight=3,
+                        tooltip="GPS track").add_to(fmap)  # fmt: skip
+    for lat, lon, label in content.alerts:
+        folium.CircleMarker([lat, lon], radius=8, color="#c62828", fill=True,
+                            fill_opacity=0.9, tooltip=_tooltip(label)).add_to(fmap)  # fmt: skip
+    if content.draw:
+        draw = Draw(
+            draw_options={"polyline": False, "circlemarker": False, "marker": True,
+                          "rectangle": True, "polygon": True, "circle": True},
+            edit_options={"edit": False},
+        )  # fmt: skip
+        _take_assets(draw, wanted)
+        draw.add_to(fmap)
+    thumbs = {
+        r.read_id: _data_uri(content.thumbnails[r.read_id])
+        for r in content.reads[:MAX_THUMBNAILS]
+        if r.read_id in content.thumbnails
+    }
+    script += _reads_script(name, content.reads, thumbs)
+    bounds = _bounds(content)
+    if bounds is not None:
+        script += f"{name}.fitBounds({json.dumps(bounds)}, {{maxZoom: 16, padding: [20, 20]}});"
+    root: Any = fmap.get_root()
+    root.header.add_child(branca.element.Element(_asset_tags(wanted, inline=inline)), index=0)
+    fmap.add_child(_page_script(script))  # rendered after the map and its layers exist
+    return str(root.render())
+
+
+def _camera(fmap: Any, cam: MapCamera) -> None:
+    import math
+
+    import folium
+
+    label = _tooltip(f"{cam.name} (mobile)" if cam.mobile else cam.name)
+    folium.CircleMarker([cam.latitude, cam.longitude], radius=7, color="#2e7d32", fill=True,
+                        fill_opacity=1.0, tooltip=label).add_to(fmap)  # fmt: skip
+    if cam.direction_deg is not None:
+        # A 60 m stroke the way the camera faces (bearing, clockwise from north).
+        rad = math.radians(cam.direction_deg)
+        d_lat = 60 * math.cos(rad) / 111_320
+        d_lon = 60 * math.sin(rad) / (111_320 * math.cos(math.radians(cam.latitude)))
+        folium.PolyLine([[cam.latitude, cam.longitude],
+                         [cam.latitude + d_lat, cam.longitude + d_lon]],
+                        color="#2e7d32", weight=4).add_to(fmap)  # fmt: skip
+
+
+def _page_script(code: str) -> Any:
+    """An element whose script is ``code``, rendered in order with the map's children."""
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    element = MacroElement()
+    element._template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
+    element.code = code  # type: ignore[attr-defined]
+    return element

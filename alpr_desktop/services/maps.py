@@ -1,0 +1,258 @@
+"""Maps of reads: a search's or a canvass's reads where they were taken (requirements §6).
+
+Looking at a map of reads is looking at ALPR data: every map is an access record
+(``VIEW_MAP``, with the purpose, the case number and the query that produced it)
+committed before a single position is read, and a map exported to a case file is an
+export (``EXPORT_READS``) with the file's SHA-256. The HTML is built by :mod:`.map_html` from what
+this service reads; the department's tile server comes from the settings.
+
+A map is not paged: it draws every read that fits, up to :data:`MAX_MAP_READS` (the
+newest first beyond that, and the map says it is capped). A search map finds its reads
+through the same pattern index as the Search page (``search._candidates``); positions
+are read in one light query (no images, no other readings), and the crops of the first
+:data:`map_html.MAX_THUMBNAILS` only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alpr_desktop.core.roles import Action
+from alpr_desktop.core.search import SearchPattern
+from alpr_desktop.errors import ValidationError
+from alpr_desktop.services import search as search_module
+from alpr_desktop.services.audit import AuditService
+from alpr_desktop.services.base import Actor, BaseService, ServiceContext, load_department_settings
+from alpr_desktop.services.map_html import (
+    MAX_THUMBNAILS,
+    MapCamera,
+    MapContent,
+    MapRead,
+    TileSettings,
+    build_map,
+)
+from alpr_desktop.services.search import (
+    Area,
+    CanvassRequest,
+    ReadFilters,
+    SearchRequest,
+    SearchService,
+)
+from alpr_desktop.storage.models import Camera, PlateRead, StoredImage
+
+#: The most reads one map draws (a search's candidates are capped lower, at
+#: ``search.CANDIDATE_LIMIT``; an area and time window can hold many more).
+MAX_MAP_READS = 200_000
+
+
+@dataclass(frozen=True)
+class ReadsMap:
+    """A map of reads, ready to show (``html``) or written (``path``)."""
+
+    html: str
+    reads: int
+    #: More reads fitted than :data:`MAX_MAP_READS` (the newest are drawn).
+    capped: bool
+    record_id: int
+    path: Path | None = None
+    sha256: str = ""
+
+
+class MapService(BaseService):
+    def __init__(self, ctx: ServiceContext, audit: AuditService, search: SearchService) -> None:
+        super().__init__(ctx)
+        self.audit, self.search = audit, search
+
+    # ------------------------------------------------------------------ maps of reads
+    def search_map(self, actor: Actor, request: SearchRequest, *, draw: bool = False) -> ReadsMap:
+        """Every read ``request`` matches that has a position, on a map (recorded first)."""
+        pattern, query = self._search_query(request)
+        record_id = self.audit.record_first(
+            actor, Action.VIEW_MAP, request.purpose, request.case_number, query, "mapped reads"
+        )
+        return self._reads_map(
+            f"Reads matching {request.pattern}", pattern, request.filters, record_id, draw=draw
+        )
+
+    def canvass_map(self, actor: Actor, request: CanvassRequest) -> ReadsMap:
+        """Every read within the canvass circle and window, on a map (recorded first)."""
+        filters, query = self._canvass_query(request)
+        record_id = self.audit.record_first(
+            actor, Action.VIEW_MAP, request.purpose, request.case_number, query, "mapped a canvass"
+        )
+        title = (
+            f"Canvass, {request.metres:g} m around {request.latitude:.5f}, {request.longitude:.5f}"
+        )
+        return self._reads_map(title, None, filters, record_id, draw=True)
+
+    def export_search_map(self, actor: Actor, request: SearchRequest, target: Path) -> ReadsMap:
+        """The search's map as one standalone HTML file (every asset inlined) for a case
+        file; an export, recorded first, then written whole or not at all."""
+        pattern, query = self._search_query(request)
+        _check_target(target)  # before the record: a bad path exports nothing
+        query = {**query, "export": "map_html", "target": target.name}
+        record_id = self.audit.record_first(
+            actor,
+            Action.EXPORT_READS,
+            request.purpose,
+            request.case_number,
+            query,
+            "exported a map of reads",
+        )
+        made = self._reads_map(
+            f"Reads matching {request.pattern}", pattern, request.filters, record_id, inline=True
+        )
+        data = made.html.encode("utf-8")
+        _write_whole(target, data)
+        return ReadsMap(
+            made.html, made.reads, made.capped, record_id, target, hashlib.sha256(data).hexdigest()
+        )
+
+    # ------------------------------------------------------------------ internals
+    def _search_query(self, request: SearchRequest) -> tuple[SearchPattern, dict[str, Any]]:
+        pattern = self.search.compile(request)
+        request.filters.check()
+        return pattern, search_module.search_query(request, pattern, map=True)
+
+    @staticmethod
+    def _canvass_query(request: CanvassRequest) -> tuple[ReadFilters, dict[str, Any]]:
+        area = Area(near=(request.latitude, request.longitude, request.metres))
+        filters = ReadFilters(since=request.since, until=request.until, area=area)
+        filters.check()
+        return filters, {"canvass": list(area.near or ()), **filters.canonical(), "map": True}
+
+    def _reads_map(
+        self,
+        title: str,
+        pattern: SearchPattern | None,
+        filters: ReadFilters,
+        record_id: int,
+        *,
+        draw: bool = False,
+        inline: bool = False,
+    ) -> ReadsMap:
+        with self.ctx.db.sessions() as session:
+            reads, capped = map_reads(session, pattern, filters)
+            thumbnails = _thumbnails(session, [r.read_id for r in reads[:MAX_THUMBNAILS]])
+            cameras = _cameras(session)
+            tiles = _tiles(session)
+        area = filters.area.near
+        content = MapContent(
+            title,
+            reads,
+            cameras,
+            thumbnails,
+            area=area,
+            draw=draw,
+        )
+        html = build_map(content, tiles, inline=inline)
+        return ReadsMap(html, len(reads), capped, record_id)
+
+
+def map_reads(
+    session: Session, pattern: SearchPattern | None, filters: ReadFilters, cap: int = MAX_MAP_READS
+) -> tuple[list[MapRead], bool]:
+    """The reads with a position that ``pattern`` (or every read, when None) and
+    ``filters`` let through, newest first, at most ``cap``; and whether more fitted.
+    Records nothing: callers record first."""
+    dialect = session.get_bind().dialect.name
+    stmt: Any = (
+        select(
+            PlateRead.id,
+            PlateRead.latitude,
+            PlateRead.longitude,
+            PlateRead.plate_text,
+            PlateRead.plate_normalized,
+            PlateRead.read_at,
+            Camera.name.label("camera_name"),
+        )
+        .select_from(PlateRead)
+        .outerjoin(Camera, Camera.id == PlateRead.camera_id)
+        .where(PlateRead.latitude.is_not(None), PlateRead.longitude.is_not(None))
+    )
+    stmt = search_module._filtered(stmt, filters, dialect)
+    if pattern is not None:
+        candidates = search_module._candidates(session, pattern)
+        stmt = stmt.where(PlateRead.id.in_(select(candidates.c.id)))
+    stmt = stmt.order_by(PlateRead.read_at.desc(), PlateRead.id.desc()).limit(cap + 1)
+    rows = session.execute(stmt).all()
+    capped = len(rows) > cap
+    bounded = filters.area.bounds() is not None
+    out: list[MapRead] = []
+    for row in rows[:cap]:
+        if bounded and not filters.area.contains(row.latitude, row.longitude):
+            continue
+        reason = ""
+        if pattern is not None:
+            match = pattern.classify(row.plate_normalized)
+            reason = match.reason if match is not None else "another reading matched"
+        read_at = row.read_at if row.read_at.tzinfo else row.read_at.replace(tzinfo=dt.UTC)
+        out.append(
+            MapRead(
+                row.id,
+                row.latitude,
+                row.longitude,
+                row.plate_text,
+                read_at,
+                row.camera_name or "",
+                reason,
+            )
+        )
+    return out, capped
+
+
+def _thumbnails(session: Session, read_ids: Sequence[int]) -> dict[int, bytes]:
+    out: dict[int, bytes] = {}
+    for start in range(0, len(read_ids), 900):
+        chunk = list(read_ids[start : start + 900])
+        for read_id, data in session.execute(
+            select(PlateRead.id, StoredImage.data)
+            .join(StoredImage, StoredImage.id == PlateRead.crop_image_id)
+            .where(PlateRead.id.in_(chunk))
+        ):
+            out[read_id] = data
+    return out
+
+
+def _cameras(session: Session) -> list[MapCamera]:
+    return [
+        MapCamera(c.name, c.latitude, c.longitude, c.direction_deg, bool(c.mobile))
+        for c in session.scalars(select(Camera).order_by(Camera.name))
+        if c.latitude is not None and c.longitude is not None
+    ]
+
+
+def _tiles(session: Session) -> TileSettings:
+    settings = load_department_settings(session)
+    return TileSettings(settings.tile_url, settings.tile_attribution)
+
+
+def _check_target(target: Path) -> None:
+    if target.is_dir():
+        raise ValidationError(f"{target} is a folder; name the HTML file to write.")
+    if not target.parent.is_dir():
+        raise ValidationError(f"There is no folder {target.parent}.")
+
+
+def _write_whole(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temporary file beside it: whole or not."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

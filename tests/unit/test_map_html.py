@@ -1,0 +1,110 @@
+"""Offline maps: the vendored Leaflet files are whole and licensed, a map references
+only them (or the configured tile server), an exported map inlines them, and text from
+the database cannot break out of the page's script."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+
+from alpr_desktop.services import map_html
+from alpr_desktop.services.map_html import (
+    MapAssetError,
+    MapCamera,
+    MapContent,
+    MapRead,
+    TileSettings,
+    assets_root,
+    build_map,
+    verify_assets,
+)
+
+NOW = dt.datetime(2026, 11, 20, 18, 30, tzinfo=dt.UTC)
+WEB = re.compile(r"https?://[^\s\"'<>)\\]+")
+#: What loads something: a script or image source, a style sheet, a CSS url() (a link
+#: a user may click — Leaflet's own credit — loads nothing).
+FETCH = re.compile(
+    r"""\bsrc\s*=\s*["']?https?:|<link[^>]+href\s*=\s*["']?https?:|url\(\s*["']?https?:"""
+)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+
+
+def reads(n: int) -> list[MapRead]:
+    return [
+        MapRead(i, 38.58 + i * 1e-4, -121.49 - i * 1e-4, "7ABC123", NOW, "North gate", "exact")
+        for i in range(n)
+    ]
+
+
+def content(**changes: Any) -> MapContent:
+    base: dict[str, Any] = {
+        "title": "Reads matching 7ABC*",
+        "reads": reads(25),
+        "cameras": [MapCamera("North gate", 38.5841, -121.4979, 180.0)],
+        "area": (38.58, -121.49, 250.0),
+        "draw": True,
+    }
+    return MapContent(**(base | changes))
+
+
+def test_the_vendored_files_are_whole_and_each_package_has_its_licence() -> None:
+    assert verify_assets() == []
+    root = assets_root()
+    for package in ("leaflet", "leaflet.markercluster", "leaflet.heat", "leaflet-draw"):
+        licence = (root / package / "LICENSE.txt").read_text(encoding="utf-8")
+        assert "Copyright" in licence or "(c)" in licence
+    assert "tools/vendor_leaflet.py" in (root / "PROVENANCE.md").read_text(encoding="utf-8")
+
+
+def test_a_map_without_a_tile_server_names_no_web_address_at_all() -> None:
+    html = build_map(content(), TileSettings())
+    assert WEB.findall(html) == []
+    for name in ("leaflet/leaflet.js", "leaflet.markercluster/", "leaflet.heat/", "leaflet-draw/"):
+        assert (assets_root() / name).as_uri().split("/resources/")[1] in html
+    assert "new alprGrid()" in html  # the coordinate grid stands in for tiles
+    assert "cdn" not in html.lower() and "jquery" not in html.lower()
+
+
+def test_the_configured_tile_server_is_the_only_web_address() -> None:
+    tiles = TileSettings("https://tiles.sacpd.example/{z}/{x}/{y}.png", "© Sacramento PD GIS")
+    html = build_map(content(), tiles)
+    assert set(WEB.findall(html)) == {"https://tiles.sacpd.example/{z}/{x}/{y}.png"}
+    assert "new alprGrid()" not in html
+
+
+def test_an_exported_map_inlines_every_asset_and_loads_nothing_from_the_web() -> None:
+    html = build_map(content(reads=reads(3)), TileSettings(), inline=True)
+    assert FETCH.findall(html) == []
+    assert "file:" not in html
+    assert "L.markerClusterGroup" in html and "L.heatLayer" in html
+    assert "url(data:image/png;base64," in html  # Leaflet's and the drawing tools' images
+
+
+def test_text_from_the_database_cannot_end_the_script() -> None:
+    hostile = '</script><script>alert("x")</script>'
+    evil = [MapRead(1, 38.58, -121.49, "7ABC123", NOW, hostile, "exact")]
+    camera = [MapCamera("`${alert(1)}`<b>", 38.58, -121.49, None)]
+    html = build_map(content(reads=evil, cameras=camera), TileSettings())
+    assert hostile not in html and "alert(\"x\")</script>" not in html
+    assert "${alert(1)}" not in html
+    assert html.count("<script>alert") == 0
+
+
+def test_at_most_the_set_number_of_thumbnails_is_inlined() -> None:
+    many = reads(map_html.MAX_THUMBNAILS + 50)
+    thumbs = {r.read_id: PNG for r in many}
+    html = build_map(content(reads=many, thumbnails=thumbs), TileSettings())
+    assert html.count("data:image/png;base64,") == map_html.MAX_THUMBNAILS
+
+
+def test_an_asset_that_is_not_vendored_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import folium
+
+    monkeypatch.setattr(
+        folium.Map, "default_js", [*folium.Map.default_js, ("new_thing", "https://cdn.x/a.js")]
+    )
+    with pytest.raises(MapAssetError, match="new_thing"):
+        build_map(content(), TileSettings())
