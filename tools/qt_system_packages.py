@@ -1,8 +1,9 @@
-"""The Debian packages Qt's xcb platform plugin needs, read off ``ldd``, not guessed.
+"""The Debian packages Qt's xcb platform plugin and Qt WebEngine need, read off ``ldd``.
 
 PySide6's wheels bundle Qt itself but not the X11/XCB client libraries its ``xcb``
-platform plugin (``libqxcb.so``, the one a desktop session uses) links against. A
-missing one only shows when a real window is opened: offscreen tests never notice.
+platform plugin (``libqxcb.so``, the one a desktop session uses) links against, nor
+what Qt WebEngine (the maps) links against (NSS, ALSA, X extensions). A missing one
+only shows when a real window or a map is opened.
 
 Usage::
 
@@ -32,6 +33,12 @@ def plugin_path() -> Path:
     return Path(PySide6.__file__).parent / "Qt" / "plugins" / "platforms" / "libqxcb.so"
 
 
+def checked_paths() -> list[Path]:
+    """The xcb plugin, and Qt WebEngine's core library when its wheel is installed."""
+    web_engine = Path(PySide6.__file__).parent / "Qt" / "lib" / "libQt6WebEngineCore.so.6"
+    return [plugin_path()] + ([web_engine] if web_engine.exists() else [])
+
+
 def ldd(path: Path) -> list[tuple[str, str | None]]:
     """(library name, resolved path or None when not found) for everything ``path`` loads."""
     out = subprocess.run(["ldd", str(path)], capture_output=True, text=True, check=True).stdout
@@ -59,18 +66,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if a library is missing")
     args = parser.parse_args(argv)
-    plugin = plugin_path()
-    libraries = ldd(plugin)
+    paths = checked_paths()
+    libraries = [library for path in paths for library in ldd(path)]
     missing = sorted({name for name, target in libraries if target is None})
+    names = ", ".join(p.name for p in paths)
     if args.check:
         if missing:
             print(
-                f"{plugin.name} cannot load: missing {', '.join(missing)}. Add their Debian "
+                f"{names} cannot load: missing {', '.join(missing)}. Add their Debian "
                 "packages to .ci/system-deps (see tools/qt_system_packages.py).",
                 file=sys.stderr,
             )
             return 1
-        print(f"{plugin.name}: all {len(libraries)} libraries found")
+        print(f"{names}: all {len(set(libraries))} libraries found")
         return 0
     packages = {owner(target) for _name, target in libraries if target is not None}
     print(" ".join(sorted(p for p in packages if p and p not in SKIP_PACKAGES)))

@@ -43,6 +43,9 @@ def qt_application() -> QApplication:
     """The process's QApplication (created here unless one exists, as under pytest-qt)."""
     app = QApplication.instance()
     if not isinstance(app, QApplication):
+        from alpr_desktop.gui.map_view import prepare_web_engine
+
+        prepare_web_engine()
         app = QApplication(sys.argv)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName("alpr-desktop")

@@ -252,6 +252,13 @@ def _reads_script(map_name: str, reads: Sequence[MapRead], thumbs: Mapping[int, 
                              {{radius: 18, blur: 14, maxZoom: 17}});
       L.control.layers(null, {{'Reads (clustered)': cluster, 'Heat map': heat}},
                        {{collapsed: false}}).addTo(map);
+      map.on('draw:created', function (e) {{
+        // An area drawn to search or canvass: to the application (the bridge checks it).
+        var shape = {{geometry: e.layer.toGeoJSON().geometry,
+                     radius: e.layer.getRadius ? e.layer.getRadius() : null}};
+        window.alprDrawn = shape;
+        if (window.alprBridge) {{ window.alprBridge.areaDrawn(JSON.stringify(shape)); }}
+      }});
       window.alprMap = {{map: map, cluster: cluster, heat: heat, reads: reads.length}};
     }})();
     """
@@ -300,16 +307,24 @@ def build_map(content: MapContent, tiles: TileSettings, *, inline: bool = False)
     wanted: list[str] = []
     _take_assets(fmap, wanted)
     fmap.get_root().title = content.title  # type: ignore[attr-defined]
+    tile_layer = None
     if tiles.url:
-        folium.TileLayer(
-            tiles=tiles.url, attr=tiles.attribution or "Tiles", max_zoom=tiles.max_zoom,
-            name="Map",
+        tile_layer = folium.TileLayer(
+            tiles=tiles.url, attr=_tooltip(tiles.attribution or "Tiles"),
+            max_zoom=tiles.max_zoom, name="Map",
         ).add_to(fmap)  # fmt: skip
     # The reads are drawn by the page's own script with these plugins' assets.
     for plugin in (MarkerCluster(), HeatMap([[0.0, 0.0]])):
         _take_assets(plugin, wanted)
     name = fmap.get_name()
     script = "" if tiles.url else _grid_layer() + f"new alprGrid().addTo({name});"
+    if tile_layer is not None:
+        # A tile server that does not answer: the application says so; the map stays.
+        script += (
+            f"{tile_layer.get_name()}.once('tileerror', function () {{"
+            " window.alprTilesFailed = true;"
+            " if (window.alprBridge) { window.alprBridge.tilesFailed(); } });"
+        )
     for cam in content.cameras:
         _camera(fmap, cam)
     if content.area is not None:

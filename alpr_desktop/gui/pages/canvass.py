@@ -10,6 +10,7 @@ and is recorded before it runs (:meth:`SearchService.canvass
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,6 +32,7 @@ from alpr_desktop.gui.pages.base import Page
 from alpr_desktop.gui.pages.holds import RequestHoldDialog
 from alpr_desktop.gui.search.canvass_model import CanvassModel
 from alpr_desktop.gui.search.filters import aware, datetime_edit, parse_numbers
+from alpr_desktop.gui.search.map_window import MapWindow
 from alpr_desktop.gui.search.purpose import CaseMemory, Declared, ask_purpose, with_purposes
 from alpr_desktop.gui.widgets import show_inline_error
 from alpr_desktop.services.base import Actor
@@ -121,6 +123,14 @@ class CanvassPage(Page):
         below = QHBoxLayout()
         below.addWidget(self.summary, 1)
         below.addWidget(self.hold_button)
+        self.map_button = QPushButton("Map…", self)
+        self.map_button.setObjectName("canvassMap")
+        self.map_button.setToolTip("Every read of the canvass on a map (recorded)")
+        self.map_button.setVisible(self.actor.may(Action.VIEW_MAP))
+        self.map_button.setEnabled(False)
+        self.map_button.clicked.connect(self.show_map)
+        self.map_window: QWidget | None = None
+        below.addWidget(self.map_button)
         self.layout_.addLayout(below)
 
     def _selected_plate(self) -> CanvassPlate | None:
@@ -131,6 +141,41 @@ class CanvassPage(Page):
 
     def _update_hold(self) -> None:
         self.hold_button.setEnabled(not self.running and self._selected_plate() is not None)
+        self.map_button.setEnabled(not self.running and self.done is not None)
+
+    def show_map(self) -> None:
+        """The canvass's reads on a map (a ``view_map`` access record); a circle drawn
+        on it becomes the scene and radius of the next canvass."""
+        if self.done is None:
+            return
+        request, declared = self.done
+        maps, actor = self.gui.services.maps, self.actor
+        window = MapWindow(
+            self.gui,
+            f"Map — canvass (case {declared.case_number})",
+            lambda: maps.canvass_map(actor, request),
+            self,
+        )
+        window.view.bridge.area_drawn.connect(self.set_area)
+        window.finished.connect(window.deleteLater)
+        self.map_window = window
+        window.show()
+
+    def set_area(self, area: dict[str, Any]) -> None:
+        """A circle drawn on the map: the scene and radius (a polygon cannot canvass)."""
+        circle = area.get("circle")
+        if circle is None:
+            show_inline_error(
+                self.error_label,
+                "A canvass is a circle around the scene: draw a circle (a polygon can be "
+                "searched on the Search page).",
+            )
+            return
+        lat, lon, metres = circle
+        self.centre_edit.setText(f"{lat:.6f}, {lon:.6f}")
+        self.radius_spin.setValue(min(metres, self.radius_spin.maximum()))
+        show_inline_error(self.error_label, "")
+        self.summary.setText("The circle drawn on the map is the scene: press Canvass.")
 
     def request_hold(self) -> None:
         """The hold request for the selected plate's reads in the canvass's window."""
@@ -220,6 +265,7 @@ class CanvassPage(Page):
         self.result = result
         self.done = (request, declared)
         self.model.set_plates(result.plates)
+        self._update_hold()
         text = f"{len(result.plates):,} plate(s) in {result.reads:,} read(s), most read first."
         if result.capped:
             text += " Too many reads: only the first were grouped; narrow the window."

@@ -41,6 +41,7 @@ from alpr_desktop.gui.pages.holds import RequestHoldDialog
 from alpr_desktop.gui.search.detail import LoadedRead, ReadDetailPane, load_read
 from alpr_desktop.gui.search.export import ExportBar
 from alpr_desktop.gui.search.filters import FilterBar
+from alpr_desktop.gui.search.map_window import MapWindow
 from alpr_desktop.gui.search.purpose import CaseMemory, Declared, ask_purpose, with_purposes
 from alpr_desktop.gui.search.results import (
     THUMBNAIL,
@@ -50,7 +51,7 @@ from alpr_desktop.gui.search.results import (
 )
 from alpr_desktop.gui.widgets import show_inline_error
 from alpr_desktop.services.base import Actor
-from alpr_desktop.services.search import CANDIDATE_LIMIT, SearchRequest
+from alpr_desktop.services.search import CANDIDATE_LIMIT, ReadResult, SearchRequest
 
 PAGE_SIZE = 100
 SLOW_HELP = (
@@ -168,6 +169,14 @@ class SearchPage(Page):
         below = QHBoxLayout()
         below.addWidget(self.count_label, 1)
         below.addWidget(self.hold_button)
+        self.map_button = QPushButton("Map…", self)
+        self.map_button.setObjectName("searchMap")
+        self.map_button.setToolTip("Every match with a position on a map (recorded)")
+        self.map_button.setVisible(self.actor.may(Action.VIEW_MAP))
+        self.map_button.setEnabled(False)
+        self.map_button.clicked.connect(self.show_map)
+        self.map_window: QWidget | None = None
+        below.addWidget(self.map_button)
         below.addWidget(self.export_bar)
         left_layout.addLayout(below)
         self.detail = ReadDetailPane()
@@ -188,6 +197,7 @@ class SearchPage(Page):
 
     def _update_hold(self) -> None:
         self.hold_button.setEnabled(self.session is not None and self.model.loaded > 0)
+        self.map_button.setEnabled(self.session is not None and self.model.loaded > 0)
 
     def request_hold(self) -> None:
         """The hold request form with the listed reads' ids and the search's case."""
@@ -394,6 +404,10 @@ class SearchPage(Page):
         self.selected_id = found.read_id
         if self.table.currentIndex().row() != row:
             self.table.selectRow(row)
+        self._load(session, found)
+
+    def _load(self, session: SearchSession, found: ReadResult | int) -> None:
+        """Open a read (a result, or an id clicked on the map) on the worker."""
         self.detail.clear("Opening the read…")
         services, actor, declared = self.gui.services, self.actor, session.declared
         self.gui.background.run(
@@ -402,6 +416,42 @@ class SearchPage(Page):
             on_error=lambda exc: self.detail.clear(f"The read could not be opened: {exc}"),
             context=self,
         )
+
+    def open_read_id(self, read_id: int) -> None:
+        """Open a read clicked on the map: its row when loaded, else by id (recorded)."""
+        session = self.session
+        if session is None:
+            return
+        for row in range(self.model.loaded):
+            if self.model.result_at(row).read_id == read_id:
+                self.open_row(row)
+                return
+        self.selected_id = read_id
+        self.table.clearSelection()
+        self._load(session, read_id)
+
+    # ------------------------------------------------------------------ map
+    def show_map(self) -> None:
+        """The current search's reads on a map (a ``view_map`` access record)."""
+        session = self.session
+        if session is None:
+            return
+        maps, actor, request = self.gui.services.maps, self.actor, session.request
+        window = MapWindow(
+            self.gui,
+            f"Map — {request.pattern} (case {session.declared.case_number})",
+            lambda: maps.search_map(actor, request, draw=True),
+            self,
+        )
+        window.view.bridge.read_clicked.connect(self.open_read_id)
+        window.view.bridge.area_drawn.connect(self._area_drawn)
+        window.finished.connect(window.deleteLater)
+        self.map_window = window
+        window.show()
+
+    def _area_drawn(self, area: dict[str, object]) -> None:
+        self.filter_bar.set_area(area)
+        self.count_label.setText("The area drawn on the map is the search's area: press Search.")
 
     def _opened(self, loaded: LoadedRead) -> None:
         if loaded.found.read_id != self.selected_id:

@@ -36,12 +36,16 @@ class LoadedRead:
 
 
 def load_read(
-    services: Services, actor: Actor, found: ReadResult, declared: Declared
+    services: Services, actor: Actor, found: ReadResult | int, declared: Declared
 ) -> LoadedRead:
-    """Open ``found``'s read (recorded) and decode its images (worker thread)."""
+    """Open ``found``'s read (recorded) and decode its images (worker thread); a read
+    id alone (clicked on the map) is shown with the read as stored."""
+    read_id = found if isinstance(found, int) else found.read_id
     opened = services.search.open_read(
-        actor, found.read_id, purpose=declared.purpose, case_number=declared.case_number
+        actor, read_id, purpose=declared.purpose, case_number=declared.case_number
     )
+    if isinstance(found, int):
+        found = opened.result
     crop = decode_image(opened.crop) if opened.crop else QImage()
     if not crop.isNull() and crop.width() > CROP_WIDTH:
         crop = crop.scaledToWidth(CROP_WIDTH, Qt.TransformationMode.SmoothTransformation)

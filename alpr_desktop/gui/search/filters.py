@@ -1,13 +1,17 @@
 """The filter bar of the Search page and the time-window fields both pages share.
 
-Camera names are typed as a comma-separated list: the camera list is an administrator's
-call (``MANAGE_CAMERAS``) and no service lets an investigator list cameras, so there is
-nothing to fill a multi-select with (names are matched ignoring case).
+The area is a circle typed as "latitude, longitude, metres", or a circle or polygon
+drawn on the search's map (:meth:`FilterBar.set_area`; a polygon is shown by its corner
+count and can be cleared). Camera names are typed as a comma-separated list: the camera
+list is an administrator's call (``MANAGE_CAMERAS``) and no service lets an investigator
+list cameras, so there is nothing to fill a multi-select with (names matched ignoring
+case).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from PySide6.QtCore import QDateTime
 from PySide6.QtWidgets import (
@@ -16,6 +20,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QWidget,
 )
 
@@ -82,6 +87,13 @@ class FilterBar(QWidget):
         self.cameras_edit.setPlaceholderText("any camera (names, comma-separated)")
         self.near_edit = QLineEdit(self)
         self.near_edit.setPlaceholderText("latitude, longitude, metres")
+        self.polygon: dict[str, Any] | None = None
+        self.polygon_label = QLabel(self)
+        self.polygon_label.setObjectName("muted")
+        self.clear_polygon_button = QPushButton("Clear area", self)
+        self.clear_polygon_button.clicked.connect(lambda: self.set_area(None))
+        self.polygon_label.hide()
+        self.clear_polygon_button.hide()
         self.hits_check = QCheckBox("Hotlist hits only", self)
         self.mobile_check = QCheckBox("Mobile units only", self)
         grid.addWidget(self.since_check, 0, 0)
@@ -91,7 +103,9 @@ class FilterBar(QWidget):
         grid.addWidget(QLabel("Cameras:", self), 0, 4)
         grid.addWidget(self.cameras_edit, 0, 5)
         grid.addWidget(QLabel("Within:", self), 1, 0)
-        grid.addWidget(self.near_edit, 1, 1, 1, 3)
+        grid.addWidget(self.near_edit, 1, 1, 1, 2)
+        grid.addWidget(self.polygon_label, 1, 1, 1, 2)
+        grid.addWidget(self.clear_polygon_button, 1, 3)
         grid.addWidget(self.hits_check, 1, 4)
         grid.addWidget(self.mobile_check, 1, 5)
         grid.setColumnStretch(5, 1)
@@ -103,9 +117,27 @@ class FilterBar(QWidget):
             since=aware(self.since_edit) if self.since_check.isChecked() else None,
             until=aware(self.until_edit) if self.until_check.isChecked() else None,
             cameras=cameras,
-            area=Area(near=parse_near(self.near_edit.text())),
+            area=Area(
+                near=None if self.polygon else parse_near(self.near_edit.text()),
+                polygon=self.polygon,
+            ),
             hotlist_hits_only=self.hits_check.isChecked(),
             mobile_only=self.mobile_check.isChecked(),
         )
         filters.check()
         return filters
+
+    def set_area(self, area: dict[str, Any] | None) -> None:
+        """Take an area drawn on the map (``MapBridge.area_drawn``), or clear it."""
+        circle = (area or {}).get("circle")
+        self.polygon = (area or {}).get("polygon")
+        if circle is not None:
+            lat, lon, metres = circle
+            self.near_edit.setText(f"{lat:.6f}, {lon:.6f}, {metres:g}")
+        elif self.polygon is not None:
+            self.near_edit.clear()
+        corners = len(self.polygon["coordinates"][0]) - 1 if self.polygon else 0
+        self.polygon_label.setText(f"The polygon drawn on the map ({corners} corners)")
+        self.near_edit.setVisible(self.polygon is None)
+        self.polygon_label.setVisible(self.polygon is not None)
+        self.clear_polygon_button.setVisible(self.polygon is not None)

@@ -1,0 +1,153 @@
+"""Maps in the workstation, offscreen in a real ``QWebEngineView`` with no network: the
+search's map loads the vendored Leaflet and clusters every read, a marker click opens
+the read, a polygon drawn on the map becomes the search's area, a circle the canvass's
+scene, and a tile server that does not answer is said while the map stays usable.
+
+Run in a pytest process of their own by ``test_map_window.py`` (see there why).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from alpr_desktop.gui.context import GuiContext
+from alpr_desktop.gui.map_view import web_engine_problem
+from alpr_desktop.gui.pages.canvass import CanvassPage
+from alpr_desktop.gui.search.map_window import MapWindow
+from alpr_desktop.services.base import Actor
+from tests.gui.conftest import wait_idle
+from tests.gui.test_search_page import (
+    CASE,
+    PURPOSE,
+    SCENE,
+    Search,
+    Show,
+    _declare,
+    _dialog,
+    _records,
+    _set,
+    detective,
+    searched,
+    show,
+)
+from tests.integration.ingest_helpers import T0
+
+__all__ = ["detective", "searched", "show"]  # fixtures
+
+pytestmark = pytest.mark.skipif(web_engine_problem() is not None, reason="no Qt WebEngine")
+
+
+def js(qtbot: QtBot, window: MapWindow, code: str) -> Any:
+    """The value of ``code`` in the map page."""
+    box: list[Any] = []
+    window.view.run_js(code, box.append)
+    qtbot.waitUntil(lambda: bool(box), timeout=10_000)
+    return box[0]
+
+
+def opened(qtbot: QtBot, gui: GuiContext, window: MapWindow) -> None:
+    """Wait until the page has drawn its reads and the bridge is up."""
+    wait_idle(qtbot, gui)
+    qtbot.waitUntil(lambda: window.made is not None, timeout=20_000)
+    ready = "!!(window.alprMap && window.alprBridge)"
+    qtbot.waitUntil(lambda: js(qtbot, window, ready) is True, timeout=30_000)
+
+
+def test_the_search_map_clusters_every_read_and_a_click_opens_it(
+    qtbot: QtBot, gui: GuiContext, searched: Search
+) -> None:
+    page = searched("7AB*2*")
+    assert page.map_button.isEnabled()
+    page.map_button.click()
+    window = page.map_window
+    assert isinstance(window, MapWindow)
+    opened(qtbot, gui, window)
+    assert js(qtbot, window, "typeof L") == "object"  # Leaflet, from the vendored file
+    assert js(qtbot, window, "window.alprMap.reads") == 3
+    assert js(qtbot, window, "window.alprMap.cluster.getLayers().length") == 3
+    assert js(qtbot, window, "document.querySelectorAll('.leaflet-marker-icon').length") >= 1
+    assert "3 read(s) with a position" in window.info.text()
+    [record] = _records(gui, "view_map")
+    assert (record.purpose, record.case_number) == (PURPOSE, CASE)
+    before = len(_records(gui, "open_read"))
+    js(qtbot, window, "window.alprMap.cluster.getLayers()[0].fire('click'); true")
+    qtbot.waitUntil(lambda: len(_records(gui, "open_read")) == before + 1, timeout=10_000)
+    wait_idle(qtbot, gui)
+    assert page.selected_id is not None
+    window.close()
+
+
+def test_a_polygon_drawn_on_the_map_becomes_the_search_area(
+    qtbot: QtBot, gui: GuiContext, searched: Search
+) -> None:
+    page = searched("7AB*2*")
+    page.map_button.click()
+    window = page.map_window
+    assert isinstance(window, MapWindow)
+    opened(qtbot, gui, window)
+    lat, lon = SCENE
+    corners = [[lat - 0.001, lon - 0.001], [lat - 0.001, lon + 0.001], [lat + 0.001, lon]]
+    js(qtbot, window, f"window.alprMap.map.fire('draw:created', {{layer: L.polygon({corners}),"
+                      " layerType: 'polygon'}); true")  # fmt: skip
+    qtbot.waitUntil(lambda: page.filter_bar.polygon is not None, timeout=10_000)
+    area = page.filter_bar.filters().area
+    assert area.polygon is not None and area.near is None
+    assert area.contains(*SCENE) and not area.contains(lat + 0.01, lon)
+    assert "3 corners" in page.filter_bar.polygon_label.text()
+    window.close()
+
+
+def test_a_circle_drawn_on_the_canvass_map_becomes_the_scene(
+    qtbot: QtBot, gui: GuiContext, detective: Actor, show: Show
+) -> None:
+    page = CanvassPage(gui, detective)
+    show(page)
+    page.centre_edit.setText(f"{SCENE[0]}, {SCENE[1]}")
+    _set(page.since_edit, T0)
+    _set(page.until_edit, T0 + dt.timedelta(hours=3))
+    page.submit()
+    _declare(_dialog(qtbot, gui, page))
+    wait_idle(qtbot, gui)
+    page.map_button.click()
+    window = page.map_window
+    assert isinstance(window, MapWindow)
+    opened(qtbot, gui, window)
+    circle = "L.circle([38.5811, -121.4922], {radius: 275})"
+    js(qtbot, window, f"window.alprMap.map.fire('draw:created', {{layer: {circle}}}); true")
+    qtbot.waitUntil(lambda: page.centre_edit.text() == "38.581100, -121.492200", timeout=10_000)
+    assert page.radius_spin.value() == 275
+    window.close()
+
+
+def test_a_tile_server_that_does_not_answer_is_said_and_the_map_still_works(
+    qtbot: QtBot, gui: GuiContext, searched: Search
+) -> None:
+    from tests.conftest import ADMIN_PASSWORD
+
+    admin = gui.services.auth.login("admin", ADMIN_PASSWORD).actor
+    gui.services.settings.update(admin, tile_url="http://127.0.0.1:9/{z}/{x}/{y}.png")
+    page = searched("7AB*2*")
+    page.map_button.click()
+    window = page.map_window
+    assert isinstance(window, MapWindow)
+    opened(qtbot, gui, window)
+    qtbot.waitUntil(lambda: "tile server does not answer" in window.view.message.text(),
+                    timeout=20_000)  # fmt: skip
+    assert js(qtbot, window, "window.alprMap.cluster.getLayers().length") == 3
+    window.close()
+
+
+@pytest.fixture(autouse=True)
+def _web_views_gone(qtbot: QtBot) -> Iterator[None]:
+    """Each test's web views are destroyed before the next test runs its own event loop."""
+    yield
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    for _ in range(3):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        QCoreApplication.processEvents()
