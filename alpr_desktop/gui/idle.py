@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QGuiApplication, QWindow
+
+#: How often windows opened since are looked for (most are found when focused first).
+SWEEP_MS = 3000
 
 _INPUT_EVENTS = frozenset(
     {
@@ -21,8 +25,12 @@ _INPUT_EVENTS = frozenset(
 class IdleWatcher(QObject):
     """Emits :attr:`idle` after ``timeout_ms`` without keyboard, mouse or touch input.
 
-    Installed as an application-wide event filter, so input in any window or dialog
-    counts as activity.
+    Watches every top-level window (``QWindow``), where input arrives before Qt hands it
+    to a widget, so input in any window or dialog — a map's web view included — counts
+    as activity. Not an application-wide event filter: with one written in Python,
+    PySide6 recurses without end when Qt WebEngine creates its objects (each new
+    wrapper's property change is filtered, which makes a wrapper again) and crashes.
+    New windows are taken on as they get the focus and by a sweep every few seconds.
     """
 
     idle = Signal()
@@ -33,7 +41,11 @@ class IdleWatcher(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(timeout_ms)
         self._timer.timeout.connect(self.idle)
+        self._sweep = QTimer(self)
+        self._sweep.setInterval(SWEEP_MS)
+        self._sweep.timeout.connect(self.watch_windows)
         self._installed = False
+        self._windows: list[QWindow] = []
 
     @property
     def timeout_ms(self) -> int:
@@ -45,18 +57,33 @@ class IdleWatcher(QObject):
             self._timer.start()
 
     def start(self) -> None:
-        app = QApplication.instance()
-        if not self._installed and app is not None:
-            app.installEventFilter(self)
+        app = QGuiApplication.instance()
+        if not self._installed and isinstance(app, QGuiApplication):
+            app.focusWindowChanged.connect(self.watch_windows)
+            self._sweep.start()
             self._installed = True
+        self.watch_windows()
         self._timer.start()
 
     def stop(self) -> None:
         self._timer.stop()
-        app = QApplication.instance()
-        if self._installed and app is not None:
-            app.removeEventFilter(self)
+        app = QGuiApplication.instance()
+        if self._installed and isinstance(app, QGuiApplication):
+            app.focusWindowChanged.disconnect(self.watch_windows)
+            self._sweep.stop()
             self._installed = False
+        for window in self._windows:
+            if shiboken6.isValid(window):
+                window.removeEventFilter(self)
+        self._windows = []
+
+    def watch_windows(self, *_args: object) -> None:
+        """Watch the top-level windows not watched yet (and forget closed ones)."""
+        self._windows = [w for w in self._windows if shiboken6.isValid(w)]
+        for window in QGuiApplication.topLevelWindows():
+            if not any(window is w for w in self._windows):
+                window.installEventFilter(self)
+                self._windows.append(window)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in _INPUT_EVENTS and self._timer.isActive():

@@ -143,6 +143,18 @@ def test_a_tile_server_that_does_not_answer_is_said_and_the_map_still_works(
 
 
 @pytest.fixture(autouse=True)
+def _idle_watch(qapp: object) -> Iterator[None]:
+    """The auto-lock's idle watcher runs, as in the application: an application-wide
+    Python event filter used to crash PySide6 once the web engine made its objects."""
+    from alpr_desktop.gui.idle import IdleWatcher
+
+    watcher = IdleWatcher(60 * 60 * 1000)
+    watcher.start()
+    yield
+    watcher.stop()
+
+
+@pytest.fixture(autouse=True)
 def _web_views_gone(qtbot: QtBot) -> Iterator[None]:
     """Each test's web views are destroyed before the next test runs its own event loop."""
     yield

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDateTimeEdit,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -103,9 +104,13 @@ class FilterBar(QWidget):
         grid.addWidget(QLabel("Cameras:", self), 0, 4)
         grid.addWidget(self.cameras_edit, 0, 5)
         grid.addWidget(QLabel("Within:", self), 1, 0)
-        grid.addWidget(self.near_edit, 1, 1, 1, 2)
-        grid.addWidget(self.polygon_label, 1, 1, 1, 2)
-        grid.addWidget(self.clear_polygon_button, 1, 3)
+        drawn = QHBoxLayout()  # in the near field's place while a polygon is the area
+        drawn.setContentsMargins(0, 0, 0, 0)
+        drawn.addWidget(self.polygon_label)
+        drawn.addWidget(self.clear_polygon_button)
+        drawn.addStretch(1)
+        grid.addWidget(self.near_edit, 1, 1, 1, 3)
+        grid.addLayout(drawn, 1, 1, 1, 3)
         grid.addWidget(self.hits_check, 1, 4)
         grid.addWidget(self.mobile_check, 1, 5)
         grid.setColumnStretch(5, 1)
