@@ -75,7 +75,8 @@ def test_the_search_map_clusters_every_read_and_a_click_opens_it(
     [record] = _records(gui, "view_map")
     assert (record.purpose, record.case_number) == (PURPOSE, CASE)
     before = len(_records(gui, "open_read"))
-    js(qtbot, window, "window.alprMap.cluster.getLayers()[0].fire('click'); true")
+    click = "var m = alprMap.cluster.getLayers()[0]; m.fire('click', {latlng: m.getLatLng()}); true"
+    js(qtbot, window, click)
     qtbot.waitUntil(lambda: len(_records(gui, "open_read")) == before + 1, timeout=10_000)
     wait_idle(qtbot, gui)
     assert page.selected_id is not None
