@@ -2,8 +2,9 @@
 
 * Security and accounts (MANAGE_SETTINGS): agency name, passwords, lockout, inactivity,
   training validity and the idle auto-lock.
-* Access purposes and alert dispositions (MANAGE_SETTINGS): the editable lists
-  (defaulting to the purposes of policy 471.4) and the map tile server.
+* Access purposes, alert dispositions and the map (MANAGE_SETTINGS): the editable
+  lists (defaulting to the purposes of policy 471.4), the map tile server and its
+  attribution.
 * Retention and designee: retention (SET_RETENTION, policy 471.5) and the designee
   (NAME_DESIGNEE, policy 471.3.1(e)).
 
@@ -425,7 +426,7 @@ class SecurityGroup(SettingsGroup):
 
 class ListsGroup(SettingsGroup):
     def __init__(self, page: SettingsPage) -> None:
-        super().__init__(page, "Access purposes and alert dispositions")
+        super().__init__(page, "Access purposes, alert dispositions and the map")
         theme = self.gui.theme
         self.purposes = ListEditor(
             theme,
