@@ -117,10 +117,12 @@ def _purge_in_gui(app) -> tuple[object, float, list[float]]:  # type: ignore[no-
     from alpr_desktop.gui.background import Background
     from alpr_desktop.gui.main import qt_application
     from alpr_desktop.gui.maintenance import MaintenanceScheduler
+    from alpr_desktop.heap import freeze_long_lived
 
     qt = qt_application()
     background = Background()
     scheduler = MaintenanceScheduler(background, app.services.maintenance)
+    freeze_long_lived("the database and the window are up")  # as gui/main.py does
     reports: list[object] = []
     last = [time.perf_counter()]
     stalls: list[float] = []

@@ -9,6 +9,7 @@ a database of its own, dropped afterwards. Without the variable they are skipped
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import threading
 import uuid
@@ -53,6 +54,16 @@ def _no_leaked_threads() -> Iterator[None]:
         t.join(timeout=5)
     still = [t.name for t in leaked if t.is_alive()]
     assert not still, f"test left threads running: {still}"
+
+
+@pytest.fixture(autouse=True)
+def _nothing_frozen() -> Iterator[None]:
+    """What a test froze out of the garbage collector's sight (the application freezes
+    its start-up objects, ``alpr_desktop/heap.py``) is given back to it afterwards, so
+    one test's leftovers cannot outlive it."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
 
 
 @pytest.fixture(autouse=True)

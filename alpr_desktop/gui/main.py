@@ -24,6 +24,7 @@ from alpr_desktop.errors import AlprError
 from alpr_desktop.gui.auth_dialogs import LoginDialog
 from alpr_desktop.gui.background import Background
 from alpr_desktop.gui.theme import ThemeManager, application_icon
+from alpr_desktop.heap import freeze_long_lived
 from alpr_desktop.settings import APP_NAME, LocalConfig
 
 if TYPE_CHECKING:
@@ -164,6 +165,7 @@ class Startup:
         if opened.demo_accounts:
             print(credentials_banner(opened.demo_accounts), flush=True)
         gui = GuiContext.build(opened.application, self.theme, background=self.background)
+        freeze_long_lived("the database and the window are up")
         self._start_maintenance(gui)
         controller = SessionController(gui, agency=opened.agency)
         controller.finished.connect(self.qt_app.exit)

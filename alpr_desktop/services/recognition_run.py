@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from alpr_desktop.errors import ConfigurationError, ValidationError
+from alpr_desktop.heap import freeze_long_lived
 from alpr_desktop.recognition.reads import VehicleRead
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.cameras import CameraView
@@ -63,7 +64,9 @@ def load_pipeline() -> FramePipeline:
             "Plate recognition needs the OCR extra (PyTorch): install it with "
             f"pip install -e '.[ocr]' ({exc.name or exc} is missing)."
         ) from None
-    return FramePipeline(OnnxPlateLocalizer(), reader)
+    pipeline = FramePipeline(OnnxPlateLocalizer(), reader)
+    freeze_long_lived("the plate models are loaded")  # their weights live as long
+    return pipeline
 
 
 def plans_for_cameras(
