@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialogButtonBox, QLabel, QMessageBox, QTableWidget, QWidget
 
 
 def show_inline_error(label: QLabel, text: str) -> None:
@@ -56,3 +56,21 @@ def confirm(parent: QWidget | None, title: str, text: str, then: Callable[[], No
 
     box.buttonClicked.connect(answered)
     return box
+
+
+def selected_id(table: QTableWidget, column: int) -> object:
+    """The id (``UserRole`` data of ``column``) of the selected row, or None."""
+    rows = table.selectionModel().selectedRows()
+    if not rows:
+        return None
+    item = table.item(rows[0].row(), column)
+    return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+
+def select_id(table: QTableWidget, column: int, wanted: object) -> None:
+    """Select the row whose ``column`` holds id ``wanted`` (nothing when none does)."""
+    for row in range(table.rowCount()):
+        item = table.item(row, column)
+        if item is not None and item.data(Qt.ItemDataRole.UserRole) == wanted:
+            table.selectRow(row)
+            return

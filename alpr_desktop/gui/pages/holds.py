@@ -45,7 +45,7 @@ from alpr_desktop.gui.pages.hold_export import HoldExportBar
 from alpr_desktop.gui.pages.user_dialogs import ActionDialog, ServiceDialog
 from alpr_desktop.gui.search.filters import aware, datetime_edit
 from alpr_desktop.gui.search.purpose import with_purposes
-from alpr_desktop.gui.widgets import hidden_label, show_inline_error
+from alpr_desktop.gui.widgets import hidden_label, select_id, selected_id, show_inline_error
 from alpr_desktop.messages import Topic
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.evidence import HoldView, PlatePeriod
@@ -330,19 +330,11 @@ class HoldsPage(Page):
 
     # ------------------------------------------------------------------ selection
     def selected_hold(self) -> HoldView | None:
-        rows = self.table.selectionModel().selectedRows()
-        if not rows:
-            return None
-        item = self.table.item(rows[0].row(), HOLD)
-        hold_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        hold_id = selected_id(self.table, HOLD)
         return next((h for h in self.holds if h.id == hold_id), None)
 
     def select_hold(self, hold_id: int) -> None:
-        for row in range(self.table.rowCount()):
-            item = self.table.item(row, HOLD)
-            if item is not None and item.data(Qt.ItemDataRole.UserRole) == hold_id:
-                self.table.selectRow(row)
-                return
+        select_id(self.table, HOLD, hold_id)
 
     def _update_buttons(self) -> None:
         hold = self.selected_hold()

@@ -47,7 +47,14 @@ from alpr_desktop.gui.pages.release_decision import DecisionDialog, request_summ
 from alpr_desktop.gui.pages.release_dialogs import RequestDialog
 from alpr_desktop.gui.pages.release_fulfil import FulfilDialog
 from alpr_desktop.gui.search.purpose import with_purposes
-from alpr_desktop.gui.widgets import confirm, hidden_label, message_box, show_inline_error
+from alpr_desktop.gui.widgets import (
+    confirm,
+    hidden_label,
+    message_box,
+    select_id,
+    selected_id,
+    show_inline_error,
+)
 from alpr_desktop.messages import Topic
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.release_record import STATUS_LABELS, record_title
@@ -286,19 +293,11 @@ class ReleasesPage(Page):
 
     # ------------------------------------------------------------------ selection
     def selected_request(self) -> ReleaseView | None:
-        rows = self.table.selectionModel().selectedRows()
-        if not rows:
-            return None
-        item = self.table.item(rows[0].row(), REQUEST)
-        request_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        request_id = selected_id(self.table, REQUEST)
         return next((r for r in self.requests if r.id == request_id), None)
 
     def select_request(self, request_id: int) -> None:
-        for row in range(self.table.rowCount()):
-            item = self.table.item(row, REQUEST)
-            if item is not None and item.data(Qt.ItemDataRole.UserRole) == request_id:
-                self.table.selectRow(row)
-                return
+        select_id(self.table, REQUEST, request_id)
 
     def _selected(self) -> None:
         view = self.selected_request()
