@@ -263,7 +263,50 @@ def _reads_script(map_name: str, reads: Sequence[MapRead], thumbs: Mapping[int, 
         window.alprDrawn = shape;
         if (window.alprBridge) {{ window.alprBridge.areaDrawn(JSON.stringify(shape)); }}
       }});
-      window.alprMap = {{map: map, cluster: cluster, heat: heat, reads: reads.length}};
+      // The time filter: two sliders over the reads' span; the layers keep the reads
+      // between them (rebuilt in bulk, a moment after the last move).
+      var times = reads.map(function (r) {{ return Date.parse(r[4].replace(' ', 'T')); }});
+      var first = Math.min.apply(null, times.length ? times : [0]);
+      var last = Math.max.apply(null, times.length ? times : [0]);
+      function keep(lo, hi) {{
+        var shown = [], points = [];
+        for (var i = 0; i < reads.length; i++) {{
+          if (times[i] >= lo && times[i] <= hi) {{
+            shown.push(markers[i]); points.push([reads[i][0], reads[i][1]]);
+          }}
+        }}
+        cluster.clearLayers(); cluster.addLayers(shown); heat.setLatLngs(points);
+        return shown.length;
+      }}
+      var TimeFilter = L.Control.extend({{
+        options: {{position: 'bottomleft'}},
+        onAdd: function () {{
+          var box = L.DomUtil.create('div', 'leaflet-bar alpr-time');
+          box.style.cssText = 'background:#fff;padding:6px 8px;font:12px sans-serif';
+          box.innerHTML = '<div class="alpr-time-label"></div>'
+            + '<input class="alpr-from" type="range" min="0" max="1000" value="0">'
+            + '<input class="alpr-to" type="range" min="0" max="1000" value="1000">';
+          L.DomEvent.disableClickPropagation(box);
+          var from = box.querySelector('.alpr-from'), to = box.querySelector('.alpr-to');
+          var label = box.querySelector('.alpr-time-label'), pending = null;
+          function at(v) {{ return first + (last - first) * v / 1000; }}
+          function text(t) {{ return new Date(t).toISOString().slice(0, 16).replace('T', ' '); }}
+          function apply() {{
+            var lo = at(Math.min(+from.value, +to.value)), hi = at(Math.max(+from.value, +to.value));
+            var n = keep(lo, hi);
+            label.textContent = text(lo) + ' – ' + text(hi) + ' UTC: ' + n + ' read(s)';
+          }}
+          function moved() {{ clearTimeout(pending); pending = setTimeout(apply, 150); }}
+          from.addEventListener('input', moved); to.addEventListener('input', moved);
+          label.textContent = reads.length ? text(first) + ' – ' + text(last) + ' UTC: '
+            + reads.length + ' read(s)' : 'No reads';
+          this.apply = apply;
+          return box;
+        }}
+      }});
+      var timeFilter = new TimeFilter().addTo(map);
+      window.alprMap = {{map: map, cluster: cluster, heat: heat, reads: reads.length,
+                        keep: keep, timeFilter: timeFilter, first: first, last: last}};
     }})();
     """
 

@@ -72,6 +72,17 @@ def test_the_search_map_clusters_every_read_and_a_click_opens_it(
     assert js(qtbot, window, "window.alprMap.cluster.getLayers().length") == 3
     assert js(qtbot, window, "document.querySelectorAll('.leaflet-marker-icon').length") >= 1
     assert "3 read(s) with a position" in window.info.text()
+    # The time filter: the first fifth of the span (18 of 90 minutes) keeps two reads.
+    js(qtbot, window, "var to = document.querySelector('.alpr-to'); to.value = 200;"
+                      " to.dispatchEvent(new Event('input')); true")  # fmt: skip
+    layers = "window.alprMap.cluster.getLayers().length"
+    qtbot.waitUntil(lambda: js(qtbot, window, layers) == 2, timeout=10_000)
+    assert "2 read(s)" in js(
+        qtbot, window, "document.querySelector('.alpr-time-label').textContent"
+    )
+    js(qtbot, window, "var to = document.querySelector('.alpr-to'); to.value = 1000;"
+                      " to.dispatchEvent(new Event('input')); true")  # fmt: skip
+    qtbot.waitUntil(lambda: js(qtbot, window, layers) == 3, timeout=10_000)
     [record] = _records(gui, "view_map")
     assert (record.purpose, record.case_number) == (PURPOSE, CASE)
     before = len(_records(gui, "open_read"))
