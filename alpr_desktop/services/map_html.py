@@ -130,6 +130,8 @@ class MapContent:
     thumbnails: Mapping[int, bytes] = field(default_factory=dict)
     #: A canvass circle: (latitude, longitude, metres).
     area: tuple[float, float, float] | None = None
+    #: A polygon area (GeoJSON Polygon, lon/lat), drawn as searched or canvassed.
+    polygon: Mapping[str, Any] | None = None
     #: A GPS track, oldest point first.
     track: Sequence[tuple[float, float]] = ()
     #: Alert positions: (latitude, longitude, label).
@@ -292,7 +294,8 @@ def _reads_script(map_name: str, reads: Sequence[MapRead], thumbs: Mapping[int, 
           function at(v) {{ return first + (last - first) * v / 1000; }}
           function text(t) {{ return new Date(t).toISOString().slice(0, 16).replace('T', ' '); }}
           function apply() {{
-            var lo = at(Math.min(+from.value, +to.value)), hi = at(Math.max(+from.value, +to.value));
+            var a = +from.value, b = +to.value;
+            var lo = at(Math.min(a, b)), hi = at(Math.max(a, b));
             var n = keep(lo, hi);
             label.textContent = text(lo) + ' – ' + text(hi) + ' UTC: ' + n + ' read(s)';
           }}
@@ -334,6 +337,8 @@ def _bounds(content: MapContent) -> list[list[float]] | None:
     points += list(content.track) + [(a[0], a[1]) for a in content.alerts]
     if content.area is not None:
         points.append(content.area[:2])
+    if content.polygon is not None:
+        points += [(lat, lon) for lon, lat in content.polygon["coordinates"][0]]
     if not points:
         return None
     lats, lons = [p[0] for p in points], [p[1] for p in points]
@@ -378,6 +383,9 @@ def build_map(content: MapContent, tiles: TileSettings, *, inline: bool = False)
         lat, lon, metres = content.area
         folium.Circle([lat, lon], radius=metres, color="#e65100", fill=False,
                       tooltip=f"Canvass area, {metres:g} m").add_to(fmap)  # fmt: skip
+    if content.polygon is not None:
+        ring = [[lat, lon] for lon, lat in content.polygon["coordinates"][0]]
+        folium.Polygon(ring, color="#e65100", fill=False, tooltip="The area").add_to(fmap)
     if content.track:
         folium.PolyLine(list(content.track), color="#6a1b9a", weight=3,
                         tooltip="GPS track").add_to(fmap)  # fmt: skip

@@ -42,7 +42,6 @@ from alpr_desktop.services.map_html import (
     build_map,
 )
 from alpr_desktop.services.search import (
-    Area,
     CanvassRequest,
     ReadFilters,
     SearchRequest,
@@ -86,12 +85,16 @@ class MapService(BaseService):
 
     def canvass_map(self, actor: Actor, request: CanvassRequest) -> ReadsMap:
         """Every read within the canvass circle and window, on a map (recorded first)."""
-        filters, query = self._canvass_query(request)
+        filters, query = search_module.canvass_filters(request)
+        query = {**query, "map": True}
         record_id = self.audit.record_first(
             actor, Action.VIEW_MAP, request.purpose, request.case_number, query, "mapped a canvass"
         )
+        centre = f"{request.latitude:.5f}, {request.longitude:.5f}"
         title = (
-            f"Canvass, {request.metres:g} m around {request.latitude:.5f}, {request.longitude:.5f}"
+            "Canvass of the area drawn"
+            if request.polygon is not None
+            else f"Canvass, {request.metres:g} m around {centre}"
         )
         return self._reads_map(title, None, filters, record_id, draw=True)
 
@@ -124,13 +127,6 @@ class MapService(BaseService):
         request.filters.check()
         return pattern, search_module.search_query(request, pattern, map=True)
 
-    @staticmethod
-    def _canvass_query(request: CanvassRequest) -> tuple[ReadFilters, dict[str, Any]]:
-        area = Area(near=(request.latitude, request.longitude, request.metres))
-        filters = ReadFilters(since=request.since, until=request.until, area=area)
-        filters.check()
-        return filters, {"canvass": list(area.near or ()), **filters.canonical(), "map": True}
-
     def _reads_map(
         self,
         title: str,
@@ -146,13 +142,13 @@ class MapService(BaseService):
             thumbnails = _thumbnails(session, [r.read_id for r in reads[:MAX_THUMBNAILS]])
             cameras = _cameras(session)
             tiles = _tiles(session)
-        area = filters.area.near
         content = MapContent(
             title,
             reads,
             cameras,
             thumbnails,
-            area=area,
+            area=filters.area.near,
+            polygon=filters.area.polygon,
             draw=draw,
         )
         html = build_map(content, tiles, inline=inline)

@@ -260,6 +260,9 @@ class CanvassRequest:
     until: dt.datetime
     purpose: str
     case_number: str
+    #: A GeoJSON Polygon drawn on the map: the area instead of the circle (the centre
+    #: is then the polygon's, for the nearest distances; ``metres`` is unused).
+    polygon: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -345,14 +348,19 @@ class SearchService(BaseService):
 
         Grouped in SQL (counts, first and last seen, cameras, nearest distance) on the
         location index; the most-read plates first, at most :data:`MAX_CANVASS_PLATES`.
+        With a ``polygon`` the reads inside it are grouped instead
+        (:mod:`.canvass_area`).
         """
-        area = Area(near=(request.latitude, request.longitude, request.metres))
-        filters = ReadFilters(since=request.since, until=request.until, area=area)
-        filters.check()
-        query = {"canvass": list(area.near or ()), **filters.canonical()}
+        filters, query = canvass_filters(request)
         record_id = self.audit.record_first(
             actor, Action.CANVASS, request.purpose, request.case_number, query, "canvassed reads"
         )
+        if request.polygon is not None:
+            from alpr_desktop.services.canvass_area import polygon_canvass
+
+            with self.ctx.db.sessions() as session:
+                plates, total, capped = polygon_canvass(session, filters, request.polygon)
+            return CanvassResult(plates, total, capped, record_id)
         with self.ctx.db.sessions() as session:
             dialect = session.get_bind().dialect.name
             squared = _circle_sql(request.latitude, request.longitude)
@@ -456,6 +464,19 @@ class SearchService(BaseService):
         from alpr_desktop.services.search_export import export_search
 
         return export_search(self, actor, request, target, progress=progress, cancel=cancel)
+
+
+def canvass_filters(request: CanvassRequest) -> tuple[ReadFilters, dict[str, Any]]:
+    """The filters of a canvass (its circle or polygon, its window) and what its access
+    record holds; a :class:`ValidationError` when they cannot run."""
+    if request.polygon is not None:
+        area = Area(polygon=request.polygon)
+    else:
+        area = Area(near=(request.latitude, request.longitude, request.metres))
+    filters = ReadFilters(since=request.since, until=request.until, area=area)
+    filters.check()
+    where = {"polygon": request.polygon} if request.polygon is not None else list(area.near or ())
+    return filters, {"canvass": where, **filters.canonical()}
 
 
 def search_query(request: SearchRequest, pattern: SearchPattern, **extra: Any) -> dict[str, Any]:

@@ -133,7 +133,21 @@ def test_a_circle_drawn_on_the_canvass_map_becomes_the_scene(
     js(qtbot, window, f"window.alprMap.map.fire('draw:created', {{layer: {circle}}}); true")
     qtbot.waitUntil(lambda: page.centre_edit.text() == "38.581100, -121.492200", timeout=10_000)
     assert page.radius_spin.value() == 275
+    # A polygon drawn on it becomes the canvass's area, and the canvass runs on it.
+    lat, lon = SCENE
+    corners = [[lat - 0.001, lon - 0.001], [lat - 0.001, lon + 0.001], [lat + 0.001, lon]]
+    js(qtbot, window, f"window.alprMap.map.fire('draw:created', {{layer: L.polygon({corners})}});"
+                      " true")  # fmt: skip
+    qtbot.waitUntil(lambda: page.polygon is not None, timeout=10_000)
+    assert not page.centre_edit.isEnabled() and "3 corners" in page.polygon_label.text()
     window.close()
+    page.submit()
+    _declare(_dialog(qtbot, gui, page))
+    wait_idle(qtbot, gui)
+    plates = {page.model.index(r, 0).data() for r in range(page.model.rowCount())}
+    assert plates == {"7ABC123", "7A8C123", "7ABX12", "9QQQ999"}
+    [_circle, polygon] = _records(gui, "canvass")
+    assert '"polygon"' in polygon.query
 
 
 def test_a_tile_server_that_does_not_answer_is_said_and_the_map_still_works(

@@ -151,3 +151,37 @@ def test_the_search_command_writes_a_map(
     assert main(["search", "7AB*2*", *common, "--case", CASE, "--map", str(tmp_path / "m")]) == 2
     assert "--map needs an .html file name" in capsys.readouterr().err
     assert len(_records(app, "export_reads")) == 1
+
+
+def test_a_canvass_of_a_drawn_polygon_groups_the_reads_inside_it(
+    app: Application, detective: Actor
+) -> None:
+    import datetime as dt
+
+    lat, lon = SCENE
+    square = {"type": "Polygon", "coordinates": [[
+        [lon - 0.001, lat - 0.001], [lon + 0.001, lat - 0.001], [lon + 0.001, lat + 0.001],
+        [lon - 0.001, lat + 0.001], [lon - 0.001, lat - 0.001]]]}  # fmt: skip
+    window = (T0 - dt.timedelta(hours=1), T0 + dt.timedelta(hours=3))
+    request = CanvassRequest(lat, lon, 0.0, *window, PURPOSE, CASE, polygon=square)
+    result = app.services.search.canvass(detective, request)
+    # The four plates read at the scene; 7XYZ120 (1.1 km north) and 8XYZ451 (no
+    # position) are outside.
+    assert sorted(p.plate_text for p in result.plates) == [
+        "7A8C123",
+        "7ABC123",
+        "7ABX12",
+        "9QQQ999",
+    ]
+    assert result.reads == 4 and not result.capped
+    assert all(p.nearest_m < 1 for p in result.plates)  # at the square's centre
+    [record] = _records(app, "canvass")
+    assert json.loads(record.query)["canvass"] == {"polygon": square}
+    bent = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
+    with pytest.raises(ValidationError, match="cross itself"):
+        app.services.search.canvass(detective, CanvassRequest(lat, lon, 0.0, *window, PURPOSE,
+                                                              CASE, polygon=bent))  # fmt: skip
+    assert len(_records(app, "canvass")) == 1  # a shape that cannot run looks at nothing
+    made = app.services.maps.canvass_map(detective, request)
+    assert sorted(r[3] for r in _mapped(made.html)) == ["7A8C123", "7ABC123", "7ABX12", "9QQQ999"]
+    assert "Canvass of the area drawn" in made.html

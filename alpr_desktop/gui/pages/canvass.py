@@ -10,6 +10,7 @@ and is recorded before it runs (:meth:`SearchService.canvass
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -89,6 +90,14 @@ class CanvassPage(Page):
         row.addWidget(self.until_edit)
         row.addWidget(self.busy)
         row.addWidget(self.run_button)
+        #: A polygon drawn on the canvass's map: the area instead of the circle.
+        self.polygon: dict[str, Any] | None = None
+        self.polygon_label = QLabel(self)
+        self.polygon_label.setObjectName("muted")
+        self.polygon_label.hide()
+        self.clear_area_button = QPushButton("Clear area", self)
+        self.clear_area_button.clicked.connect(lambda: self.set_area(None))
+        self.clear_area_button.hide()
         self.error_label = QLabel(self)
         self.error_label.setObjectName("errorLabel")
         self.error_label.setWordWrap(True)
@@ -107,6 +116,11 @@ class CanvassPage(Page):
         self.summary.setObjectName("muted")
         self.summary.setWordWrap(True)
         self.layout_.addLayout(row)
+        drawn = QHBoxLayout()
+        drawn.addWidget(self.polygon_label)
+        drawn.addWidget(self.clear_area_button)
+        drawn.addStretch(1)
+        self.layout_.addLayout(drawn)
         self.layout_.addWidget(self.error_label)
         self.layout_.addWidget(self.table, 1)
         self.hold_button = QPushButton("Hold…", self)
@@ -161,21 +175,25 @@ class CanvassPage(Page):
         self.map_window = window
         window.show()
 
-    def set_area(self, area: dict[str, Any]) -> None:
-        """A circle drawn on the map: the scene and radius (a polygon cannot canvass)."""
-        circle = area.get("circle")
-        if circle is None:
-            show_inline_error(
-                self.error_label,
-                "A canvass is a circle around the scene: draw a circle (a polygon can be "
-                "searched on the Search page).",
-            )
-            return
-        lat, lon, metres = circle
-        self.centre_edit.setText(f"{lat:.6f}, {lon:.6f}")
-        self.radius_spin.setValue(min(metres, self.radius_spin.maximum()))
+    def set_area(self, area: dict[str, Any] | None) -> None:
+        """An area drawn on the map (a circle: the scene and radius; a polygon: the area
+        itself), or None to go back to the typed scene."""
+        circle = (area or {}).get("circle")
+        self.polygon = (area or {}).get("polygon")
+        if circle is not None:
+            lat, lon, metres = circle
+            self.centre_edit.setText(f"{lat:.6f}, {lon:.6f}")
+            self.radius_spin.setValue(min(metres, self.radius_spin.maximum()))
+        corners = len(self.polygon["coordinates"][0]) - 1 if self.polygon else 0
+        self.polygon_label.setText(f"The polygon drawn on the map ({corners} corners)")
+        for widget in (self.centre_edit, self.radius_spin):
+            widget.setEnabled(self.polygon is None)
+        self.polygon_label.setVisible(self.polygon is not None)
+        self.clear_area_button.setVisible(self.polygon is not None)
         show_inline_error(self.error_label, "")
-        self.summary.setText("The circle drawn on the map is the scene: press Canvass.")
+        if area is not None:
+            shape = "polygon" if self.polygon is not None else "circle"
+            self.summary.setText(f"The {shape} drawn on the map is the area: press Canvass.")
 
     def request_hold(self) -> None:
         """The hold request for the selected plate's reads in the canvass's window."""
@@ -200,10 +218,16 @@ class CanvassPage(Page):
 
     def _request(self) -> CanvassRequest:
         """The canvass as typed (no purpose yet), or a :class:`ValidationError`."""
-        lat, lon = parse_numbers(self.centre_edit.text(), 2, "The scene (latitude, longitude)")
         since, until = aware(self.since_edit), aware(self.until_edit)
         if since >= until:
             raise ValidationError("The start of the time window must be before its end.")
+        if self.polygon is not None:
+            from shapely.geometry import shape
+
+            centre = shape(self.polygon).centroid
+            radius = self.radius_spin.value()
+            return CanvassRequest(centre.y, centre.x, radius, since, until, "", "", self.polygon)
+        lat, lon = parse_numbers(self.centre_edit.text(), 2, "The scene (latitude, longitude)")
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise ValidationError("The scene must be a latitude and longitude.")
         return CanvassRequest(lat, lon, self.radius_spin.value(), since, until, "", "")
@@ -229,15 +253,7 @@ class CanvassPage(Page):
     def run_canvass(self, request: CanvassRequest, declared: Declared) -> None:
         self._runs += 1
         run = self._runs
-        request = CanvassRequest(
-            request.latitude,
-            request.longitude,
-            request.metres,
-            request.since,
-            request.until,
-            declared.purpose,
-            declared.case_number,
-        )
+        request = replace(request, purpose=declared.purpose, case_number=declared.case_number)
         self._set_busy(True)
         self.done = None
         self.model.set_plates([])
