@@ -29,12 +29,8 @@ def polygon_canvass(
 ) -> tuple[list[Any], int, bool]:
     """(plates, reads inside, capped) of the reads ``filters`` (time window, the
     polygon's area) let through. Records nothing: the caller recorded first."""
-    from shapely.geometry import Point
-    from shapely.prepared import prep
-
-    shape = search_module._shape(polygon)
-    inside = prep(shape)
-    centre = shape.centroid
+    inside = filters.area.test()
+    centre = search_module._shape(polygon).centroid
     dialect = session.get_bind().dialect.name
     stmt = search_module._filtered(
         select(
@@ -54,7 +50,7 @@ def polygon_canvass(
     groups: dict[str, dict[str, Any]] = {}
     total = 0
     for row in rows[:MAX_POLYGON_READS]:
-        if row.latitude is None or not inside.covers(Point(row.longitude, row.latitude)):
+        if row.latitude is None or not inside(row.latitude, row.longitude):
             continue
         total += 1
         at = row.read_at if row.read_at.tzinfo else row.read_at.replace(tzinfo=dt.UTC)

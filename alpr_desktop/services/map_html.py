@@ -207,25 +207,35 @@ def _grid_layer() -> str:
 
 
 def _reads_script(map_name: str, reads: Sequence[MapRead], thumbs: Mapping[int, str]) -> str:
+    """The page's reads as one compact array — ``[lat, lon, id, plate, epoch seconds,
+    camera index, reason index]``, repeated names given once — and the code drawing them."""
+    cameras: dict[str, int] = {}
+    reasons: dict[str, int] = {}
     rows = [
         [
             round(r.latitude, 6),
             round(r.longitude, 6),
             r.read_id,
             r.plate_text,
-            r.read_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ"),
-            r.camera_name,
-            r.reason,
+            int(r.read_at.timestamp()),
+            cameras.setdefault(r.camera_name, len(cameras)),
+            reasons.setdefault(r.reason, len(reasons)),
         ]
         for r in reads
     ]
     data = _script_json(rows)
+    names = _script_json(list(cameras))
+    whys = _script_json(list(reasons))
     thumbs_json = _script_json(thumbs)
     return f"""
     (function () {{
       var map = {map_name};
       var reads = {data};
+      var cameras = {names}, reasons = {whys};
       var thumbs = {thumbs_json};
+      function when(r) {{
+        return new Date(r[4] * 1000).toISOString().slice(0, 19).replace('T', ' ') + ' UTC';
+      }}
       function esc(s) {{
         return String(s).replace(/[&<>"']/g, function (c) {{
           return {{'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}}[c];
@@ -234,8 +244,9 @@ def _reads_script(map_name: str, reads: Sequence[MapRead], thumbs: Mapping[int, 
       function popup(r) {{
         var img = thumbs[r[2]] ? '<img src="' + thumbs[r[2]] + '" style="max-width:180px"><br>'
                                : '<i>Open the read for its images.</i><br>';
-        return img + '<b>' + esc(r[3]) + '</b><br>' + esc(r[4]) + '<br>' + esc(r[5])
-             + (r[6] ? '<br><small>' + esc(r[6]) + '</small>' : '');
+        var why = reasons[r[6]];
+        return img + '<b>' + esc(r[3]) + '</b><br>' + when(r) + '<br>' + esc(cameras[r[5]])
+             + (why ? '<br><small>' + esc(why) + '</small>' : '');
       }}
       // One shared style and one shared click handler, not closures per marker:
       // 100,000 markers are made in a blink; a popup is made when one is clicked.
@@ -251,7 +262,7 @@ def _reads_script(map_name: str, reads: Sequence[MapRead], thumbs: Mapping[int, 
         markers[i] = L.circleMarker([reads[i][0], reads[i][1]], style).on('click', clicked);
         markers[i].alprRow = reads[i];
       }}
-      var cluster = L.markerClusterGroup({{chunkedLoading: true}});
+      var cluster = L.markerClusterGroup({{chunkedLoading: true, chunkDelay: 1}});
       cluster.addLayers(markers);
       cluster.addTo(map);
       var heat = L.heatLayer(reads.map(function (r) {{ return [r[0], r[1]]; }}),
@@ -267,7 +278,7 @@ def _reads_script(map_name: str, reads: Sequence[MapRead], thumbs: Mapping[int, 
       }});
       // The time filter: two sliders over the reads' span; the layers keep the reads
       // between them (rebuilt in bulk, a moment after the last move).
-      var times = reads.map(function (r) {{ return Date.parse(r[4].replace(' ', 'T')); }});
+      var times = reads.map(function (r) {{ return r[4] * 1000; }});
       var first = Math.min.apply(null, times.length ? times : [0]);
       var last = Math.max.apply(null, times.length ? times : [0]);
       function keep(lo, hi) {{
@@ -410,7 +421,10 @@ def build_map(content: MapContent, tiles: TileSettings, *, inline: bool = False)
     if bounds is not None:
         script += f"{name}.fitBounds({json.dumps(bounds)}, {{maxZoom: 16, padding: [20, 20]}});"
     root: Any = fmap.get_root()
-    root.header.add_child(branca.element.Element(_asset_tags(wanted, inline=inline)), index=0)
+    # The tags as a value, not as a template: an inlined Leaflet is never parsed as Jinja.
+    assets = branca.element.Element("{{ this.markup }}")
+    assets.markup = _asset_tags(wanted, inline=inline)  # type: ignore[attr-defined]
+    root.header.add_child(assets, index=0)
     fmap.add_child(_page_script(script))  # rendered after the map and its layers exist
     return str(root.render())
 

@@ -183,27 +183,22 @@ def map_reads(
     stmt = stmt.order_by(PlateRead.read_at.desc(), PlateRead.id.desc()).limit(cap + 1)
     rows = session.execute(stmt).all()
     capped = len(rows) > cap
-    bounded = filters.area.bounds() is not None
+    inside = filters.area.test() if filters.area.bounds() is not None else None
     out: list[MapRead] = []
-    for row in rows[:cap]:
-        if bounded and not filters.area.contains(row.latitude, row.longitude):
+    reasons: dict[str, str] = {}  # a plate's reason is worked out once
+    for read_id, lat, lon, plate, normalized, read_at, camera in rows[:cap]:
+        if inside is not None and not inside(lat, lon):
             continue
         reason = ""
         if pattern is not None:
-            match = pattern.classify(row.plate_normalized)
-            reason = match.reason if match is not None else "another reading matched"
-        read_at = row.read_at if row.read_at.tzinfo else row.read_at.replace(tzinfo=dt.UTC)
-        out.append(
-            MapRead(
-                row.id,
-                row.latitude,
-                row.longitude,
-                row.plate_text,
-                read_at,
-                row.camera_name or "",
-                reason,
-            )
-        )
+            reason = reasons.get(normalized, "")
+            if not reason:
+                match = pattern.classify(normalized)
+                reason = match.reason if match is not None else "another reading matched"
+                reasons[normalized] = reason
+        if read_at.tzinfo is None:
+            read_at = read_at.replace(tzinfo=dt.UTC)
+        out.append(MapRead(read_id, lat, lon, plate, read_at, camera or "", reason))
     return out, capped
 
 

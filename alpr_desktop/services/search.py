@@ -100,6 +100,22 @@ class Area:
             return min_lat, min_lon, max_lat, max_lon
         return None
 
+    def test(self) -> Callable[[float, float], bool]:
+        """A fast test of many (latitude, longitude) positions: the circle's local scale
+        worked out once, the polygon prepared once (shapely)."""
+        if self.near is not None:
+            clat, clon, metres = self.near
+            dy, dx = _local_offsets(clat)
+            limit = metres**2
+            return lambda lat, lon: ((lat - clat) * dy) ** 2 + ((lon - clon) * dx) ** 2 <= limit
+        if self.polygon is not None:
+            from shapely.geometry import Point
+            from shapely.prepared import prep
+
+            shape = prep(_shape(self.polygon))
+            return lambda lat, lon: bool(shape.covers(Point(lon, lat)))
+        return lambda lat, lon: True
+
     def contains(self, lat: float | None, lon: float | None) -> bool:
         if lat is None or lon is None:
             return False
@@ -717,7 +733,8 @@ def ranked_reads(
     capped = len(rows) > cap
     rows = rows[:cap]
     if filters.area.bounds() is not None:
-        rows = [r for r in rows if filters.area.contains(r.latitude, r.longitude)]
+        inside = filters.area.test()
+        rows = [r for r in rows if r.latitude is not None and inside(r.latitude, r.longitude)]
     end = None if limit is None else offset + limit
     wanted = [r.id for r in rows[offset:end]]
     full: dict[int, Any] = {}

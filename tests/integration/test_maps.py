@@ -65,7 +65,9 @@ def test_a_search_map_is_recorded_first_and_draws_the_matches_with_a_position(
     # 7A8C123 through its second reading; 8XYZ451 has no position; 7XYZ120 does not match.
     assert sorted(r[3] for r in rows) == ["7A8C123", "7ABC123", "7ABX12"]
     assert made.reads == 3 and not made.capped
-    reasons = {r[3]: r[6] for r in rows}
+    start = made.html.index("reasons = ") + len("reasons = ")
+    names = json.loads(made.html[start : made.html.index(";\n", start)])
+    reasons = {r[3]: names[r[6]] for r in rows}
     assert reasons["7A8C123"] == "another reading matched"
     [record] = _records(app, "view_map")
     assert (record.purpose, record.case_number, record.outcome, record.id) == (
