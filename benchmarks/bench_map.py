@@ -137,6 +137,17 @@ def _show(path: Path, reads: int) -> tuple[float, float, float]:
         if answer.get("n") == reads:
             break
     shown = time.perf_counter() - start
+    answer.clear()
+    view.page().runJavaScript(
+        "JSON.stringify({nav: performance.timing.navigationStart, "
+        "dom: performance.timing.domContentLoadedEventEnd, t: window.alprTimings})",
+        0,
+        lambda value: answer.setdefault("t", value),
+    )
+    end = time.monotonic() + 5
+    while "t" not in answer and time.monotonic() < end:
+        app.processEvents()
+    print(f"page timings (ms since navigation): {answer.get('t')}")
     after = _engine_rss_mib()
     view.close()
     import shiboken6

@@ -229,6 +229,7 @@ def _reads_script(map_name: str, reads: Sequence[MapRead], thumbs: Mapping[int, 
     thumbs_json = _script_json(thumbs)
     return f"""
     (function () {{
+      var timings = window.alprTimings = {{start: performance.now()}};
       var map = {map_name};
       var reads = {data};
       var cameras = {names}, reasons = {whys};
@@ -262,7 +263,13 @@ def _reads_script(map_name: str, reads: Sequence[MapRead], thumbs: Mapping[int, 
         markers[i] = L.circleMarker([reads[i][0], reads[i][1]], style).on('click', clicked);
         markers[i].alprRow = reads[i];
       }}
-      var cluster = L.markerClusterGroup({{chunkedLoading: true, chunkDelay: 1}});
+      timings.markers = performance.now();
+      var cluster = L.markerClusterGroup({{
+        chunkedLoading: true, chunkDelay: 1,
+        chunkProgress: function (done, total) {{
+          if (done === total) {{ timings.clustered = performance.now(); }}
+        }}
+      }});
       cluster.addLayers(markers);
       cluster.addTo(map);
       var heat = L.heatLayer(reads.map(function (r) {{ return [r[0], r[1]]; }}),
