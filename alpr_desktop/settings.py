@@ -190,6 +190,8 @@ class DepartmentSettings(BaseModel):
             or not all(part in value for part in ("{z}", "{x}", "{y}"))
         ):
             raise ValueError("a tile server is an http(s) URL template with {z}, {x} and {y}")
+        if any(mark in value for mark in ("{{", "{%", "{#", "'", '"', "<", ">")):
+            raise ValueError("a tile server URL holds no quotes, angle brackets or {{ {% {#")
         return value
 
     @field_validator("local_time_zone")

@@ -127,7 +127,7 @@ def _show(path: Path, reads: int) -> tuple[float, float, float]:
     while time.monotonic() < deadline:
         answer.clear()
         view.page().runJavaScript(
-            "window.alprMap ? window.alprMap.cluster.getLayers().length : -1",
+            "window.alprMap ? window.alprMap.shown() : -1",
             0,
             lambda value: answer.setdefault("n", value),
         )

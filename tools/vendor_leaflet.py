@@ -92,6 +92,15 @@ PACKAGES = (
         "https://github.com/Leaflet/Leaflet.heat",
     ),
     Package(
+        "supercluster",
+        "8.0.1",
+        "9cc3a18707e07453270c5e0b1d2ec2419af03f1794b8c8ca7ac4e33d61f78673",
+        "ISC",
+        ("dist/supercluster.min.js",),  # bundles kdbush 4 (ISC, the same author)
+        "LICENSE",
+        "https://github.com/mapbox/supercluster",
+    ),
+    Package(
         "leaflet-draw",
         "1.0.4",
         "b3ec161a931ad88b3f008283b824ceac5af98b5ec603877f294834d1edcc3aa6",

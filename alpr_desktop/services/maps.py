@@ -15,7 +15,6 @@ are read in one light query (no images, no other readings), and the crops of the
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import tempfile
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, cast, extract, select
 from sqlalchemy.orm import Session
 
 from alpr_desktop.core.roles import Action
@@ -169,7 +168,8 @@ def map_reads(
             PlateRead.longitude,
             PlateRead.plate_text,
             PlateRead.plate_normalized,
-            PlateRead.read_at,
+            # POSIX seconds from the database itself: no datetime per read.
+            cast(extract("epoch", PlateRead.read_at), Integer),
             Camera.name.label("camera_name"),
         )
         .select_from(PlateRead)
@@ -180,9 +180,12 @@ def map_reads(
     if pattern is not None:
         candidates = search_module._candidates(session, pattern)
         stmt = stmt.where(PlateRead.id.in_(select(candidates.c.id)))
-    stmt = stmt.order_by(PlateRead.read_at.desc(), PlateRead.id.desc()).limit(cap + 1)
-    rows = session.execute(stmt).all()
+    # Sorted only when more fit than a map draws (then the newest are kept).
+    rows = session.execute(stmt.limit(cap + 1)).all()
     capped = len(rows) > cap
+    if capped:
+        newest = stmt.order_by(PlateRead.read_at.desc(), PlateRead.id.desc()).limit(cap)
+        rows = session.execute(newest).all()
     inside = filters.area.test() if filters.area.bounds() is not None else None
     out: list[MapRead] = []
     reasons: dict[str, str] = {}  # a plate's reason is worked out once
@@ -196,8 +199,6 @@ def map_reads(
                 match = pattern.classify(normalized)
                 reason = match.reason if match is not None else "another reading matched"
                 reasons[normalized] = reason
-        if read_at.tzinfo is None:
-            read_at = read_at.replace(tzinfo=dt.UTC)
         out.append(MapRead(read_id, lat, lon, plate, read_at, camera or "", reason))
     return out, capped
 

@@ -22,7 +22,7 @@ from alpr_desktop.services.map_html import (
     verify_assets,
 )
 
-NOW = dt.datetime(2026, 11, 20, 18, 30, tzinfo=dt.UTC)
+EPOCH = int(dt.datetime(2026, 11, 20, 18, 30, tzinfo=dt.UTC).timestamp())
 WEB = re.compile(r"https?://[^\s\"'<>)\\]+")
 #: What loads something: a script or image source, a style sheet, a CSS url() (a link
 #: a user may click — Leaflet's own credit — loads nothing).
@@ -34,7 +34,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 
 def reads(n: int) -> list[MapRead]:
     return [
-        MapRead(i, 38.58 + i * 1e-4, -121.49 - i * 1e-4, "7ABC123", NOW, "North gate", "exact")
+        MapRead(i, 38.58 + i * 1e-4, -121.49 - i * 1e-4, "7ABC123", EPOCH, "North gate", "exact")
         for i in range(n)
     ]
 
@@ -53,7 +53,13 @@ def content(**changes: Any) -> MapContent:
 def test_the_vendored_files_are_whole_and_each_package_has_its_licence() -> None:
     assert verify_assets() == []
     root = assets_root()
-    for package in ("leaflet", "leaflet.markercluster", "leaflet.heat", "leaflet-draw"):
+    for package in (
+        "leaflet",
+        "leaflet.markercluster",
+        "leaflet.heat",
+        "supercluster",
+        "leaflet-draw",
+    ):
         licence = (root / package / "LICENSE.txt").read_text(encoding="utf-8")
         assert "Copyright" in licence or "(c)" in licence
     assert "tools/vendor_leaflet.py" in (root / "PROVENANCE.md").read_text(encoding="utf-8")
@@ -62,7 +68,7 @@ def test_the_vendored_files_are_whole_and_each_package_has_its_licence() -> None
 def test_a_map_without_a_tile_server_names_no_web_address_at_all() -> None:
     html = build_map(content(), TileSettings())
     assert WEB.findall(html) == []
-    for name in ("leaflet/leaflet.js", "leaflet.markercluster/", "leaflet.heat/", "leaflet-draw/"):
+    for name in ("leaflet/leaflet.js", "supercluster/", "leaflet.heat/", "leaflet-draw/"):
         assert (assets_root() / name).as_uri().split("/resources/")[1] in html
     assert "new alprGrid()" in html  # the coordinate grid stands in for tiles
     assert "cdn" not in html.lower() and "jquery" not in html.lower()
@@ -79,13 +85,13 @@ def test_an_exported_map_inlines_every_asset_and_loads_nothing_from_the_web() ->
     html = build_map(content(reads=reads(3)), TileSettings(), inline=True)
     assert FETCH.findall(html) == []
     assert "file:" not in html
-    assert "L.markerClusterGroup" in html and "L.heatLayer" in html
+    assert "Supercluster" in html and "L.heatLayer" in html  # the libraries, inlined
     assert "url(data:image/png;base64," in html  # Leaflet's and the drawing tools' images
 
 
 def test_text_from_the_database_cannot_end_the_script() -> None:
     hostile = '</script><script>alert("x")</script>'
-    evil = [MapRead(1, 38.58, -121.49, "7ABC123", NOW, hostile, "exact")]
+    evil = [MapRead(1, 38.58, -121.49, "7ABC123", EPOCH, hostile, "exact")]
     camera = [MapCamera("`${alert(1)}`<b>", 38.58, -121.49, None)]
     html = build_map(content(reads=evil, cameras=camera), TileSettings())
     assert hostile not in html and 'alert("x")</script>' not in html
@@ -108,3 +114,12 @@ def test_an_asset_that_is_not_vendored_is_refused(monkeypatch: pytest.MonkeyPatc
     )
     with pytest.raises(MapAssetError, match="new_thing"):
         build_map(content(), TileSettings())
+
+
+def test_names_that_look_like_templates_are_shown_as_written() -> None:
+    camera = [MapCamera("{{ 7*7 }} gate", 38.58, -121.49, None)]
+    odd = [MapRead(1, 38.58, -121.49, "7ABC123", EPOCH, "{% raw %}{{ 7*7 }}", "exact")]
+    html = build_map(content(reads=odd, cameras=camera), TileSettings())
+    assert 'var cameras = ["{% raw %}{{ 7*7 }}"]' in html  # the read's camera, verbatim
+    assert "&#123;&#123; 7*7 &#125;&#125; gate" in html  # the tooltip, not evaluated
+    assert "49 gate" not in html
