@@ -2,8 +2,10 @@
 
 Command (SQLite, a fresh file in a temporary directory)::
 
-    QT_QPA_PLATFORM=offscreen QTWEBENGINE_CHROMIUM_FLAGS="--no-sandbox" \\
+    QT_QPA_PLATFORM=offscreen QTWEBENGINE_DISABLE_SANDBOX=1 \\
         .venv/bin/python benchmarks/bench_map.py --reads 100000 [--show]
+
+(``QTWEBENGINE_DISABLE_SANDBOX=1`` only when run as root: Chromium's sandbox cannot.)
 
 Load: ``--reads`` reads spread over a 6 km square around downtown Sacramento in the last
 30 days, stored with ``ingest_store.store_batch`` (the ingest path's statements), each
@@ -12,7 +14,8 @@ through ``MapService.canvass_map`` (the access record, the positions query, the 
 page). Figures: the time to build the map, how many reads it draws, the HTML size. With
 ``--show`` (needs the PySide6-WebEngine wheel), the page is written to a file and loaded
 in an offscreen ``QWebEngineView``; figures: the time from ``load()`` to every read in
-the cluster layer, and the resident memory of the web engine's processes.
+the cluster layer, the page's own timings (script start, index built, view drawn) and
+the resident memory of the web engine's processes.
 """
 
 from __future__ import annotations
