@@ -12,7 +12,7 @@ Load: ``--reads`` reads spread over a 6 km square around downtown Sacramento in 
 with a small JPEG crop. An investigator maps a canvass of a 5 km circle over the 30 days
 through ``MapService.canvass_map`` (the access record, the positions query, the folium
 page). Figures: the time to build the map, how many reads it draws, the HTML size. With
-``--show`` (needs the PySide6-WebEngine wheel), the page is written to a file and loaded
+``--show`` (Qt WebEngine, in PySide6-Addons below 6.12), the page is written to a file and loaded
 in an offscreen ``QWebEngineView``; figures: the time from ``load()`` to every read in
 the cluster layer, the page's own timings (script start, index built, view drawn) and
 the resident memory of the web engine's processes.
