@@ -74,11 +74,7 @@ PACKAGES = (
         "1.5.3",
         "fc6b0b1d00b6c708ae54e43ee4a11ac345e41660e19f0a570190bb35babb1a1c",
         "MIT",
-        (
-            "dist/leaflet.markercluster.js",
-            "dist/MarkerCluster.css",
-            "dist/MarkerCluster.Default.css",
-        ),
+        ("dist/MarkerCluster.css", "dist/MarkerCluster.Default.css"),  # the bubbles' look
         "MIT-LICENCE.txt",
         "https://github.com/Leaflet/Leaflet.markercluster",
     ),

@@ -20,7 +20,10 @@ import os
 from typing import Any
 
 from PySide6.QtCore import QFile, QIODevice, QObject, QUrl, Signal, Slot
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from alpr_desktop.core.roles import Action
+from alpr_desktop.services.base import Actor
 
 #: The longest polygon a drawn area may be (vertices).
 MAX_VERTICES = 500
@@ -197,3 +200,42 @@ class MapView(QWidget):
         """Run ``code`` in the page; ``callback`` gets its value (tests, the bridge)."""
         if self.web is not None:
             self.web.page().runJavaScript(code, 0, callback)
+
+
+def map_button(parent: QWidget, actor: Actor, name: str, tooltip: str) -> QPushButton:
+    """A page's **Map…** button: shown to holders of ``VIEW_MAP``, off until there is
+    something to map."""
+    button = QPushButton("Map…", parent)
+    button.setObjectName(name)
+    button.setToolTip(tooltip)
+    button.setVisible(actor.may(Action.VIEW_MAP))
+    button.setEnabled(False)
+    return button
+
+
+class DrawnPolygon(QWidget):
+    """ "The polygon drawn on the map (N corners)" with **Clear area**, in place of the
+    typed area while a polygon drawn on the map is the area; hidden otherwise."""
+
+    cleared = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel(self)
+        self.label.setObjectName("muted")
+        self.clear_button = QPushButton("Clear area", self)
+        self.clear_button.clicked.connect(self.cleared)
+        layout.addWidget(self.label)
+        layout.addWidget(self.clear_button)
+        layout.addStretch(1)
+        self.hide()
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def show_polygon(self, polygon: dict[str, Any] | None) -> None:
+        corners = len(polygon["coordinates"][0]) - 1 if polygon else 0
+        self.label.setText(f"The polygon drawn on the map ({corners} corners)")
+        self.setVisible(polygon is not None)

@@ -31,11 +31,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-#: Vendored file for each folium asset name (Map's, MarkerCluster's, HeatMap's, Draw's).
+#: Vendored file for each asset name (folium's for Map, HeatMap and Draw; our own).
 _LOCAL_ASSETS: dict[str, str] = {
     "leaflet": "leaflet/leaflet.js",
     "leaflet_css": "leaflet/leaflet.css",
-    "markerclusterjs": "leaflet.markercluster/leaflet.markercluster.js",
     "supercluster": "supercluster/supercluster.min.js",
     "markerclustercss": "leaflet.markercluster/MarkerCluster.css",
     "markerclusterdefaultcss": "leaflet.markercluster/MarkerCluster.Default.css",
@@ -408,7 +407,7 @@ def build_map(content: MapContent, tiles: TileSettings, *, inline: bool = False)
     standalone file for a case file); otherwise assets are ``file:`` URLs."""
     import branca.element
     import folium
-    from folium.plugins import Draw, HeatMap, MarkerCluster
+    from folium.plugins import Draw, HeatMap
 
     # maxZoom on the map itself: folium gives it only to a tile layer, and the cluster
     # layer needs it with none (the grid background).
@@ -424,10 +423,9 @@ def build_map(content: MapContent, tiles: TileSettings, *, inline: bool = False)
             max_zoom=tiles.max_zoom, name="Map",
         ).add_to(fmap)  # fmt: skip
     # The reads are drawn by the page's own script with these plugins' assets.
-    for plugin in (MarkerCluster(), HeatMap([[0.0, 0.0]])):
-        _take_assets(plugin, wanted)
-    # Supercluster clusters; Leaflet.markercluster gives the cluster bubbles their look.
-    wanted[wanted.index("markerclusterjs")] = "supercluster"
+    _take_assets(HeatMap([[0.0, 0.0]]), wanted)
+    # Supercluster clusters; Leaflet.markercluster's style sheets give the bubbles their look.
+    wanted += ["supercluster", "markerclustercss", "markerclusterdefaultcss"]
     name = fmap.get_name()
     script = "" if tiles.url else _grid_layer() + f"new alprGrid().addTo({name});"
     if tile_layer is not None:

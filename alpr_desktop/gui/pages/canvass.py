@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from alpr_desktop.core.roles import Action
 from alpr_desktop.errors import AlprError, ValidationError
 from alpr_desktop.gui.context import GuiContext
+from alpr_desktop.gui.map_view import DrawnPolygon, map_button
 from alpr_desktop.gui.pages.base import Page
 from alpr_desktop.gui.pages.holds import RequestHoldDialog
 from alpr_desktop.gui.search.canvass_model import CanvassModel
@@ -92,12 +93,8 @@ class CanvassPage(Page):
         row.addWidget(self.run_button)
         #: A polygon drawn on the canvass's map: the area instead of the circle.
         self.polygon: dict[str, Any] | None = None
-        self.polygon_label = QLabel(self)
-        self.polygon_label.setObjectName("muted")
-        self.polygon_label.hide()
-        self.clear_area_button = QPushButton("Clear area", self)
-        self.clear_area_button.clicked.connect(lambda: self.set_area(None))
-        self.clear_area_button.hide()
+        self.polygon_label = DrawnPolygon(self)
+        self.polygon_label.cleared.connect(lambda: self.set_area(None))
         self.error_label = QLabel(self)
         self.error_label.setObjectName("errorLabel")
         self.error_label.setWordWrap(True)
@@ -116,11 +113,7 @@ class CanvassPage(Page):
         self.summary.setObjectName("muted")
         self.summary.setWordWrap(True)
         self.layout_.addLayout(row)
-        drawn = QHBoxLayout()
-        drawn.addWidget(self.polygon_label)
-        drawn.addWidget(self.clear_area_button)
-        drawn.addStretch(1)
-        self.layout_.addLayout(drawn)
+        self.layout_.addWidget(self.polygon_label)
         self.layout_.addWidget(self.error_label)
         self.layout_.addWidget(self.table, 1)
         self.hold_button = QPushButton("Hold…", self)
@@ -137,11 +130,9 @@ class CanvassPage(Page):
         below = QHBoxLayout()
         below.addWidget(self.summary, 1)
         below.addWidget(self.hold_button)
-        self.map_button = QPushButton("Map…", self)
-        self.map_button.setObjectName("canvassMap")
-        self.map_button.setToolTip("Every read of the canvass on a map (recorded)")
-        self.map_button.setVisible(self.actor.may(Action.VIEW_MAP))
-        self.map_button.setEnabled(False)
+        self.map_button = map_button(
+            self, self.actor, "canvassMap", "Every read of the canvass on a map (recorded)"
+        )
         self.map_button.clicked.connect(self.show_map)
         self.map_window: QWidget | None = None
         below.addWidget(self.map_button)
@@ -184,12 +175,9 @@ class CanvassPage(Page):
             lat, lon, metres = circle
             self.centre_edit.setText(f"{lat:.6f}, {lon:.6f}")
             self.radius_spin.setValue(min(metres, self.radius_spin.maximum()))
-        corners = len(self.polygon["coordinates"][0]) - 1 if self.polygon else 0
-        self.polygon_label.setText(f"The polygon drawn on the map ({corners} corners)")
+        self.polygon_label.show_polygon(self.polygon)
         for widget in (self.centre_edit, self.radius_spin):
             widget.setEnabled(self.polygon is None)
-        self.polygon_label.setVisible(self.polygon is not None)
-        self.clear_area_button.setVisible(self.polygon is not None)
         show_inline_error(self.error_label, "")
         if area is not None:
             shape = "polygon" if self.polygon is not None else "circle"

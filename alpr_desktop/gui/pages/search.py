@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from alpr_desktop.core.roles import Action
 from alpr_desktop.errors import AlprError, ValidationError
 from alpr_desktop.gui.context import GuiContext
+from alpr_desktop.gui.map_view import map_button
 from alpr_desktop.gui.pages.base import Page
 from alpr_desktop.gui.pages.holds import RequestHoldDialog
 from alpr_desktop.gui.search.detail import LoadedRead, ReadDetailPane, load_read
@@ -169,11 +170,9 @@ class SearchPage(Page):
         below = QHBoxLayout()
         below.addWidget(self.count_label, 1)
         below.addWidget(self.hold_button)
-        self.map_button = QPushButton("Map…", self)
-        self.map_button.setObjectName("searchMap")
-        self.map_button.setToolTip("Every match with a position on a map (recorded)")
-        self.map_button.setVisible(self.actor.may(Action.VIEW_MAP))
-        self.map_button.setEnabled(False)
+        self.map_button = map_button(
+            self, self.actor, "searchMap", "Every match with a position on a map (recorded)"
+        )
         self.map_button.clicked.connect(self.show_map)
         self.map_window: QWidget | None = None
         below.addWidget(self.map_button)

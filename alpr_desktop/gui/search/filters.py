@@ -18,14 +18,13 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDateTimeEdit,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QWidget,
 )
 
 from alpr_desktop.errors import ValidationError
+from alpr_desktop.gui.map_view import DrawnPolygon
 from alpr_desktop.services.search import Area, ReadFilters
 
 DATETIME_FORMAT = "yyyy-MM-dd HH:mm"
@@ -89,12 +88,8 @@ class FilterBar(QWidget):
         self.near_edit = QLineEdit(self)
         self.near_edit.setPlaceholderText("latitude, longitude, metres")
         self.polygon: dict[str, Any] | None = None
-        self.polygon_label = QLabel(self)
-        self.polygon_label.setObjectName("muted")
-        self.clear_polygon_button = QPushButton("Clear area", self)
-        self.clear_polygon_button.clicked.connect(lambda: self.set_area(None))
-        self.polygon_label.hide()
-        self.clear_polygon_button.hide()
+        self.polygon_label = DrawnPolygon(self)  # in the near field's place when drawn
+        self.polygon_label.cleared.connect(lambda: self.set_area(None))
         self.hits_check = QCheckBox("Hotlist hits only", self)
         self.mobile_check = QCheckBox("Mobile units only", self)
         grid.addWidget(self.since_check, 0, 0)
@@ -104,13 +99,8 @@ class FilterBar(QWidget):
         grid.addWidget(QLabel("Cameras:", self), 0, 4)
         grid.addWidget(self.cameras_edit, 0, 5)
         grid.addWidget(QLabel("Within:", self), 1, 0)
-        drawn = QHBoxLayout()  # in the near field's place while a polygon is the area
-        drawn.setContentsMargins(0, 0, 0, 0)
-        drawn.addWidget(self.polygon_label)
-        drawn.addWidget(self.clear_polygon_button)
-        drawn.addStretch(1)
         grid.addWidget(self.near_edit, 1, 1, 1, 3)
-        grid.addLayout(drawn, 1, 1, 1, 3)
+        grid.addWidget(self.polygon_label, 1, 1, 1, 3)
         grid.addWidget(self.hits_check, 1, 4)
         grid.addWidget(self.mobile_check, 1, 5)
         grid.setColumnStretch(5, 1)
@@ -141,8 +131,5 @@ class FilterBar(QWidget):
             self.near_edit.setText(f"{lat:.6f}, {lon:.6f}, {metres:g}")
         elif self.polygon is not None:
             self.near_edit.clear()
-        corners = len(self.polygon["coordinates"][0]) - 1 if self.polygon else 0
-        self.polygon_label.setText(f"The polygon drawn on the map ({corners} corners)")
+        self.polygon_label.show_polygon(self.polygon)
         self.near_edit.setVisible(self.polygon is None)
-        self.polygon_label.setVisible(self.polygon is not None)
-        self.clear_polygon_button.setVisible(self.polygon is not None)
