@@ -92,7 +92,10 @@ def open_application(
     # The ingest spool lives beside the data; a demo's dies with its throw-away database.
     spool_dir = Path(temp_dir.name) if temp_dir is not None else config.data_dir
     services = Services.build(
-        ctx, spool_dir=spool_dir, signing_key=None if demo else config.audit_signing_key
+        ctx,
+        spool_dir=spool_dir,
+        signing_key=None if demo else config.audit_signing_key,
+        tiles_file=config.map_tiles_file,
     )
     return Application(
         config, database, services, demo=demo, _temp_dir=temp_dir, security_warnings=warnings

@@ -9,7 +9,8 @@ zone is taken in this machine's local time. ``search … --export FILE.zip`` wri
 match to a package instead (``services/search_export.py``; recorded as an export) and
 prints the count, the file and its SHA-256; ``alpr-desktop package verify`` checks it.
 ``search … --map FILE.html`` writes the matches' map as one standalone page (an export
-too, ``services/maps.py``).
+too, ``services/maps.py``). ``canvass`` takes the scene as ``LAT,LON,METRES`` or an area
+as ``--polygon FILE`` (GeoJSON, as the Canvass page's map draws it).
 """
 
 from __future__ import annotations
@@ -61,7 +62,12 @@ def add_search_arguments(search: argparse.ArgumentParser, acting: Callable[[Any]
 
 def add_canvass_arguments(canvass: argparse.ArgumentParser, acting: Callable[[Any], None]) -> None:
     acting(canvass)
-    canvass.add_argument("where", type=_circle, metavar="LAT,LON,METRES")
+    canvass.add_argument(
+        "where", type=_circle, nargs="?", metavar="LAT,LON,METRES", help="the scene and radius"
+    )
+    canvass.add_argument(
+        "--polygon", type=Path, metavar="FILE", help="a GeoJSON Polygon file: the area instead"
+    )
     canvass.add_argument("--since", type=_time, required=True, metavar="TIME")
     canvass.add_argument("--until", type=_time, required=True, metavar="TIME")
     _purpose(canvass)
@@ -163,10 +169,16 @@ def _map(app: Application, actor: Actor, request: Any, target: Path) -> int:
 def run_canvass(app: Application, actor: Actor, args: argparse.Namespace) -> int:
     from alpr_desktop.services.search import CanvassRequest
 
-    lat, lon, metres = args.where
-    result = app.services.search.canvass(
-        actor, CanvassRequest(lat, lon, metres, args.since, args.until, args.purpose, args.case)
-    )
+    if (args.where is None) == (args.polygon is None):
+        raise ValidationError("Give the scene as LAT,LON,METRES or --polygon FILE, one of them.")
+    if args.polygon is not None:
+        request = CanvassRequest.of_polygon(
+            _polygon(args.polygon), args.since, args.until, args.purpose, args.case
+        )
+    else:
+        lat, lon, metres = args.where
+        request = CanvassRequest(lat, lon, metres, args.since, args.until, args.purpose, args.case)
+    result = app.services.search.canvass(actor, request)
     for plate in result.plates:
         if args.json:
             print(

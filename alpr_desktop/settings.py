@@ -82,6 +82,9 @@ class LocalConfig(BaseModel):
     workstation_name: str = Field(default_factory=lambda: os.uname().nodename[:120])
     #: The access-trail checkpoint signing key (PEM, mode 0600); None: in the data dir.
     audit_signing_key: Path | None = None
+    #: This workstation's own map tiles (an MBTiles file of raster tiles), used by its
+    #: maps instead of the department's tile server; None: the department's (or none).
+    map_tiles_file: Path | None = None
 
     @classmethod
     def load(cls, config_dir: Path | None = None) -> LocalConfig:

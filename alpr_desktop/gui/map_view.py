@@ -17,13 +17,17 @@ from __future__ import annotations
 import json
 import math
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QFile, QIODevice, QObject, QUrl, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from alpr_desktop.core.roles import Action
 from alpr_desktop.services.base import Actor
+
+if TYPE_CHECKING:
+    from alpr_desktop.services.mbtiles import MBTiles
 
 #: The longest polygon a drawn area may be (vertices).
 MAX_VERTICES = 500
@@ -46,6 +50,10 @@ def prepare_web_engine() -> None:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    if web_engine_problem() is None:
+        from alpr_desktop.gui.map_tiles import register_tile_scheme
+
+        register_tile_scheme()
 
 
 class MapBridge(QObject):
@@ -131,8 +139,13 @@ class MapView(QWidget):
 
     loaded = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, tiles: Callable[[], MBTiles | None] | None = None
+    ) -> None:
+        """``tiles``: the workstation's own tiles (``MapService.local_tiles``), served
+        to the pages as ``alpr-tiles:`` (``map_tiles.py``)."""
         super().__init__(parent)
+        self._tiles = tiles
         self.bridge = MapBridge(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -168,6 +181,10 @@ class MapView(QWidget):
         settings.setAttribute(
             QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, False
         )
+        if self._tiles is not None:
+            from alpr_desktop.gui.map_tiles import install_tile_handler
+
+            install_tile_handler(self.web.page().profile(), self._tiles)
         self.channel = QWebChannel(self.web.page())
         self.channel.registerObject("alprBridge", self.bridge)
         self.web.page().setWebChannel(self.channel)

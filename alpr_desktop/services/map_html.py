@@ -31,6 +31,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from alpr_desktop.services.mbtiles import TILE_SCHEME
+
 #: Vendored file for each asset name (folium's for Map, HeatMap and Draw; our own).
 _LOCAL_ASSETS: dict[str, str] = {
     "leaflet": "leaflet/leaflet.js",
@@ -90,11 +92,23 @@ def verify_assets() -> list[str]:
 
 @dataclass(frozen=True)
 class TileSettings:
-    """The department's tile server; an empty URL means no tiles (a coordinate grid)."""
+    """Where a map's tiles come from: the department's tile server, the workstation's
+    MBTiles file (``mbtiles.TILE_URL``), or — an empty URL — none (a coordinate grid).
+    ``inline``: tiles carried in the page itself (``"z/x/y"`` → bytes), for a map
+    exported to a case file from the workstation's own tiles; missing ones are grid."""
 
     url: str = ""
     attribution: str = ""
     max_zoom: int = 19
+    inline: Mapping[str, bytes] = field(default_factory=dict)
+    media_type: str = "image/png"
+    #: The deepest zoom the tiles exist at (beyond it they are drawn enlarged).
+    native_zoom: int | None = None
+
+    @property
+    def local(self) -> bool:
+        """The workstation's own tiles (a file covers an area: the grid shows beyond)."""
+        return self.url.startswith(f"{TILE_SCHEME}:")
 
 
 @dataclass(frozen=True)
@@ -139,6 +153,8 @@ class MapContent:
     alerts: Sequence[tuple[float, float, str]] = ()
     #: Offer the drawing tools (a point, circle, rectangle or polygon to canvass).
     draw: bool = False
+    #: The department's time zone (IANA): times in popups and the time filter.
+    time_zone: str = "UTC"
 
 
 def _take_assets(element: Any, wanted: list[str]) -> None:
@@ -207,7 +223,9 @@ def _grid_layer() -> str:
     """
 
 
-def _reads_script(map_name: str, reads: Sequence[MapRead], thumbs: Mapping[int, str]) -> str:
+def _reads_script(
+    map_name: str, reads: Sequence[MapRead], thumbs: Mapping[int, str], zone: str
+) -> str:
     """The page's reads as one compact array — ``[lat, lon, id, plate, epoch seconds,
     camera index, reason index]``, repeated names given once — and the code drawing them."""
     cameras: dict[str, int] = {}
@@ -228,6 +246,7 @@ def _reads_script(map_name: str, reads: Sequence[MapRead], thumbs: Mapping[int, 
     names = _script_json(list(cameras))
     whys = _script_json(list(reasons))
     thumbs_json = _script_json(thumbs)
+    zone_json = _script_json(zone)
     return f"""
     (function () {{
       var timings = window.alprTimings = {{start: performance.now()}};
@@ -235,9 +254,18 @@ def _reads_script(map_name: str, reads: Sequence[MapRead], thumbs: Mapping[int, 
       var reads = {data};
       var cameras = {names}, reasons = {whys};
       var thumbs = {thumbs_json};
-      function when(r) {{
-        return new Date(r[4] * 1000).toISOString().slice(0, 19).replace('T', ' ') + ' UTC';
+      // Times in the department's zone, as everywhere else in the application.
+      var zone = {zone_json};
+      function local(ms, seconds) {{
+        var parts = {{}};
+        new Intl.DateTimeFormat('en-CA', {{timeZone: zone, hourCycle: 'h23', year: 'numeric',
+          month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+          second: seconds ? '2-digit' : undefined, timeZoneName: 'short'}})
+          .formatToParts(new Date(ms)).forEach(function (p) {{ parts[p.type] = p.value; }});
+        return parts.year + '-' + parts.month + '-' + parts.day + ' ' + parts.hour + ':'
+             + parts.minute + (seconds ? ':' + parts.second : '') + ' ' + parts.timeZoneName;
       }}
+      function when(r) {{ return local(r[4] * 1000, true); }}
       function esc(s) {{
         return String(s).replace(/[&<>"']/g, function (c) {{
           return {{'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}}[c];
@@ -341,16 +369,16 @@ def _reads_script(map_name: str, reads: Sequence[MapRead], thumbs: Mapping[int, 
           var from = box.querySelector('.alpr-from'), to = box.querySelector('.alpr-to');
           var label = box.querySelector('.alpr-time-label'), pending = null;
           function at(v) {{ return first + (last - first) * v / 1000; }}
-          function text(t) {{ return new Date(t).toISOString().slice(0, 16).replace('T', ' '); }}
+          function text(t) {{ return local(t, false); }}
           function apply() {{
             var a = +from.value, b = +to.value;
             var lo = at(Math.min(a, b)), hi = at(Math.max(a, b));
             var n = keep(lo, hi);
-            label.textContent = text(lo) + ' – ' + text(hi) + ' UTC: ' + n + ' read(s)';
+            label.textContent = text(lo) + ' – ' + text(hi) + ': ' + n + ' read(s)';
           }}
           function moved() {{ clearTimeout(pending); pending = setTimeout(apply, 150); }}
           from.addEventListener('input', moved); to.addEventListener('input', moved);
-          label.textContent = reads.length ? text(first) + ' – ' + text(last) + ' UTC: '
+          label.textContent = reads.length ? text(first) + ' – ' + text(last) + ': '
             + reads.length + ' read(s)' : 'No reads';
           this.apply = apply;
           return box;
@@ -360,6 +388,28 @@ def _reads_script(map_name: str, reads: Sequence[MapRead], thumbs: Mapping[int, 
       window.alprMap = {{map: map, cluster: cluster, heat: heat, reads: reads.length,
                         shown: function () {{ return kept.length; }}, update: update,
                         keep: keep, timeFilter: timeFilter, first: first, last: last}};
+    }})();
+    """
+
+
+def _carried_tiles(map_name: str, tiles: TileSettings) -> str:
+    """A tile layer over the grid drawing the tiles the page carries (a map exported
+    from the workstation's own tiles); where it carries none, the grid shows."""
+    prefix = f"data:{tiles.media_type};base64,"
+    native = int(tiles.native_zoom if tiles.native_zoom is not None else tiles.max_zoom)
+    carried = {key: base64.b64encode(data).decode("ascii") for key, data in tiles.inline.items()}
+    return f"""
+    (function () {{
+      var carried = {_script_json(carried)}, prefix = {_script_json(prefix)};
+      var Carried = L.TileLayer.extend({{
+        getTileUrl: function (c) {{
+          var data = carried[c.z + '/' + c.x + '/' + c.y];
+          return data ? prefix + data : L.Util.emptyImageUrl;
+        }}
+      }});
+      new Carried('', {{maxZoom: {int(tiles.max_zoom)}, maxNativeZoom: {native},
+                       attribution: {_script_json(html.escape(tiles.attribution))}}})
+        .addTo({map_name});
     }})();
     """
 
@@ -388,7 +438,7 @@ def _data_uri(data: bytes) -> str:
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def _bounds(content: MapContent) -> list[list[float]] | None:
+def content_bounds(content: MapContent) -> list[list[float]] | None:
     points = [(r.latitude, r.longitude) for r in content.reads]
     points += [(c.latitude, c.longitude) for c in content.cameras]
     points += list(content.track) + [(a[0], a[1]) for a in content.alerts]
@@ -417,18 +467,23 @@ def build_map(content: MapContent, tiles: TileSettings, *, inline: bool = False)
     _take_assets(fmap, wanted)
     fmap.get_root().title = content.title  # type: ignore[attr-defined]
     tile_layer = None
-    if tiles.url:
+    carried = inline and bool(tiles.inline)
+    if tiles.url and not carried:
         tile_layer = folium.TileLayer(
             tiles=tiles.url, attr=_tooltip(tiles.attribution or "Tiles"),
-            max_zoom=tiles.max_zoom, name="Map",
+            max_zoom=tiles.max_zoom, max_native_zoom=tiles.native_zoom, name="Map",
         ).add_to(fmap)  # fmt: skip
     # The reads are drawn by the page's own script with these plugins' assets.
     _take_assets(HeatMap([[0.0, 0.0]]), wanted)
     # Supercluster clusters; Leaflet.markercluster's style sheets give the bubbles their look.
     wanted += ["supercluster", "markerclustercss", "markerclusterdefaultcss"]
     name = fmap.get_name()
-    script = "" if tiles.url else _grid_layer() + f"new alprGrid().addTo({name});"
-    if tile_layer is not None:
+    grid = tile_layer is None or tiles.local
+    # Beneath any tiles (zIndex 0): the grid shows beyond what the workstation's cover.
+    script = _grid_layer() + f"new alprGrid({{zIndex: 0}}).addTo({name});" if grid else ""
+    if carried:
+        script += _carried_tiles(name, tiles)
+    if tile_layer is not None and not tiles.local:
         # A tile server that does not answer: the application says so; the map stays.
         script += (
             f"{tile_layer.get_name()}.once('tileerror', function () {{"
@@ -463,8 +518,8 @@ def build_map(content: MapContent, tiles: TileSettings, *, inline: bool = False)
         for r in content.reads[:MAX_THUMBNAILS]
         if r.read_id in content.thumbnails
     }
-    script += _reads_script(name, content.reads, thumbs)
-    bounds = _bounds(content)
+    script += _reads_script(name, content.reads, thumbs, content.time_zone)
+    bounds = content_bounds(content)
     if bounds is not None:
         script += f"{name}.fitBounds({json.dumps(bounds)}, {{maxZoom: 16, padding: [20, 20]}});"
     root: Any = fmap.get_root()

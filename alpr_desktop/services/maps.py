@@ -4,7 +4,9 @@ Looking at a map of reads is looking at ALPR data: every map is an access record
 (``VIEW_MAP``, with the purpose, the case number and the query that produced it)
 committed before a single position is read, and a map exported to a case file is an
 export (``EXPORT_READS``) with the file's SHA-256. The HTML is built by :mod:`.map_html` from what
-this service reads; the department's tile server comes from the settings.
+this service reads; the tiles are the workstation's own MBTiles file when it has one
+(:mod:`.mbtiles`; an exported map carries those covering its reads), else the
+department's tile server from the settings, else none (a grid).
 
 A map is not paged: it draws every read that fits, up to :data:`MAX_MAP_READS` (the
 newest first beyond that, and the map says it is capped). A search map finds its reads
@@ -18,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +42,9 @@ from alpr_desktop.services.map_html import (
     MapRead,
     TileSettings,
     build_map,
+    content_bounds,
 )
+from alpr_desktop.services.mbtiles import TILE_URL, MBTiles, MBTilesError
 from alpr_desktop.services.search import (
     CanvassRequest,
     ReadFilters,
@@ -64,12 +69,36 @@ class ReadsMap:
     record_id: int
     path: Path | None = None
     sha256: str = ""
+    #: Something to say above the map (the workstation's tiles file cannot be used).
+    note: str = ""
 
 
 class MapService(BaseService):
-    def __init__(self, ctx: ServiceContext, audit: AuditService, search: SearchService) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        audit: AuditService,
+        search: SearchService,
+        *,
+        tiles_file: Path | None = None,
+    ) -> None:
+        """``tiles_file``: this workstation's MBTiles file (``LocalConfig.map_tiles_file``),
+        used instead of the department's tile server when set."""
         super().__init__(ctx)
         self.audit, self.search = audit, search
+        self.tiles_file = tiles_file
+        self._mbtiles: MBTiles | None = None
+        self._lock = threading.Lock()
+
+    def local_tiles(self) -> MBTiles | None:
+        """The workstation's tiles (opened once), None when it has none configured;
+        an :class:`MBTilesError` when the file cannot be used."""
+        if self.tiles_file is None:
+            return None
+        with self._lock:
+            if self._mbtiles is None:
+                self._mbtiles = MBTiles(self.tiles_file)
+            return self._mbtiles
 
     # ------------------------------------------------------------------ maps of reads
     def search_map(self, actor: Actor, request: SearchRequest, *, draw: bool = False) -> ReadsMap:
@@ -140,7 +169,7 @@ class MapService(BaseService):
             reads, capped = map_reads(session, pattern, filters)
             thumbnails = _thumbnails(session, [r.read_id for r in reads[:MAX_THUMBNAILS]])
             cameras = _cameras(session)
-            tiles = _tiles(session)
+            settings = load_department_settings(session)
         content = MapContent(
             title,
             reads,
@@ -149,9 +178,34 @@ class MapService(BaseService):
             area=filters.area.near,
             polygon=filters.area.polygon,
             draw=draw,
+            time_zone=settings.local_time_zone,
         )
+        tiles, note = self.tiles(settings.tile_url, settings.tile_attribution, content, inline)
         html = build_map(content, tiles, inline=inline)
-        return ReadsMap(html, len(reads), capped, record_id)
+        return ReadsMap(html, len(reads), capped, record_id, note=note)
+
+    def tiles(
+        self, url: str, attribution: str, content: MapContent, inline: bool
+    ) -> tuple[TileSettings, str]:
+        """The tiles a map uses — the workstation's own file when it has one (for an
+        exported map, the tiles covering ``content``, carried in the page), else the
+        department's server (``url``) or none — and what to say about them."""
+        department = TileSettings(url, attribution)
+        try:
+            local = self.local_tiles()
+        except MBTilesError as exc:
+            return department, f"{exc} The map is shown without the workstation's tiles."
+        if local is None:
+            return department, ""
+        meta = local.metadata
+        carried: dict[str, bytes] = {}
+        if inline:
+            bounds = content_bounds(content)
+            if bounds is not None:
+                (south, west), (north, east) = bounds
+                carried = local.tiles_for(((south, west), (north, east)))
+        kind, native = meta.media_type, meta.max_zoom
+        return TileSettings(TILE_URL, meta.attribution, 19, carried, kind, native), ""
 
 
 def map_reads(
@@ -222,11 +276,6 @@ def _cameras(session: Session) -> list[MapCamera]:
         for c in session.scalars(select(Camera).order_by(Camera.name))
         if c.latitude is not None and c.longitude is not None
     ]
-
-
-def _tiles(session: Session) -> TileSettings:
-    settings = load_department_settings(session)
-    return TileSettings(settings.tile_url, settings.tile_attribution)
 
 
 def _check_target(target: Path) -> None:

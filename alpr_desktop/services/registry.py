@@ -58,11 +58,17 @@ class Services:
 
     @classmethod
     def build(
-        cls, ctx: ServiceContext, *, spool_dir: Path | None = None, signing_key: Path | None = None
+        cls,
+        ctx: ServiceContext,
+        *,
+        spool_dir: Path | None = None,
+        signing_key: Path | None = None,
+        tiles_file: Path | None = None,
     ) -> Services:
         """Build every service; ``spool_dir`` is the data directory (ingest's local spool).
 
-        ``signing_key``: the access-trail checkpoint key file (default: in ``spool_dir``).
+        ``signing_key``: the access-trail checkpoint key file (default: in ``spool_dir``);
+        ``tiles_file``: the workstation's MBTiles file for its maps (default: none).
         """
         audit = AuditService(ctx)
         matcher = AlertMatcher(ctx)
@@ -95,5 +101,5 @@ class Services:
             maintenance=MaintenanceService(ctx, retention, users),
             reminders=ReminderService(ctx),
             releases=ReleaseService(ctx, audit, search),
-            maps=MapService(ctx, audit, search),
+            maps=MapService(ctx, audit, search, tiles_file=tiles_file),
         )

@@ -280,6 +280,21 @@ class CanvassRequest:
     #: is then the polygon's, for the nearest distances; ``metres`` is unused).
     polygon: dict[str, Any] | None = None
 
+    @classmethod
+    def of_polygon(
+        cls,
+        polygon: dict[str, Any],
+        since: dt.datetime,
+        until: dt.datetime,
+        purpose: str,
+        case_number: str,
+        metres: float = 0.0,
+    ) -> CanvassRequest:
+        """A canvass of ``polygon`` (checked: a :class:`ValidationError` when it is not
+        a usable GeoJSON Polygon), centred on its centroid."""
+        centre = _shape(polygon).centroid
+        return cls(centre.y, centre.x, metres, since, until, purpose, case_number, polygon)
+
 
 @dataclass(frozen=True)
 class CanvassPlate:

@@ -1,7 +1,8 @@
 """Maps in the workstation, offscreen in a real ``QWebEngineView`` with no network: the
 search's map loads the vendored Leaflet and clusters every read, a marker click opens
 the read, a polygon drawn on the map becomes the search's area, a circle the canvass's
-scene, and a tile server that does not answer is said while the map stays usable.
+scene, a tile server that does not answer is said while the map stays usable, and the
+workstation's own tiles (an MBTiles file) are served through its ``alpr-tiles:`` scheme.
 
 Run in a pytest process of their own by ``test_map_window.py`` (see there why).
 """
@@ -10,13 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from alpr_desktop.gui.context import GuiContext
-from alpr_desktop.gui.map_view import web_engine_problem
+from alpr_desktop.gui.map_view import prepare_web_engine, web_engine_problem
 from alpr_desktop.gui.pages.canvass import CanvassPage
 from alpr_desktop.gui.search.map_window import MapWindow
 from alpr_desktop.services.base import Actor
@@ -40,6 +43,10 @@ from tests.integration.ingest_helpers import T0
 __all__ = ["detective", "searched", "show"]  # fixtures
 
 pytestmark = pytest.mark.skipif(web_engine_problem() is not None, reason="no Qt WebEngine")
+
+if web_engine_problem() is None:
+    # As the application does before its QApplication: the tile scheme, shared contexts.
+    prepare_web_engine()
 
 
 def js(qtbot: QtBot, window: MapWindow, code: str) -> Any:
@@ -78,9 +85,11 @@ def test_the_search_map_clusters_every_read_and_a_click_opens_it(
                       " to.dispatchEvent(new Event('input')); true")  # fmt: skip
     layers = "window.alprMap.shown()"
     qtbot.waitUntil(lambda: js(qtbot, window, layers) == 2, timeout=10_000)
-    assert "2 read(s)" in js(
-        qtbot, window, "document.querySelector('.alpr-time-label').textContent"
-    )
+    label = js(qtbot, window, "document.querySelector('.alpr-time-label').textContent")
+    assert "2 read(s)" in label
+    # In the department's zone (Pacific), as everywhere in the application.
+    start = T0.astimezone(ZoneInfo("America/Los_Angeles")).strftime("%Y-%m-%d %H:%M %Z")
+    assert label.startswith(start + " – ") and "UTC" not in label
     js(qtbot, window, "var to = document.querySelector('.alpr-to'); to.value = 1000;"
                       " to.dispatchEvent(new Event('input')); true")  # fmt: skip
     qtbot.waitUntil(lambda: js(qtbot, window, layers) == 3, timeout=10_000)
@@ -171,6 +180,32 @@ def test_a_tile_server_that_does_not_answer_is_said_and_the_map_still_works(
     qtbot.waitUntil(lambda: "tile server does not answer" in window.view.message.text(),
                     timeout=20_000)  # fmt: skip
     assert js(qtbot, window, "window.alprMap.shown()") == 3
+    window.close()
+
+
+def test_the_workstations_own_tiles_are_served_to_the_map(
+    qtbot: QtBot, gui: GuiContext, searched: Search, tmp_path: Path
+) -> None:
+    from tests.mbtiles_helpers import make_mbtiles
+
+    make_mbtiles(tmp_path / "city.mbtiles")
+    gui.services.maps.tiles_file = tmp_path / "city.mbtiles"
+    page = searched("7AB*2*")
+    page.map_button.click()
+    window = page.map_window
+    assert isinstance(window, MapWindow)
+    opened(qtbot, gui, window)
+    # Tiles drawn from the file, through the alpr-tiles: scheme (nothing listens on a port).
+    loaded = (
+        "Array.from(document.querySelectorAll('img.leaflet-tile-loaded')).filter("
+        "function (i) { return i.src.indexOf('alpr-tiles:') === 0 && i.naturalWidth === 256; })"
+        ".length"
+    )
+    qtbot.waitUntil(lambda: js(qtbot, window, loaded) > 0, timeout=20_000)
+    credit = "document.querySelector('.leaflet-control-attribution').textContent"
+    assert "Test tiles" in js(qtbot, window, credit)
+    assert js(qtbot, window, "window.alprMap.shown()") == 3
+    assert not window.view.message.isVisible()  # tiles beyond the file are no failure
     window.close()
 
 

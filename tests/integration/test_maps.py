@@ -187,3 +187,30 @@ def test_a_canvass_of_a_drawn_polygon_groups_the_reads_inside_it(
     made = app.services.maps.canvass_map(detective, request)
     assert sorted(r[3] for r in _mapped(made.html)) == ["7A8C123", "7ABC123", "7ABX12", "9QQQ999"]
     assert "Canvass of the area drawn" in made.html
+
+
+def test_the_workstations_own_tiles_are_used_and_carried_into_an_exported_map(
+    app: Application, detective: Actor, tmp_path: Path
+) -> None:
+    import base64
+
+    from alpr_desktop.services.mbtiles import MBTiles
+    from tests.mbtiles_helpers import make_mbtiles
+
+    maps = app.services.maps
+    request = SearchRequest("7ABC123", PURPOSE, CASE)
+    maps.tiles_file = tmp_path / "missing.mbtiles"
+    shown = maps.search_map(detective, request)
+    assert "does not exist" in shown.note and "without the workstation's tiles" in shown.note
+    assert "alpr-tiles:" not in shown.html  # the department's (none here): the grid
+    maps.tiles_file = tmp_path / "city.mbtiles"
+    make_mbtiles(maps.tiles_file)
+    shown = maps.search_map(detective, request)
+    assert shown.note == "" and '"alpr-tiles:{z}/{x}/{y}"' in shown.html
+    assert '"maxNativeZoom": 14,' in shown.html  # enlarged beyond the file's deepest zoom
+    exported = maps.export_search_map(detective, request, tmp_path / "map.html")
+    assert "alpr-tiles:" not in exported.html
+    local = MBTiles(maps.tiles_file)
+    scene = ((SCENE[0] - 0.001, SCENE[1] - 0.001), (SCENE[0] + 0.001, SCENE[1] + 0.001))
+    for data in list(local.tiles_for(scene).values())[:5]:  # the scene's tiles, carried
+        assert base64.b64encode(data).decode("ascii") in exported.html

@@ -7,6 +7,7 @@ the one its triggers (SQLite) or GIN indexes (PostgreSQL) keep.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,6 +34,19 @@ from tests.integration.ingest_helpers import T0, placed_read
 PURPOSE = "Criminal investigation"
 CASE = "26-004711"
 SCENE = (38.5800, -121.4900)
+#: A square around the one read 1.1 km north of the scene.
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [
+        [
+            [-121.491, 38.589],
+            [-121.489, 38.589],
+            [-121.489, 38.591],
+            [-121.491, 38.591],
+            [-121.491, 38.589],
+        ]
+    ],
+}
 
 
 def _read(index: int, plate: str, **kwargs: Any) -> VehicleRead:
@@ -106,19 +120,7 @@ def test_filters(app: Application, detective: Actor) -> None:
     assert "7XYZ120" not in _search(app, detective, "7*2*", filters=near)  # 1.1 km north
     wide = ReadFilters(area=Area(near=(*SCENE, 1500.0)))
     assert "7XYZ120" in _search(app, detective, "7*2*", filters=wide)
-    square = {
-        "type": "Polygon",
-        "coordinates": [
-            [
-                [-121.491, 38.589],
-                [-121.489, 38.589],
-                [-121.489, 38.591],
-                [-121.491, 38.591],
-                [-121.491, 38.589],
-            ]
-        ],
-    }
-    assert _search(app, detective, "7*2*", filters=ReadFilters(area=Area(polygon=square))) == [
+    assert _search(app, detective, "7*2*", filters=ReadFilters(area=Area(polygon=SQUARE))) == [
         "7XYZ120"
     ]
     assert _search(app, detective, "7*2*", filters=ReadFilters(hotlist_hits_only=True)) == []
@@ -248,6 +250,7 @@ def test_the_command_line_goes_through_the_same_service(
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     import json
 
@@ -277,4 +280,19 @@ def test_the_command_line_goes_through_the_same_service(
         main([*bad, "--purpose", PURPOSE, "--case", CASE])
     assert exited.value.code == 2
     assert "is not LAT,LON,METRES" in capsys.readouterr().err
+    # An area as a GeoJSON file (a Feature, as a map drawing exports it): the square
+    # around the one read 1.1 km north of the scene.
+    area = tmp_path / "area.geojson"
+    area.write_text(json.dumps({"type": "Feature", "geometry": SQUARE}), encoding="utf-8")
+    in_area = ["canvass", "--polygon", str(area), "--since", since, "--until", until, *common]
+    assert main([*in_area, "--purpose", PURPOSE, "--case", CASE, "--json"]) == 0
+    [plate] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert plate["plate"] == "7XYZ120" and plate["reads"] == 1
+    [*_, polygon_record] = _records(app, "canvass")
+    assert json.loads(polygon_record.query)["canvass"] == {"polygon": SQUARE}
+    assert main([*in_area[:1], where, *in_area[1:], "--purpose", PURPOSE, "--case", CASE]) == 2
+    assert "one of them" in capsys.readouterr().err
+    area.write_text('{"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [0, 0]]]}')
+    assert main([*in_area, "--purpose", PURPOSE, "--case", CASE]) == 2
+    assert "must enclose an area" in capsys.readouterr().err
     assert [r.outcome for r in _records(app, "search_reads")] == ["ok", "refused"]

@@ -70,7 +70,7 @@ def test_a_map_without_a_tile_server_names_no_web_address_at_all() -> None:
     assert WEB.findall(html) == []
     for name in ("leaflet/leaflet.js", "supercluster/", "leaflet.heat/", "leaflet-draw/"):
         assert (assets_root() / name).as_uri().split("/resources/")[1] in html
-    assert "new alprGrid()" in html  # the coordinate grid stands in for tiles
+    assert "new alprGrid(" in html  # the coordinate grid stands in for tiles
     assert "cdn" not in html.lower() and "jquery" not in html.lower()
 
 
@@ -78,7 +78,41 @@ def test_the_configured_tile_server_is_the_only_web_address() -> None:
     tiles = TileSettings("https://tiles.sacpd.example/{z}/{x}/{y}.png", "© Sacramento PD GIS")
     html = build_map(content(), tiles)
     assert set(WEB.findall(html)) == {"https://tiles.sacpd.example/{z}/{x}/{y}.png"}
-    assert "new alprGrid()" not in html
+    assert "new alprGrid(" not in html
+    assert "tileerror" in html  # a server that does not answer is said
+
+
+def test_the_workstations_tiles_come_through_its_scheme_over_the_grid() -> None:
+    from alpr_desktop.services.mbtiles import TILE_URL
+
+    html = build_map(content(), TileSettings(TILE_URL, "City GIS", 17))
+    assert WEB.findall(html) == []
+    assert '"alpr-tiles:{z}/{x}/{y}"' in html
+    assert "new alprGrid({zIndex: 0})" in html  # beyond what the file covers
+    # A tile the file lacks is no failure of a server: nothing is said about it.
+    assert "tileerror" not in html
+
+
+def test_an_exported_map_carries_the_workstations_tiles_it_needs() -> None:
+    import base64
+
+    from alpr_desktop.services.mbtiles import TILE_URL
+
+    png = PNG + b"tile"
+    tiles = TileSettings(TILE_URL, "City GIS", 17, {"14/2662/6285": png})
+    html = build_map(content(), tiles, inline=True)
+    assert "alpr-tiles:" not in html  # no scheme in a page opened elsewhere
+    assert FETCH.findall(html) == [] and "file:" not in html
+    assert base64.b64encode(png).decode("ascii") in html
+    assert "new alprGrid({zIndex: 0})" in html and "City GIS" in html
+    # In the workstation the same settings still ask the scheme (nothing carried).
+    assert '"alpr-tiles:{z}/{x}/{y}"' in build_map(content(), tiles)
+
+
+def test_times_are_shown_in_the_departments_zone() -> None:
+    html = build_map(content(time_zone="America/Los_Angeles"), TileSettings())
+    assert 'var zone = "America/Los_Angeles";' in html
+    assert "toISOString" not in html and " UTC" not in html
 
 
 def test_an_exported_map_inlines_every_asset_and_loads_nothing_from_the_web() -> None:

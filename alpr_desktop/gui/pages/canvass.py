@@ -210,11 +210,8 @@ class CanvassPage(Page):
         if since >= until:
             raise ValidationError("The start of the time window must be before its end.")
         if self.polygon is not None:
-            from shapely.geometry import shape
-
-            centre = shape(self.polygon).centroid
             radius = self.radius_spin.value()
-            return CanvassRequest(centre.y, centre.x, radius, since, until, "", "", self.polygon)
+            return CanvassRequest.of_polygon(self.polygon, since, until, "", "", radius)
         lat, lon = parse_numbers(self.centre_edit.text(), 2, "The scene (latitude, longitude)")
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise ValidationError("The scene must be a latitude and longitude.")

@@ -58,7 +58,7 @@ class MapWindow(QDialog):
         layout.addWidget(self.info)
         self.error_label = hidden_label(self)
         layout.addWidget(self.error_label)
-        self.view = MapView(self)
+        self.view = MapView(self, tiles=gui.application.services.maps.local_tiles)
         layout.addWidget(self.view, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
@@ -85,6 +85,8 @@ class MapWindow(QDialog):
             f"a circle or a polygon to search that area. Access record {made.record_id}."
         )
         self.view.show_file(str(result[1]))
+        if made.note:
+            self.view.say(made.note)
 
     def _failed(self, error: AlprError) -> None:
         self.info.setText("The map was not made.")
