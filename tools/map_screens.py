@@ -106,7 +106,10 @@ def _wait_map(app: Any, gui: Any, window: Any) -> None:
     raise RuntimeError("the map did not load")
 
 
-def map_screens(app: Any, gui: Any, theme: ThemeManager, accounts: list[Any], out: Path) -> None:
+def map_screens(
+    app: Any, gui: Any, theme: ThemeManager, admin: Any, accounts: list[Any], out: Path
+) -> None:
+    operations_screen(app, gui, admin, accounts, out)  # before the spread reads' alerts
     add_spread_reads(gui)
     account = next(a for a in accounts if a.role is Role.INVESTIGATOR)
     actor = gui.services.auth.login(account.username, account.password).actor
@@ -158,6 +161,50 @@ def map_screens(app: Any, gui: Any, theme: ThemeManager, accounts: list[Any], ou
     window.hide()
 
 
+def operations_screen(app: Any, gui: Any, admin: Any, accounts: list[Any], out: Path) -> None:
+    """The dispatcher's Map page: the demo cameras, the patrol unit's lap, and alerts —
+    two pending, one rejected — raised on sample reads now."""
+    from alpr_desktop.services.hotlist_fields import EntryFields
+
+    hotlists = gui.services.hotlists
+    bolo = hotlists.create(admin, "Screenshot BOLO", source="Sample (not real data)")
+    for plate, category in (("8XYZ987", "stolen_vehicle"), ("5LMN222", "warrant"),
+                            ("4QRS567", "bolo")):  # fmt: skip
+        hotlists.add_entry(admin, bolo.id, EntryFields(plate, category, priority=1))
+    reads = [
+        sample_alert_read("8XYZ987", "North gate", 1, 901),
+        sample_alert_read("5LMN222", "Main St eastbound", 3, 902),
+        sample_alert_read("4QRS567", "Main St eastbound", 6, 903),
+    ]
+    alerts = list(gui.services.ingest.store(reads).alerts)
+    account = next(a for a in accounts if a.role is Role.DISPATCHER)
+    actor = gui.services.auth.login(account.username, account.password).actor
+    gui.services.alerts.dispose(actor, alerts[-1], accept=False, reason="Misread")
+    window = MainWindow(gui, actor)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    page: Any = window.show_page("map")
+    for _ in range(600):
+        settle(app, gui)
+        if page.made is not None and _page_ready(page):
+            break
+        pump(0.1)
+    pump(2.0)
+    save(app, gui, window, out / "main-operations-map-light.png")
+    window.idle.stop()
+    window.hide()
+
+
+def _page_ready(page: Any) -> bool:
+    box: list[Any] = []
+    page.view.run_js("!!(window.alprAlerts && window.alprMap)", box.append)
+    for _ in range(100):
+        if box:
+            return bool(box[0])
+        pump(0.05)
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -166,9 +213,11 @@ def main(argv: list[str] | None = None) -> int:
     app = qt_application()
     theme = ThemeManager(app, "light")
     theme.apply("light")
-    with_gui(
-        app, theme, True, lambda gui, _a, accounts: map_screens(app, gui, theme, accounts, args.out)
-    )
+
+    def body(gui: Any, admin: Any, accounts: list[Any]) -> None:
+        map_screens(app, gui, theme, admin, accounts, args.out)
+
+    with_gui(app, theme, True, body)
     sys.stdout.flush()
     os._exit(0)  # the web engine may crash while the interpreter finalises (PySide6 6.12)
 

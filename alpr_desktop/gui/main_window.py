@@ -106,6 +106,8 @@ class MainWindow(QMainWindow):
                 page.notice.connect(self._notice)  # type: ignore[attr-defined]
             if hasattr(page, "navigate_requested"):  # a page that links to others
                 page.navigate_requested.connect(self.show_page)
+            if hasattr(page, "alert_requested"):  # the map: an alert clicked on it
+                page.alert_requested.connect(self._open_alert)
             self.page_stack.addWidget(page)
         self.navigation.currentRowChanged.connect(self.page_stack.setCurrentIndex)
         self.navigation.setCurrentRow(0)
@@ -215,6 +217,10 @@ class MainWindow(QMainWindow):
         row = [spec.key for spec in self.specs].index(key)
         self.navigation.setCurrentRow(row)
         return self.pages[key]
+
+    def _open_alert(self, alert_id: int) -> None:
+        page = self.show_page("alerts")
+        page.select_alert(alert_id)  # type: ignore[attr-defined]
 
     def page_keys(self) -> list[str]:
         return [spec.key for spec in self.specs]

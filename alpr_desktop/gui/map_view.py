@@ -60,12 +60,18 @@ class MapBridge(QObject):
     """What the page may tell the application; everything it sends is checked."""
 
     read_clicked = Signal(int)
+    alert_clicked = Signal(int)
     #: ``{"circle": (lat, lon, metres)}`` or ``{"polygon": GeoJSON Polygon}``.
     area_drawn = Signal(dict)
     #: A drawn shape that could not be used, in words.
     refused = Signal(str)
     #: The department's tile server did not answer a tile.
     tiles_failed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        #: Where the page was last moved to (latitude, longitude, zoom), or None.
+        self.view: tuple[float, float, int] | None = None
 
     @Slot()
     def tilesFailed(self) -> None:  # named as the page calls it
@@ -75,6 +81,16 @@ class MapBridge(QObject):
     def readClicked(self, read_id: int) -> None:
         if read_id > 0:
             self.read_clicked.emit(int(read_id))
+
+    @Slot(float, float, int)
+    def viewMoved(self, lat: float, lon: float, zoom: int) -> None:
+        if -90 <= lat <= 90 and -180 <= lon <= 180 and 0 <= zoom <= 24:
+            self.view = (float(lat), float(lon), int(zoom))
+
+    @Slot(int)
+    def alertClicked(self, alert_id: int) -> None:
+        if alert_id > 0:
+            self.alert_clicked.emit(int(alert_id))
 
     @Slot(str)
     def areaDrawn(self, text: str) -> None:

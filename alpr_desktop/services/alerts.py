@@ -470,7 +470,7 @@ def _view_query() -> Any:
     )
 
 
-def _snapshot(text: str) -> dict[str, Any]:
+def parse_snapshot(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text) if text else {}
     except ValueError:
@@ -494,7 +494,7 @@ def _view(row: Any) -> AlertView:
         retroactive=bool(row.retroactive),
         hotlist_name=row.hotlist_name,
         entry_pattern=row.entry_pattern,
-        category=str(_snapshot(row.entry_snapshot).get("category", "")),
+        category=str(parse_snapshot(row.entry_snapshot).get("category", "")),
         camera_name=row.camera_name or "",
         latitude=row.latitude,
         longitude=row.longitude,
@@ -522,7 +522,7 @@ def _detail(session: Session, view: AlertView) -> AlertDetail:
     box = read.box_on(context.width) if context is not None else None
     return AlertDetail(
         alert=view,
-        entry=_snapshot(alert.entry_snapshot),
+        entry=parse_snapshot(alert.entry_snapshot),
         crop=crop,
         context=context,
         box=box,

@@ -135,6 +135,33 @@ class MapCamera:
 
 
 @dataclass(frozen=True)
+class MapTrack:
+    """A mobile unit's GPS track, oldest point first (its last point: where it is)."""
+
+    name: str
+    points: Sequence[tuple[float, float]]
+    #: When the last point was fixed, as POSIX seconds.
+    last_s: int | None = None
+
+
+@dataclass(frozen=True)
+class MapAlert:
+    """Where an alert's read was taken."""
+
+    alert_id: int
+    latitude: float
+    longitude: float
+    plate_text: str
+    hotlist: str
+    category: str
+    #: pending, accepted or rejected.
+    status: str
+    #: When the read was taken, as POSIX seconds.
+    read_at_s: int
+    camera_name: str
+
+
+@dataclass(frozen=True)
 class MapContent:
     """What one map shows."""
 
@@ -147,14 +174,19 @@ class MapContent:
     area: tuple[float, float, float] | None = None
     #: A polygon area (GeoJSON Polygon, lon/lat), drawn as searched or canvassed.
     polygon: Mapping[str, Any] | None = None
-    #: A GPS track, oldest point first.
-    track: Sequence[tuple[float, float]] = ()
-    #: Alert positions: (latitude, longitude, label).
-    alerts: Sequence[tuple[float, float, str]] = ()
+    #: Mobile units' GPS tracks.
+    tracks: Sequence[MapTrack] = ()
+    #: Where alerts were raised (drawn by status; a click names the alert to the bridge).
+    alerts: Sequence[MapAlert] = ()
     #: Offer the drawing tools (a point, circle, rectangle or polygon to canvass).
     draw: bool = False
     #: The department's time zone (IANA): times in popups and the time filter.
     time_zone: str = "UTC"
+    #: The reads' layers and time filter (a map of cameras and alerts has none).
+    show_reads: bool = True
+    #: Open at this view (latitude, longitude, zoom) instead of fitting the content:
+    #: a map rebuilt where its user had moved it.
+    view: tuple[float, float, int] | None = None
 
 
 def _take_assets(element: Any, wanted: list[str]) -> None:
@@ -246,31 +278,15 @@ def _reads_script(
     names = _script_json(list(cameras))
     whys = _script_json(list(reasons))
     thumbs_json = _script_json(thumbs)
-    zone_json = _script_json(zone)
-    return f"""
+    code = f"""
     (function () {{
       var timings = window.alprTimings = {{start: performance.now()}};
       var map = {map_name};
       var reads = {data};
       var cameras = {names}, reasons = {whys};
       var thumbs = {thumbs_json};
-      // Times in the department's zone, as everywhere else in the application.
-      var zone = {zone_json};
-      function local(ms, seconds) {{
-        var parts = {{}};
-        new Intl.DateTimeFormat('en-CA', {{timeZone: zone, hourCycle: 'h23', year: 'numeric',
-          month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
-          second: seconds ? '2-digit' : undefined, timeZoneName: 'short'}})
-          .formatToParts(new Date(ms)).forEach(function (p) {{ parts[p.type] = p.value; }});
-        return parts.year + '-' + parts.month + '-' + parts.day + ' ' + parts.hour + ':'
-             + parts.minute + (seconds ? ':' + parts.second : '') + ' ' + parts.timeZoneName;
-      }}
+      var local = window.alprLocal, esc = window.alprEsc;
       function when(r) {{ return local(r[4] * 1000, true); }}
-      function esc(s) {{
-        return String(s).replace(/[&<>"']/g, function (c) {{
-          return {{'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}}[c];
-        }});
-      }}
       function popup(r) {{
         var img = thumbs[r[2]] ? '<img src="' + thumbs[r[2]] + '" style="max-width:180px"><br>'
                                : '<i>Open the read for its images.</i><br>';
@@ -390,6 +406,80 @@ def _reads_script(
                         keep: keep, timeFilter: timeFilter, first: first, last: last}};
     }})();
     """
+    return _time_script(zone) + code
+
+
+def _time_script(zone: str) -> str:
+    """``alprLocal(ms, seconds)``: a time in the department's zone (IANA), as everywhere
+    else in the application; ``alprEsc``: text made safe for a popup's HTML."""
+    return f"""
+    window.alprLocal = function (ms, seconds) {{
+      var parts = {{}};
+      new Intl.DateTimeFormat('en-CA', {{timeZone: {_script_json(zone)}, hourCycle: 'h23',
+        year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+        second: seconds ? '2-digit' : undefined, timeZoneName: 'short'}})
+        .formatToParts(new Date(ms)).forEach(function (p) {{ parts[p.type] = p.value; }});
+      return parts.year + '-' + parts.month + '-' + parts.day + ' ' + parts.hour + ':'
+           + parts.minute + (seconds ? ':' + parts.second : '') + ' ' + parts.timeZoneName;
+    }};
+    window.alprEsc = function (s) {{
+      return String(s).replace(/[&<>"']/g, function (c) {{
+        return {{'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}}[c];
+      }});
+    }};
+    """
+
+
+def _alerts_script(map_name: str, alerts: Sequence[MapAlert]) -> str:
+    """The alerts as one array, drawn by status (pending red, accepted amber, rejected
+    grey), newest on top; a click opens the alert's popup and names it to the bridge."""
+    rows = [
+        [a.latitude, a.longitude, a.alert_id, a.plate_text, a.hotlist, a.category, a.status,
+         a.read_at_s, a.camera_name]
+        for a in sorted(alerts, key=lambda a: a.read_at_s)
+    ]  # fmt: skip
+    return f"""
+    (function () {{
+      var map = {map_name}, rows = {_script_json(rows)};
+      var look = {{pending: ['#b71c1c', '#e53935'], accepted: ['#e65100', '#ffb74d'],
+                  rejected: ['#616161', '#bdbdbd']}};
+      var layer = L.layerGroup().addTo(map);
+      rows.forEach(function (a) {{
+        var c = look[a[6]] || look.pending;
+        var m = L.circleMarker([a[0], a[1]], {{radius: a[6] === 'pending' ? 10 : 7, weight: 2,
+          color: c[0], fillColor: c[1], fillOpacity: 0.95, className: 'alpr-alert'}});
+        m.bindPopup('<b>' + alprEsc(a[3]) + '</b> — ' + alprEsc(a[4])
+          + (a[5] ? ' (' + alprEsc(a[5]) + ')' : '') + '<br>' + alprLocal(a[7] * 1000, true)
+          + '<br>' + alprEsc(a[8]) + '<br>Alert ' + a[2] + ', ' + alprEsc(a[6]));
+        m.on('click', function () {{
+          if (window.alprBridge && window.alprBridge.alertClicked) {{
+            window.alprBridge.alertClicked(a[2]);
+          }}
+        }});
+        layer.addLayer(m);
+      }});
+      var Legend = L.Control.extend({{
+        options: {{position: 'bottomleft'}},
+        onAdd: function () {{
+          var box = L.DomUtil.create('div', 'leaflet-bar alpr-legend');
+          box.style.cssText = 'background:#fff;padding:6px 8px;font:12px sans-serif';
+          function dot(fill, edge, text) {{
+            return '<div><span style="display:inline-block;width:10px;height:10px;'
+              + 'border-radius:50%;margin-right:6px;background:' + fill + ';border:2px solid '
+              + edge + '"></span>' + text + '</div>';
+          }}
+          box.innerHTML = dot('#e53935', '#b71c1c', 'Alert, pending')
+            + dot('#ffb74d', '#e65100', 'Alert, accepted')
+            + dot('#bdbdbd', '#616161', 'Alert, rejected')
+            + dot('#2e7d32', '#2e7d32', 'Camera (stroke: the way it faces)')
+            + dot('#ce93d8', '#4a148c', 'Mobile unit, where it is; its track in purple');
+          return box;
+        }}
+      }});
+      new Legend().addTo(map);
+      window.alprAlerts = {{layer: layer, count: rows.length}};
+    }})();
+    """
 
 
 def _carried_tiles(map_name: str, tiles: TileSettings) -> str:
@@ -441,7 +531,8 @@ def _data_uri(data: bytes) -> str:
 def content_bounds(content: MapContent) -> list[list[float]] | None:
     points = [(r.latitude, r.longitude) for r in content.reads]
     points += [(c.latitude, c.longitude) for c in content.cameras]
-    points += list(content.track) + [(a[0], a[1]) for a in content.alerts]
+    points += [p for t in content.tracks for p in t.points]
+    points += [(a.latitude, a.longitude) for a in content.alerts]
     if content.area is not None:
         points.append(content.area[:2])
     if content.polygon is not None:
@@ -499,12 +590,16 @@ def build_map(content: MapContent, tiles: TileSettings, *, inline: bool = False)
     if content.polygon is not None:
         ring = [[lat, lon] for lon, lat in content.polygon["coordinates"][0]]
         folium.Polygon(ring, color="#e65100", fill=False, tooltip="The area").add_to(fmap)
-    if content.track:
-        folium.PolyLine(list(content.track), color="#6a1b9a", weight=3,
-                        tooltip="GPS track").add_to(fmap)  # fmt: skip
-    for lat, lon, label in content.alerts:
-        folium.CircleMarker([lat, lon], radius=8, color="#c62828", fill=True,
-                            fill_opacity=0.9, tooltip=_tooltip(label)).add_to(fmap)  # fmt: skip
+    for track in content.tracks:
+        if not track.points:
+            continue
+        folium.PolyLine([list(p) for p in track.points], color="#6a1b9a", weight=3,
+                        tooltip=_tooltip(f"{track.name}: GPS track")).add_to(fmap)  # fmt: skip
+        here = _tooltip(f"{track.name}: last position")
+        folium.CircleMarker(
+            list(track.points[-1]), radius=7, color="#4a148c", fill=True,
+            fill_color="#ce93d8", fill_opacity=1.0, tooltip=here,
+        ).add_to(fmap)  # fmt: skip
     if content.draw:
         draw = Draw(
             draw_options={"polyline": False, "circlemarker": False, "marker": True,
@@ -518,10 +613,24 @@ def build_map(content: MapContent, tiles: TileSettings, *, inline: bool = False)
         for r in content.reads[:MAX_THUMBNAILS]
         if r.read_id in content.thumbnails
     }
-    script += _reads_script(name, content.reads, thumbs, content.time_zone)
+    if content.show_reads:
+        script += _reads_script(name, content.reads, thumbs, content.time_zone)
+    else:
+        script += f"window.alprMap = {{map: {name}}};" + _time_script(content.time_zone)
+    if content.alerts:
+        script += _alerts_script(name, content.alerts)
     bounds = content_bounds(content)
-    if bounds is not None:
+    if content.view is not None:
+        lat, lon, zoom = content.view
+        script += f"{name}.setView([{float(lat)!r}, {float(lon)!r}], {int(zoom)});"
+    elif bounds is not None:
         script += f"{name}.fitBounds({json.dumps(bounds)}, {{maxZoom: 16, padding: [20, 20]}});"
+    # Where the user has moved the map, for a rebuilt map to open there.
+    script += (
+        f"{name}.on('moveend', function () {{ var c = {name}.getCenter();"
+        " if (window.alprBridge && window.alprBridge.viewMoved) {"
+        f" window.alprBridge.viewMoved(c.lat, c.lng, {name}.getZoom()); }} }});"
+    )
     root: Any = fmap.get_root()
     # The tags as a value, not as a template: an inlined Leaflet is never parsed as Jinja.
     assets = branca.element.Element("{{ this.markup }}")

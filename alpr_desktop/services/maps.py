@@ -17,6 +17,7 @@ are read in one light query (no images, no other readings), and the crops of the
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import tempfile
@@ -31,15 +32,18 @@ from sqlalchemy.orm import Session
 
 from alpr_desktop.core.roles import Action
 from alpr_desktop.core.search import SearchPattern
-from alpr_desktop.errors import ValidationError
+from alpr_desktop.errors import NotFoundError, ValidationError
 from alpr_desktop.services import search as search_module
+from alpr_desktop.services.alerts import parse_snapshot
 from alpr_desktop.services.audit import AuditService
 from alpr_desktop.services.base import Actor, BaseService, ServiceContext, load_department_settings
 from alpr_desktop.services.map_html import (
     MAX_THUMBNAILS,
+    MapAlert,
     MapCamera,
     MapContent,
     MapRead,
+    MapTrack,
     TileSettings,
     build_map,
     content_bounds,
@@ -51,8 +55,23 @@ from alpr_desktop.services.search import (
     SearchRequest,
     SearchService,
 )
-from alpr_desktop.storage.models import Camera, PlateRead, StoredImage
+from alpr_desktop.storage.models import (
+    Alert,
+    AlertStatus,
+    Camera,
+    GpsFix,
+    PlateRead,
+    StoredImage,
+)
 
+#: The longest an operations map looks back (hours).
+MAX_OPERATIONS_HOURS = 168
+#: The most alerts one map draws (the newest).
+MAX_MAP_ALERTS = 2000
+#: The most points a unit's track keeps on a map (thinned evenly).
+MAX_TRACK_POINTS = 5000
+#: An alert's map shows a mobile unit's track this long either side of the read.
+ALERT_TRACK_MINUTES = 10
 #: The most reads one map draws (a search's candidates are capped lower, at
 #: ``search.CANDIDATE_LIMIT``; an area and time window can hold many more).
 MAX_MAP_READS = 200_000
@@ -148,6 +167,79 @@ class MapService(BaseService):
         return ReadsMap(
             made.html, made.reads, made.capped, record_id, target, hashlib.sha256(data).hexdigest()
         )
+
+    # ------------------------------------------------------------------ dispatch
+    def operations_map(
+        self, actor: Actor, *, hours: int = 12, view: tuple[float, float, int] | None = None
+    ) -> ReadsMap:
+        """The dispatcher's map: every camera (the way it faces), each mobile unit's
+        track over the last ``hours`` and where it is now, and the alerts raised in
+        that time (pending ones however old). The alert queue's permission; recorded as
+        a map (``VIEW_MAP``) before a position is read. ``view``: open there (a map
+        rebuilt where its user had moved it) rather than fitted to what it shows."""
+        if not 1 <= hours <= MAX_OPERATIONS_HOURS:
+            raise ValidationError(f"Show 1 to {MAX_OPERATIONS_HOURS} hours of alerts and tracks.")
+        query = {"map": "operations", "hours": hours}
+        record_id = self._record_dispatch(actor, "opened the operations map", query)
+        now = self.ctx.now()
+        since = now - dt.timedelta(hours=hours)
+        with self.ctx.db.sessions() as session:
+            wanted = (Alert.created_at >= since) | (Alert.status == AlertStatus.PENDING)
+            alerts = _alerts(session, wanted)
+            tracks = _tracks(session, since, now)
+            cameras = _cameras(session, tracks)
+            settings = load_department_settings(session)
+        title = f"Operations: cameras, units and alerts of the last {hours} h"
+        content = MapContent(
+            title, cameras=cameras, tracks=tracks, alerts=alerts,
+            time_zone=settings.local_time_zone, view=view, show_reads=False,
+        )  # fmt: skip
+        tiles, note = self.tiles(settings.tile_url, settings.tile_attribution, content, False)
+        made = build_map(content, tiles)
+        return ReadsMap(made, len(alerts), False, record_id, note=note)
+
+    def alert_map(self, actor: Actor, alert_id: int) -> ReadsMap:
+        """Where one alert's read was taken, with its camera (a mobile unit: its track
+        for :data:`ALERT_TRACK_MINUTES` either side); recorded as a map first."""
+        query = {"map": "alert", "alert": alert_id}
+        record_id = self._record_dispatch(actor, "mapped an alert", query, alert_id)
+        with self.ctx.db.sessions() as session:
+            alerts = _alerts(session, Alert.id == alert_id)
+            if not alerts:
+                raise NotFoundError(f"Alert {alert_id} has no position to map.")
+            camera_id, read_at = session.execute(
+                select(PlateRead.camera_id, PlateRead.read_at)
+                .join(Alert, Alert.read_id == PlateRead.id)
+                .where(Alert.id == alert_id)
+            ).one()
+            around = dt.timedelta(minutes=ALERT_TRACK_MINUTES)
+            tracks = _tracks(session, read_at - around, read_at + around, camera_id)
+            cameras = [c for c in _cameras(session, tracks) if c.name == alerts[0].camera_name]
+            settings = load_department_settings(session)
+        content = MapContent(
+            f"Alert {alert_id}: {alerts[0].plate_text}", cameras=cameras, tracks=tracks,
+            alerts=alerts, time_zone=settings.local_time_zone, show_reads=False,
+        )  # fmt: skip
+        tiles, note = self.tiles(settings.tile_url, settings.tile_attribution, content, False)
+        return ReadsMap(build_map(content, tiles), 1, False, record_id, note=note)
+
+    def _record_dispatch(
+        self, actor: Actor, detail: str, query: dict[str, Any], alert_id: int | None = None
+    ) -> int:
+        """Commit the map's access record under the alert queue's permission."""
+        with self._work(actor, Action.REVIEW_ALERT) as (session, _me):
+            record = self._append(
+                session,
+                actor,
+                category="data",
+                action=Action.VIEW_MAP.value,
+                detail=detail,
+                target_type="alert" if alert_id is not None else "",
+                target_id=alert_id if alert_id is not None else "",
+                query=query,
+            )
+            session.flush()
+            return int(record.id)
 
     # ------------------------------------------------------------------ internals
     def _search_query(self, request: SearchRequest) -> tuple[SearchPattern, dict[str, Any]]:
@@ -270,12 +362,72 @@ def _thumbnails(session: Session, read_ids: Sequence[int]) -> dict[int, bytes]:
     return out
 
 
-def _cameras(session: Session) -> list[MapCamera]:
-    return [
-        MapCamera(c.name, c.latitude, c.longitude, c.direction_deg, bool(c.mobile))
-        for c in session.scalars(select(Camera).order_by(Camera.name))
-        if c.latitude is not None and c.longitude is not None
-    ]
+def _cameras(session: Session, tracks: Sequence[MapTrack] = ()) -> list[MapCamera]:
+    """The cameras with a position; a mobile unit without one where its track ends."""
+    last = {t.name: t.points[-1] for t in tracks if t.points}
+    out = []
+    for c in session.scalars(select(Camera).order_by(Camera.name)):
+        lat, lon = c.latitude, c.longitude
+        if (lat is None or lon is None) and c.name in last:
+            lat, lon = last[c.name]
+        if lat is not None and lon is not None:
+            out.append(MapCamera(c.name, lat, lon, c.direction_deg, bool(c.mobile)))
+    return out
+
+
+def _alerts(session: Session, wanted: Any) -> list[MapAlert]:
+    """The alerts ``wanted`` picks whose read has a position, newest first (at most
+    :data:`MAX_MAP_ALERTS`)."""
+    rows = session.execute(
+        select(
+            Alert.id, PlateRead.latitude, PlateRead.longitude, PlateRead.plate_text,
+            Alert.hotlist_name, Alert.entry_snapshot, Alert.status,
+            cast(extract("epoch", PlateRead.read_at), Integer), Camera.name,
+        )
+        .join(PlateRead, PlateRead.id == Alert.read_id)
+        .outerjoin(Camera, Camera.id == PlateRead.camera_id)
+        .where(wanted, PlateRead.latitude.is_not(None), PlateRead.longitude.is_not(None))
+        .order_by(Alert.id.desc())
+        .limit(MAX_MAP_ALERTS)
+    )  # fmt: skip
+    out = []
+    for alert_id, lat, lon, plate, hotlist, snapshot, status, at_s, camera in rows:
+        assert lat is not None and lon is not None  # the query wants a position
+        category = str(parse_snapshot(snapshot).get("category", ""))
+        state = AlertStatus(status).value
+        out.append(
+            MapAlert(
+                alert_id, lat, lon, plate, hotlist, category, state, at_s,
+                camera or "",
+            )
+        )  # fmt: skip
+    return out
+
+
+def _tracks(
+    session: Session, since: dt.datetime, until: dt.datetime, only: int | None = None
+) -> list[MapTrack]:
+    """Each mobile unit's (or unit ``only``'s) fixes between ``since`` and ``until``,
+    thinned evenly to :data:`MAX_TRACK_POINTS` (the last one kept: where it is)."""
+    units = select(Camera.id, Camera.name).where(Camera.mobile.is_(True))
+    if only is not None:
+        units = units.where(Camera.id == only)
+    out = []
+    for camera_id, name in session.execute(units.order_by(Camera.name)):
+        at_s = cast(extract("epoch", GpsFix.fixed_at), Integer)
+        fixes = session.execute(
+            select(GpsFix.latitude, GpsFix.longitude, at_s)
+            .where(GpsFix.camera_id == camera_id, GpsFix.fixed_at.between(since, until))
+            .order_by(GpsFix.fixed_at)
+        ).all()
+        if not fixes:
+            continue
+        step = max(1, -(-len(fixes) // MAX_TRACK_POINTS))
+        kept = list(fixes[::step])
+        if kept[-1] is not fixes[-1]:
+            kept.append(fixes[-1])
+        out.append(MapTrack(name, [(f[0], f[1]) for f in kept], int(fixes[-1][2])))
+    return out
 
 
 def _check_target(target: Path) -> None:

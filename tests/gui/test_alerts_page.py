@@ -326,7 +326,7 @@ def test_new_alert_is_noticed_on_another_page(
     window = MainWindow(gui, dispatch.one)
     qtbot.addWidget(window)
     window.show()
-    assert window.page_keys() == ["home", "live", "alerts", "policy"]
+    assert window.page_keys() == ["home", "live", "alerts", "map", "policy"]
     item = window.navigation.item(window.page_keys().index("alerts"))
     page = window.pages["alerts"]
     assert isinstance(page, AlertsPage)

@@ -55,8 +55,9 @@ def test_dispatcher_sees_no_users_page(gui: GuiContext, open_window) -> None:
     admin = create_admin(gui.application)
     dispatcher = create_active_user(gui.application, admin, "dana", [Role.DISPATCHER])
     window = open_window(dispatcher)
-    assert window.page_keys() == ["home", "live", "alerts", "policy"]
-    assert window.navigation.count() == 4
+    assert window.page_keys() == ["home", "live", "alerts", "map", "policy"]
+    assert window.navigation.count() == 5
+    assert window.pages["map"].view is None  # the web engine waits for the page to show
     home = window.pages["home"]
     assert isinstance(home, HomePage)
     assert home.verify_button is None  # dispatchers may not verify the trail

@@ -33,7 +33,7 @@ def test_the_web_view_cases_pass_in_their_own_process() -> None:
     )  # fmt: skip
     tail = result.stdout[-6000:] + result.stderr[-3000:]
     assert result.returncode == 0, tail
-    assert "5 passed" in result.stdout, tail
+    assert "6 passed" in result.stdout, tail
 
 
 def test_a_drawn_shape_is_checked_before_it_is_used() -> None:

@@ -209,6 +209,75 @@ def test_the_workstations_own_tiles_are_served_to_the_map(
     window.close()
 
 
+def test_the_dispatchers_map_shows_alerts_and_units_and_a_click_opens_the_alert(
+    qtbot: QtBot, gui: GuiContext, show: Show
+) -> None:
+    from alpr_desktop.core.roles import Role
+    from alpr_desktop.gui.pages.alerts import AlertsPage
+    from alpr_desktop.gui.pages.operations_map import OperationsMapPage
+    from tests.conftest import create_active_user, create_admin
+    from tests.integration.test_maps import _dispatch_scene
+
+    app = gui.application
+    admin = create_admin(app)
+    scene = _dispatch_scene(app, admin)
+    dispatcher = create_active_user(app, admin, "disp.one", [Role.DISPATCHER])
+    wait_idle(qtbot, gui)  # the scene's own change notices, delivered before the page
+    page = OperationsMapPage(gui, dispatcher)
+    assert page.view is None  # no web engine until the page is shown
+    show(page)
+    assert page.view is not None
+    qtbot.waitUntil(lambda: page.made is not None, timeout=20_000)
+    # (The scene's change notices may rebuild the map meanwhile: wait for a settled page.)
+    settled = "window.alprAlerts && window.alprBridge ? window.alprAlerts.count : -1"
+    qtbot.waitUntil(
+        lambda: not page._building and _page_js(qtbot, page, settled) == 2, timeout=30_000
+    )
+    assert "2 alert(s)" in page.info.text()
+    # One record per build (the scene's change notices may bring a rebuild).
+    records = _records(gui, "view_map")
+    assert records and {(r.username, r.query) for r in records} == {
+        ("disp.one", '{"hours":12,"map":"operations"}')
+    }
+    with qtbot.waitSignal(page.alert_requested, timeout=10_000) as clicked:
+        _page_js(qtbot, page, "window.alprAlerts.layer.getLayers()[1].fire('click'); true")
+    assert clicked.args == [scene["unit"]]  # the newest is drawn last, on top
+    # A new period rebuilds the map where the dispatcher had left it.
+    _page_js(qtbot, page, "window.alprMap.map.setView([38.58, -121.49], 15); true")
+    qtbot.waitUntil(lambda: page.view.bridge.view is not None and page.view.bridge.view[2] == 15,
+                    timeout=10_000)  # fmt: skip
+    asked = page.view.bridge.view
+    page.period.setCurrentIndex(0)  # 1 hour
+    qtbot.waitUntil(lambda: page.made is not None and "1 hour" in page.info.text(),
+                    timeout=20_000)  # fmt: skip
+    assert '{"hours":1,"map":"operations"}' in [r.query for r in _records(gui, "view_map")]
+    lat, lon, zoom = asked
+    # (Leaflet keeps the corner, not the centre, as the page's layout settles.)
+    assert abs(lat - 38.58) < 0.01 and abs(lon + 121.49) < 0.01 and zoom == 15
+    assert f"setView([{lat!r}, {lon!r}], 15)" in page.made.html
+    assert ".fitBounds(" not in page.made.html
+    # The alert's own map, from the Alerts page's detail pane.
+    alerts = AlertsPage(gui, dispatcher, poll_interval=0.2)
+    show(alerts)
+    alerts.select_alert(scene["unit"])
+    qtbot.waitUntil(lambda: alerts.detail.map_button.isEnabled(), timeout=20_000)
+    alerts.detail.map_button.click()
+    window = alerts.map_window
+    opened(qtbot, gui, window)
+    assert js(qtbot, window, "window.alprAlerts.count") == 1
+    assert "track 10 minutes either side" in window.info.text()
+    window.close()
+    alerts.shutdown()
+    wait_idle(qtbot, gui)
+
+
+def _page_js(qtbot: QtBot, page: Any, code: str) -> Any:
+    box: list[Any] = []
+    page.view.run_js(code, box.append)
+    qtbot.waitUntil(lambda: bool(box), timeout=10_000)
+    return box[0]
+
+
 @pytest.fixture(autouse=True)
 def _idle_watch(qapp: object) -> Iterator[None]:
     """The auto-lock's idle watcher runs, as in the application: an application-wide

@@ -34,19 +34,14 @@ def _records(app: Application, action: str) -> list[AccessRecord]:
         )
 
 
-def _mapped(html: str) -> list[list[object]]:
-    start = html.index("var reads = ") + len("var reads = ")
-    return json.loads(html[start : html.index(";\n", start)])
-
-
-def test_a_search_map_is_recorded_first_and_draws_the_matches_with_a_position(
-    app: Application, detective: Actor, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _seen_first(app: Application, monkeypatch: pytest.MonkeyPatch, reader: str) -> list[str]:
+    """The ``view_map`` queries a second connection sees each time the map service's
+    ``reader`` (the function that reads positions) is about to run."""
     seen: list[str] = []
-    run = maps_module.map_reads
+    run = getattr(maps_module, reader)
 
     def checked(*args: object, **kwargs: object) -> object:
-        engine = create_engine(app.database.engine.url)  # a second connection sees it
+        engine = create_engine(app.database.engine.url)
         try:
             with engine.connect() as conn:
                 seen.extend(
@@ -56,9 +51,21 @@ def test_a_search_map_is_recorded_first_and_draws_the_matches_with_a_position(
                 )
         finally:
             engine.dispose()
-        return run(*args, **kwargs)  # type: ignore[arg-type]
+        return run(*args, **kwargs)
 
-    monkeypatch.setattr(maps_module, "map_reads", checked)
+    monkeypatch.setattr(maps_module, reader, checked)
+    return seen
+
+
+def _mapped(html: str) -> list[list[object]]:
+    start = html.index("var reads = ") + len("var reads = ")
+    return json.loads(html[start : html.index(";\n", start)])
+
+
+def test_a_search_map_is_recorded_first_and_draws_the_matches_with_a_position(
+    app: Application, detective: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _seen_first(app, monkeypatch, "map_reads")
     made = app.services.maps.search_map(detective, SearchRequest("7AB*2*", PURPOSE, CASE))
     assert len(seen) == 1 and '"map":true' in seen[0] and '"pattern":"7AB*2*"' in seen[0]
     rows = _mapped(made.html)
@@ -214,3 +221,86 @@ def test_the_workstations_own_tiles_are_used_and_carried_into_an_exported_map(
     scene = ((SCENE[0] - 0.001, SCENE[1] - 0.001), (SCENE[0] + 0.001, SCENE[1] + 0.001))
     for data in list(local.tiles_for(scene).values())[:5]:  # the scene's tiles, carried
         assert base64.b64encode(data).decode("ascii") in exported.html
+
+
+# ---------------------------------------------------------------------- the dispatcher's maps
+def _dispatch_scene(app: Application, admin: Actor) -> dict[str, int]:
+    """A fixed camera facing south, a patrol unit with half an hour of GPS fixes ending
+    now, and two alerts (one decided) on reads at the fixed camera and the unit."""
+    import datetime as dt
+    from dataclasses import replace
+
+    from alpr_desktop.services.cameras import CameraFields
+    from alpr_desktop.services.hotlist_fields import EntryFields
+    from tests.integration.ingest_helpers import placed_read
+
+    cameras = app.services.cameras
+    cameras.create(admin, CameraFields("North gate", "rtsp://127.0.0.1:9/gate", latitude=38.5841,
+                                       longitude=-121.4979, direction_deg=180.0))  # fmt: skip
+    unit = cameras.create(admin, CameraFields("Unit 7", "rtsp://127.0.0.1:9/unit7", mobile=True))
+    now = app.services.ctx.now()
+    fixes = [
+        (now - dt.timedelta(minutes=30 - i), 38.570 + i * 0.0005, -121.480, None, None)
+        for i in range(31)
+    ]
+    cameras.import_gps_track(admin, unit.id, fixes)
+    wanted = app.services.hotlists.create(admin, "Wanted")
+    app.services.hotlists.add_entry(admin, wanted.id, EntryFields("7ABC123", "stolen_vehicle"))
+    app.services.hotlists.add_entry(admin, wanted.id, EntryFields("8XYZ987", "amber"))
+    at_gate = placed_read(1, "7ABC123", tag="d", camera="North gate", at=(38.5841, -121.4979))
+    on_unit = placed_read(2, "8XYZ987", tag="d", camera="Unit 7", at=(38.5800, -121.4800))
+    on_unit = replace(on_unit, read_at=now - dt.timedelta(minutes=10))
+    alerts = list(app.services.ingest.store([at_gate, on_unit]).alerts)
+    assert len(alerts) == 2
+    return {"gate": alerts[0], "unit": alerts[1], "unit_camera": unit.id}
+
+
+def _alert_rows(html: str) -> list[list[object]]:
+    start = html.index(", rows = ") + len(", rows = ")
+    return json.loads(html[start : html.index(";\n", start)])
+
+
+def test_the_operations_map_shows_cameras_units_and_alerts_recorded_first(
+    app: Application, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = _dispatch_scene(app, admin)
+    dispatcher = create_active_user(app, admin, "disp.one", [Role.DISPATCHER])
+    app.services.alerts.dispose(dispatcher, scene["gate"], accept=False, reason="Misread")
+    seen = _seen_first(app, monkeypatch, "_alerts")
+    made = app.services.maps.operations_map(dispatcher, hours=12)
+    assert [json.loads(q) for q in seen] == [{"map": "operations", "hours": 12}]
+    [record] = _records(app, "view_map")
+    assert (record.id, record.username, record.outcome) == (made.record_id, "disp.one", "ok")
+    rows = _alert_rows(made.html)
+    assert sorted((r[3], r[6]) for r in rows) == [("7ABC123", "rejected"), ("8XYZ987", "pending")]
+    assert {r[8] for r in rows} == {"North gate", "Unit 7"}
+    assert "Unit 7: GPS track" in made.html and "Unit 7: last position" in made.html
+    assert "North gate" in made.html and made.reads == 2
+    # The unit's camera has no fixed position: it is drawn where its track ends.
+    assert "[38.585, -121.48]" in made.html
+    with pytest.raises(ValidationError, match="1 to 168 hours"):
+        app.services.maps.operations_map(dispatcher, hours=0)
+    detective = create_active_user(app, admin, "det.two", [Role.INVESTIGATOR])
+    with pytest.raises(PermissionDenied):
+        app.services.maps.operations_map(detective)
+
+
+def test_an_alerts_map_shows_its_read_and_the_units_track_around_it(
+    app: Application, admin: Actor
+) -> None:
+    scene = _dispatch_scene(app, admin)
+    dispatcher = create_active_user(app, admin, "disp.one", [Role.DISPATCHER])
+    made = app.services.maps.alert_map(dispatcher, scene["unit"])
+    [row] = _alert_rows(made.html)
+    assert (row[2], row[3], row[8]) == (scene["unit"], "8XYZ987", "Unit 7")
+    assert "Unit 7: GPS track" in made.html  # ten minutes either side of the read
+    assert "North gate" not in made.html  # only the alert's own camera
+    [record] = _records(app, "view_map")
+    assert (record.target_type, record.target_id) == ("alert", str(scene["unit"]))
+    assert json.loads(record.query) == {"map": "alert", "alert": scene["unit"]}
+    gate = app.services.maps.alert_map(dispatcher, scene["gate"])
+    assert "GPS track" not in gate.html and "North gate" in gate.html
+    from alpr_desktop.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        app.services.maps.alert_map(dispatcher, 999_999)

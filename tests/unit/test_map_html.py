@@ -111,7 +111,7 @@ def test_an_exported_map_carries_the_workstations_tiles_it_needs() -> None:
 
 def test_times_are_shown_in_the_departments_zone() -> None:
     html = build_map(content(time_zone="America/Los_Angeles"), TileSettings())
-    assert 'var zone = "America/Los_Angeles";' in html
+    assert 'timeZone: "America/Los_Angeles"' in html
     assert "toISOString" not in html and " UTC" not in html
 
 
@@ -157,3 +157,30 @@ def test_names_that_look_like_templates_are_shown_as_written() -> None:
     assert 'var cameras = ["{% raw %}{{ 7*7 }}"]' in html  # the read's camera, verbatim
     assert "&#123;&#123; 7*7 &#125;&#125; gate" in html  # the tooltip, not evaluated
     assert "49 gate" not in html
+
+
+def test_a_dispatch_map_draws_alerts_and_tracks_without_the_reads_layers() -> None:
+    from alpr_desktop.services.map_html import MapAlert, MapTrack
+
+    hostile = "</script>{{ 7*7 }}`${x}`"
+    alerts = [
+        MapAlert(7, 38.58, -121.49, "7ABC123", hostile, "stolen_vehicle", "pending", EPOCH, "Gate"),
+        MapAlert(8, 38.59, -121.48, "8XYZ987", "Wanted", "", "rejected", EPOCH - 60, hostile),
+    ]
+    track = MapTrack(hostile, [(38.57, -121.48), (38.575, -121.481)], EPOCH)
+    html = build_map(
+        MapContent("Operations", alerts=alerts, tracks=[track], show_reads=False),
+        TileSettings(),
+    )
+    assert "Reads (clustered)" not in html and "alpr-time" not in html
+    start = html.index(", rows = ") + len(", rows = ")
+    import json
+
+    rows = json.loads(html[start : html.index(";\n", start)])
+    assert [r[2] for r in rows] == [8, 7]  # oldest first: the newest drawn on top
+    assert rows[1][4] == hostile  # the text itself, in JSON that cannot end the script
+    assert html.count("</script>") == html.count("<script")
+    escaped = "&lt;/script&gt;&#123;&#123; 7*7 &#125;&#125;&#96;&#36;&#123;x&#125;&#96;"
+    assert f"{escaped}: GPS track" in html  # the tooltip: not markup, not Jinja
+    assert "Alert, pending" in html and "GPS track" in html
+    assert "[38.575, -121.481]" in html  # the unit's last position marked

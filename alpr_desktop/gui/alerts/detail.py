@@ -159,6 +159,8 @@ class AlertDetailPane(QWidget):
 
     accept_requested = Signal()
     reject_requested = Signal()
+    #: Show the alert's read on a map.
+    map_requested = Signal()
 
     ENTRY_FIELDS = (
         ("list", "List:"),
@@ -243,6 +245,13 @@ class AlertDetailPane(QWidget):
         self.buttons = QWidget(self)
         row = QHBoxLayout(self.buttons)
         row.setContentsMargins(0, 4, 0, 0)
+        self.map_button = QPushButton("Map…", self.buttons)
+        self.map_button.setObjectName("alertMap")
+        self.map_button.setToolTip(
+            "Where the read was taken, its camera and, for a mobile unit, its track"
+        )
+        self.map_button.clicked.connect(self.map_requested)
+        row.addWidget(self.map_button)
         row.addStretch(1)
         self.reject_button = QPushButton("Reject…", self.buttons)
         self.accept_button = QPushButton("Accept…", self.buttons)
@@ -270,6 +279,7 @@ class AlertDetailPane(QWidget):
         self.body.hide()
         self.accept_button.setEnabled(False)
         self.reject_button.setEnabled(False)
+        self.map_button.setEnabled(False)
 
     def show_loaded(self, loaded: LoadedDetail) -> None:
         detail = loaded.detail
@@ -335,3 +345,4 @@ class AlertDetailPane(QWidget):
         self.decision.setVisible(bool(text))
         self.accept_button.setEnabled(view.pending)
         self.reject_button.setEnabled(view.pending)
+        self.map_button.setEnabled(view.latitude is not None and view.longitude is not None)

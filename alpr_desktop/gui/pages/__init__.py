@@ -24,6 +24,7 @@ from alpr_desktop.gui.pages.holds import HoldsPage
 from alpr_desktop.gui.pages.home import HomePage
 from alpr_desktop.gui.pages.hotlists import HotlistsPage
 from alpr_desktop.gui.pages.live import LivePage
+from alpr_desktop.gui.pages.operations_map import OperationsMapPage
 from alpr_desktop.gui.pages.policy import PolicyPage
 from alpr_desktop.gui.pages.releases import ReleasesPage
 from alpr_desktop.gui.pages.retention import RetentionPage
@@ -54,6 +55,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("home", "Home", "fa5s.home", None, HomePage),
     PageSpec("live", "Live", "fa5s.broadcast-tower", Action.VIEW_LIVE, LivePage),
     PageSpec("alerts", "Alerts", "fa5s.bell", Action.REVIEW_ALERT, AlertsPage),
+    PageSpec("map", "Map", "fa5s.map-marked-alt", Action.REVIEW_ALERT, OperationsMapPage),
     PageSpec("search", "Search", "fa5s.search", Action.SEARCH_READS, SearchPage),
     PageSpec("canvass", "Canvass", "fa5s.bullseye", Action.CANVASS, CanvassPage),
     PageSpec("cameras", "Cameras", "fa5s.video", Action.MANAGE_CAMERAS, CamerasPage),

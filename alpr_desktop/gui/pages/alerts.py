@@ -42,6 +42,7 @@ from alpr_desktop.gui.widgets import show_inline_error
 from alpr_desktop.services.alert_feed import FeedState, FeedStatus
 from alpr_desktop.services.alerts import CLETS_REMINDER, AlertBatch, AlertView
 from alpr_desktop.services.base import Actor
+from alpr_desktop.services.maps import ALERT_TRACK_MINUTES
 from alpr_desktop.settings import LocalConfig
 
 _STATE_TEXT = {
@@ -136,6 +137,7 @@ class AlertsPage(Page):
         self.detail = AlertDetailPane(CLETS_REMINDER)
         self.detail.accept_requested.connect(lambda: self.decide(accept=True))
         self.detail.reject_requested.connect(lambda: self.decide(accept=False))
+        self.detail.map_requested.connect(self.show_map)
         scroll = QScrollArea(self)
         scroll.setObjectName("alertDetail")
         scroll.setWidgetResizable(True)
@@ -275,6 +277,24 @@ class AlertsPage(Page):
         self.detail.clear(f"The alert could not be shown: {error}")
 
     # ------------------------------------------------------------------ deciding
+    def show_map(self) -> None:
+        """The selected alert's read on a map, in a window (the map service records it)."""
+        view = self.detail.view
+        if view is None:
+            return
+        from alpr_desktop.gui.search.map_window import MapWindow
+
+        services, actor, alert_id = self.gui.services, self.actor, view.id
+        self.map_window = MapWindow(
+            self.gui,
+            f"Alert {alert_id}: {view.plate_text} on the map",
+            lambda: services.maps.alert_map(actor, alert_id),
+            self,
+            hint="The read where it was taken, its camera and, for a mobile unit, its "
+            f"track {ALERT_TRACK_MINUTES} minutes either side.",
+        )
+        self.map_window.show()
+
     def decide(self, *, accept: bool) -> None:
         view = self.detail.view
         if view is None or not view.pending:

@@ -42,6 +42,8 @@ class MapWindow(QDialog):
         title: str,
         work: Callable[[], ReadsMap],
         parent: QWidget | None = None,
+        *,
+        hint: str = "Click a read to open it; draw a circle or a polygon to search that area.",
     ) -> None:
         super().__init__(parent)
         self.setObjectName("mapWindow")
@@ -49,6 +51,7 @@ class MapWindow(QDialog):
         self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
         self.resize(1100, 760)
         self.gui = gui
+        self.hint = hint
         self.made: ReadsMap | None = None
         self.path: Path | None = None
         layout = QVBoxLayout(self)
@@ -81,8 +84,8 @@ class MapWindow(QDialog):
         made = result[0]
         capped = f" — more fitted; the newest {made.reads:,} are drawn" if made.capped else ""
         self.info.setText(
-            f"{made.reads:,} read(s) with a position{capped}. Click a read to open it; draw "
-            f"a circle or a polygon to search that area. Access record {made.record_id}."
+            f"{made.reads:,} read(s) with a position{capped}. {self.hint} "
+            f"Access record {made.record_id}."
         )
         self.view.show_file(str(result[1]))
         if made.note:
