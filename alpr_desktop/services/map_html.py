@@ -380,7 +380,10 @@ def _reads_script(
           box.style.cssText = 'background:#fff;padding:6px 8px;font:12px sans-serif';
           box.innerHTML = '<div class="alpr-time-label"></div>'
             + '<input class="alpr-from" type="range" min="0" max="1000" value="0">'
-            + '<input class="alpr-to" type="range" min="0" max="1000" value="1000">';
+            + '<input class="alpr-to" type="range" min="0" max="1000" value="1000">'
+            + '<button class="alpr-play" type="button" title="Play the reads over time: the'
+            + ' window between the sliders moves from the first read to the last">▶ Play'
+            + '</button>';
           L.DomEvent.disableClickPropagation(box);
           var from = box.querySelector('.alpr-from'), to = box.querySelector('.alpr-to');
           var label = box.querySelector('.alpr-time-label'), pending = null;
@@ -396,7 +399,27 @@ def _reads_script(
           from.addEventListener('input', moved); to.addEventListener('input', moved);
           label.textContent = reads.length ? text(first) + ' – ' + text(last) + ': '
             + reads.length + ' read(s)' : 'No reads';
-          this.apply = apply;
+          // Played over time: the window between the sliders (a tenth of the span when
+          // they hold all of it) steps from the first read to the last, 100 steps.
+          var play = box.querySelector('.alpr-play'), playing = null;
+          function stop() {{
+            clearInterval(playing); playing = null; play.textContent = '▶ Play';
+          }}
+          play.disabled = !reads.length || first === last;
+          play.addEventListener('click', function () {{
+            if (playing) {{ stop(); return; }}
+            var width = Math.abs(+to.value - +from.value);
+            if (width >= 1000 || width === 0) {{ width = 100; }}
+            var start = 0;
+            play.textContent = '■ Stop';
+            playing = setInterval(function () {{
+              from.value = start; to.value = Math.min(1000, start + width); apply();
+              start += 10;
+              if (start + width > 1010) {{ stop(); }}
+            }}, 120);
+          }});
+          this.apply = apply; this.stop = stop;
+          this.playing = function () {{ return playing !== null; }};
           return box;
         }}
       }});

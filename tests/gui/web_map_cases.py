@@ -93,6 +93,18 @@ def test_the_search_map_clusters_every_read_and_a_click_opens_it(
     js(qtbot, window, "var to = document.querySelector('.alpr-to'); to.value = 1000;"
                       " to.dispatchEvent(new Event('input')); true")  # fmt: skip
     qtbot.waitUntil(lambda: js(qtbot, window, layers) == 3, timeout=10_000)
+    # Played over time: a tenth of the span steps from the first read on (the reads are
+    # at 0, 5 and 90 minutes: the moving window holds fewer than three), then stopped.
+    js(qtbot, window, "document.querySelector('.alpr-play').click(); true")
+    assert js(qtbot, window, "window.alprMap.timeFilter.playing()") is True
+    qtbot.waitUntil(lambda: js(qtbot, window, layers) < 3, timeout=10_000)
+    js(qtbot, window, "document.querySelector('.alpr-play').click(); true")
+    assert js(qtbot, window, "window.alprMap.timeFilter.playing()") is False
+    assert js(qtbot, window, "document.querySelector('.alpr-play').textContent") == "▶ Play"
+    js(qtbot, window, "var f = document.querySelector('.alpr-from'), t ="
+                      " document.querySelector('.alpr-to'); f.value = 0; t.value = 1000;"
+                      " window.alprMap.timeFilter.apply(); true")  # fmt: skip
+    assert js(qtbot, window, layers) == 3
     [record] = _records(gui, "view_map")
     assert (record.purpose, record.case_number) == (PURPOSE, CASE)
     before = len(_records(gui, "open_read"))
