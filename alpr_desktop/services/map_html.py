@@ -12,9 +12,11 @@ none the background is a plain coordinate grid.
 Reads are drawn client-side from one compact JSON array: clustered with Supercluster
 (an index built in the page; only the clusters and reads in view are drawn, redrawn as
 the view moves — 100,000 reads stay quick) and as a heat map, one at a time from the
-layer control, with a time filter (two sliders) over both. Thumbnails are not inlined
-by the thousand: a map carries at most :data:`MAX_THUMBNAILS` crops, and popups of the
-others say so. Pure: builds HTML from what the services give it.
+layer control, with a time filter over both (two sliders, and Play: the window between
+them moved over the reads' span). Thumbnails are not inlined by the thousand: a map
+carries at most :data:`MAX_THUMBNAILS` crops, and popups of the others say so. A map of
+cameras, alerts and units' tracks (the dispatcher's) has no reads layers. Pure: builds
+HTML from what the services give it.
 """
 
 from __future__ import annotations
