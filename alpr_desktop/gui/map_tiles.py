@@ -16,6 +16,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QThreadPool, Signal
 
 from alpr_desktop.services.mbtiles import TILE_SCHEME, MBTiles
@@ -46,7 +47,7 @@ def parse_tile_path(path: str) -> tuple[int, int, int] | None:
     if len(parts) != 3:
         return None
     parts[2] = parts[2].split(".", 1)[0]
-    if not all(p.isdigit() and len(p) <= 9 for p in parts):
+    if not all(p.isascii() and p.isdigit() and len(p) <= 9 for p in parts):
         return None
     z, x, y = (int(p) for p in parts)
     return z, x, y
@@ -101,7 +102,8 @@ def _make_handler(parent: QObject) -> Any:
                 kind = source.metadata.media_type if source is not None else ""
             except Exception:  # an unreadable file: a missing tile, the grid shows
                 data, kind = None, ""
-            self.served.emit(token, data, kind)
+            if shiboken6.isValid(self):  # not while the profile takes it down at exit
+                self.served.emit(token, data, kind)
 
         def _reply(self, token: int, data: bytes | None, kind: str) -> None:
             job = self._jobs.pop(token, None)

@@ -439,11 +439,16 @@ def _time_script(zone: str) -> str:
     else in the application; ``alprEsc``: text made safe for a popup's HTML."""
     return f"""
     window.alprLocal = function (ms, seconds) {{
-      var parts = {{}};
-      new Intl.DateTimeFormat('en-CA', {{timeZone: {_script_json(zone)}, hourCycle: 'h23',
+      var parts = {{}}, options = {{timeZone: {_script_json(zone)}, hourCycle: 'h23',
         year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
-        second: seconds ? '2-digit' : undefined, timeZoneName: 'short'}})
-        .formatToParts(new Date(ms)).forEach(function (p) {{ parts[p.type] = p.value; }});
+        second: seconds ? '2-digit' : undefined, timeZoneName: 'short'}}, format;
+      try {{
+        format = new Intl.DateTimeFormat('en-CA', options);
+      }} catch (e) {{  // a zone this browser does not know: universal time (named)
+        options.timeZone = 'UTC';
+        format = new Intl.DateTimeFormat('en-CA', options);
+      }}
+      format.formatToParts(new Date(ms)).forEach(function (p) {{ parts[p.type] = p.value; }});
       return parts.year + '-' + parts.month + '-' + parts.day + ' ' + parts.hour + ':'
            + parts.minute + (seconds ? ':' + parts.second : '') + ' ' + parts.timeZoneName;
     }};
@@ -581,10 +586,12 @@ def build_map(content: MapContent, tiles: TileSettings, *, inline: bool = False)
     fmap = folium.Map(location=SACRAMENTO, zoom_start=13, tiles=None, prefer_canvas=True, **options)
     wanted: list[str] = []
     _take_assets(fmap, wanted)
-    fmap.get_root().title = content.title  # type: ignore[attr-defined]
+    # branca writes the title into <title> as it is: a plate could end the head.
+    fmap.get_root().title = html.escape(content.title)  # type: ignore[attr-defined]
     tile_layer = None
     carried = inline and bool(tiles.inline)
-    if tiles.url and not carried:
+    # An exported page never asks the workstation's scheme (nothing serves it elsewhere).
+    if tiles.url and not carried and not (inline and tiles.local):
         tile_layer = folium.TileLayer(
             tiles=tiles.url, attr=_tooltip(tiles.attribution or "Tiles"),
             max_zoom=tiles.max_zoom, max_native_zoom=tiles.native_zoom, name="Map",

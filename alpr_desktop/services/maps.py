@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Integer, cast, extract, select
+from sqlalchemy import Integer, case, cast, extract, func, select
 from sqlalchemy.orm import Session
 
 from alpr_desktop.core.roles import Action
@@ -107,6 +107,7 @@ class MapService(BaseService):
         self.audit, self.search = audit, search
         self.tiles_file = tiles_file
         self._mbtiles: MBTiles | None = None
+        self._tiles_error: MBTilesError | None = None
         self._lock = threading.Lock()
 
     def local_tiles(self) -> MBTiles | None:
@@ -115,8 +116,16 @@ class MapService(BaseService):
         if self.tiles_file is None:
             return None
         with self._lock:
-            if self._mbtiles is None:
-                self._mbtiles = MBTiles(self.tiles_file)
+            if self._mbtiles is not None and self._mbtiles.path == self.tiles_file:
+                return self._mbtiles
+            if self._tiles_error is not None and self._tiles_error.path == self.tiles_file:
+                raise self._tiles_error  # not reopened for every tile asked
+            try:
+                self._mbtiles, self._tiles_error = MBTiles(self.tiles_file), None
+            except MBTilesError as exc:
+                exc.path = self.tiles_file
+                self._tiles_error = exc
+                raise
             return self._mbtiles
 
     # ------------------------------------------------------------------ maps of reads
@@ -185,10 +194,15 @@ class MapService(BaseService):
         since = now - dt.timedelta(hours=hours)
         with self.ctx.db.sessions() as session:
             wanted = (Alert.created_at >= since) | (Alert.status == AlertStatus.PENDING)
-            alerts = _alerts(session, wanted)
+            alerts, capped = _alerts(session, wanted)
             tracks = _tracks(session, since, now)
             cameras = _cameras(session, tracks)
             settings = load_department_settings(session)
+        if alerts:
+            # As the queue's poll does: which alerts the map showed, by id.
+            shown = {"map": "operations", "alerts": [a.alert_id for a in alerts]}
+            self._record_dispatch(actor, f"the operations map showed {len(alerts)} alert(s)",
+                                  shown)  # fmt: skip
         title = f"Operations: cameras, units and alerts of the last {hours} h"
         content = MapContent(
             title, cameras=cameras, tracks=tracks, alerts=alerts,
@@ -196,7 +210,7 @@ class MapService(BaseService):
         )  # fmt: skip
         tiles, note = self.tiles(settings.tile_url, settings.tile_attribution, content, False)
         made = build_map(content, tiles)
-        return ReadsMap(made, len(alerts), False, record_id, note=note)
+        return ReadsMap(made, len(alerts), capped, record_id, note=note)
 
     def alert_map(self, actor: Actor, alert_id: int) -> ReadsMap:
         """Where one alert's read was taken, with its camera (a mobile unit: its track
@@ -204,7 +218,7 @@ class MapService(BaseService):
         query = {"map": "alert", "alert": alert_id}
         record_id = self._record_dispatch(actor, "mapped an alert", query, alert_id)
         with self.ctx.db.sessions() as session:
-            alerts = _alerts(session, Alert.id == alert_id)
+            alerts, _capped = _alerts(session, Alert.id == alert_id)
             if not alerts:
                 raise NotFoundError(f"Alert {alert_id} has no position to map.")
             camera_id, read_at = session.execute(
@@ -213,7 +227,12 @@ class MapService(BaseService):
                 .where(Alert.id == alert_id)
             ).one()
             around = dt.timedelta(minutes=ALERT_TRACK_MINUTES)
-            tracks = _tracks(session, read_at - around, read_at + around, camera_id)
+            # Only the unit that read it (a read whose camera is gone: no track at all).
+            tracks = (
+                _tracks(session, read_at - around, read_at + around, camera_id)
+                if camera_id is not None
+                else []
+            )
             cameras = [c for c in _cameras(session, tracks) if c.name == alerts[0].camera_name]
             settings = load_department_settings(session)
         content = MapContent(
@@ -375,9 +394,9 @@ def _cameras(session: Session, tracks: Sequence[MapTrack] = ()) -> list[MapCamer
     return out
 
 
-def _alerts(session: Session, wanted: Any) -> list[MapAlert]:
-    """The alerts ``wanted`` picks whose read has a position, newest first (at most
-    :data:`MAX_MAP_ALERTS`)."""
+def _alerts(session: Session, wanted: Any) -> tuple[list[MapAlert], bool]:
+    """The alerts ``wanted`` picks whose read has a position — pending ones first, then
+    newest first — at most :data:`MAX_MAP_ALERTS`; and whether more fitted."""
     rows = session.execute(
         select(
             Alert.id, PlateRead.latitude, PlateRead.longitude, PlateRead.plate_text,
@@ -387,11 +406,12 @@ def _alerts(session: Session, wanted: Any) -> list[MapAlert]:
         .join(PlateRead, PlateRead.id == Alert.read_id)
         .outerjoin(Camera, Camera.id == PlateRead.camera_id)
         .where(wanted, PlateRead.latitude.is_not(None), PlateRead.longitude.is_not(None))
-        .order_by(Alert.id.desc())
-        .limit(MAX_MAP_ALERTS)
-    )  # fmt: skip
+        .order_by(case((Alert.status == AlertStatus.PENDING, 0), else_=1), Alert.id.desc())
+        .limit(MAX_MAP_ALERTS + 1)
+    ).all()  # fmt: skip
+    capped = len(rows) > MAX_MAP_ALERTS
     out = []
-    for alert_id, lat, lon, plate, hotlist, snapshot, status, at_s, camera in rows:
+    for alert_id, lat, lon, plate, hotlist, snapshot, status, at_s, camera in rows[:MAX_MAP_ALERTS]:
         assert lat is not None and lon is not None  # the query wants a position
         category = str(parse_snapshot(snapshot).get("category", ""))
         state = AlertStatus(status).value
@@ -401,7 +421,7 @@ def _alerts(session: Session, wanted: Any) -> list[MapAlert]:
                 camera or "",
             )
         )  # fmt: skip
-    return out
+    return out, capped
 
 
 def _tracks(
@@ -414,19 +434,28 @@ def _tracks(
         units = units.where(Camera.id == only)
     out = []
     for camera_id, name in session.execute(units.order_by(Camera.name)):
-        at_s = cast(extract("epoch", GpsFix.fixed_at), Integer)
-        fixes = session.execute(
-            select(GpsFix.latitude, GpsFix.longitude, at_s)
-            .where(GpsFix.camera_id == camera_id, GpsFix.fixed_at.between(since, until))
-            .order_by(GpsFix.fixed_at)
-        ).all()
-        if not fixes:
+        window = (GpsFix.camera_id == camera_id, GpsFix.fixed_at.between(since, until))
+        count = session.scalar(select(func.count(GpsFix.id)).where(*window)) or 0
+        if not count:
             continue
-        step = max(1, -(-len(fixes) // MAX_TRACK_POINTS))
-        kept = list(fixes[::step])
-        if kept[-1] is not fixes[-1]:
-            kept.append(fixes[-1])
-        out.append(MapTrack(name, [(f[0], f[1]) for f in kept], int(fixes[-1][2])))
+        # Thinned in the database: every step-th fix by time, and the last one.
+        step = max(1, -(-count // MAX_TRACK_POINTS))
+        numbered = (
+            select(
+                GpsFix.latitude.label("lat"),
+                GpsFix.longitude.label("lon"),
+                cast(extract("epoch", GpsFix.fixed_at), Integer).label("at_s"),
+                func.row_number().over(order_by=(GpsFix.fixed_at, GpsFix.id)).label("n"),
+            )
+            .where(*window)
+            .subquery()
+        )
+        fixes = session.execute(
+            select(numbered.c.lat, numbered.c.lon, numbered.c.at_s)
+            .where(((numbered.c.n - 1) % step == 0) | (numbered.c.n == count))
+            .order_by(numbered.c.n)
+        ).all()
+        out.append(MapTrack(name, [(f[0], f[1]) for f in fixes], int(fixes[-1][2])))
     return out
 
 

@@ -35,6 +35,9 @@ INLINE_TILE_BUDGET = 8 * 1024 * 1024
 class MBTilesError(ValidationError):
     """The file cannot be used as map tiles (the message says why)."""
 
+    #: The file refused (set by whoever remembers the refusal).
+    path: Path | None = None
+
 
 @dataclass(frozen=True)
 class TileMetadata:
@@ -54,14 +57,18 @@ class MBTiles:
         self.path = path
         if not path.is_file():
             raise MBTilesError(f"The map tiles file {path} does not exist.")
+        self._db = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+        )
+        self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(
-                f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
-            )
-            self._lock = threading.Lock()
             self.metadata = self._read_metadata()
         except sqlite3.DatabaseError as exc:
+            self._db.close()
             raise MBTilesError(f"{path.name} is not an MBTiles file: {exc}.") from None
+        except MBTilesError:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         self._db.close()

@@ -98,6 +98,13 @@ def test_the_search_map_clusters_every_read_and_a_click_opens_it(
     js(qtbot, window, "document.querySelector('.alpr-play').click(); true")
     assert js(qtbot, window, "window.alprMap.timeFilter.playing()") is True
     qtbot.waitUntil(lambda: js(qtbot, window, layers) < 3, timeout=10_000)
+    moved = "+document.querySelector('.alpr-from').value"
+    qtbot.waitUntil(lambda: js(qtbot, window, moved) >= 20, timeout=10_000)  # it moves on
+    assert (
+        js(qtbot, window, "+document.querySelector('.alpr-to').value")
+        == js(qtbot, window, moved) + 100
+        or js(qtbot, window, "window.alprMap.timeFilter.playing()") is False
+    )
     js(qtbot, window, "document.querySelector('.alpr-play').click(); true")
     assert js(qtbot, window, "window.alprMap.timeFilter.playing()") is False
     assert js(qtbot, window, "document.querySelector('.alpr-play').textContent") == "▶ Play"
@@ -249,7 +256,8 @@ def test_the_dispatchers_map_shows_alerts_and_units_and_a_click_opens_the_alert(
     # One record per build (the scene's change notices may bring a rebuild).
     records = _records(gui, "view_map")
     assert records and {(r.username, r.query) for r in records} == {
-        ("disp.one", '{"hours":12,"map":"operations"}')
+        ("disp.one", '{"hours":12,"map":"operations"}'),
+        ("disp.one", f'{{"alerts":[{scene["unit"]},{scene["gate"]}],"map":"operations"}}'),
     }
     with qtbot.waitSignal(page.alert_requested, timeout=10_000) as clicked:
         _page_js(qtbot, page, "window.alprAlerts.layer.getLayers()[1].fire('click'); true")

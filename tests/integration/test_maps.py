@@ -17,7 +17,7 @@ from alpr_desktop.errors import PermissionDenied, ValidationError
 from alpr_desktop.services import maps as maps_module
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.search import CanvassRequest, SearchRequest
-from alpr_desktop.storage.models import AccessRecord
+from alpr_desktop.storage.models import AccessRecord, Alert, PlateRead
 from tests.conftest import create_active_user
 from tests.integration.ingest_helpers import T0
 from tests.integration.test_search import CASE, PURPOSE, SCENE, detective
@@ -255,6 +255,12 @@ def _dispatch_scene(app: Application, admin: Actor) -> dict[str, int]:
     return {"gate": alerts[0], "unit": alerts[1], "unit_camera": unit.id}
 
 
+def _track_points(html: str) -> list[list[float]]:
+    """The points of the GPS track drawn on ``html`` (the polyline with that tooltip)."""
+    track = html[html.rindex("L.polyline(", 0, html.index("GPS track")) :]
+    return json.loads(track[track.index("[[") : track.index("]]") + 2])
+
+
 def _alert_rows(html: str) -> list[list[object]]:
     start = html.index(", rows = ") + len(", rows = ")
     return json.loads(html[start : html.index(";\n", start)])
@@ -269,8 +275,13 @@ def test_the_operations_map_shows_cameras_units_and_alerts_recorded_first(
     seen = _seen_first(app, monkeypatch, "_alerts")
     made = app.services.maps.operations_map(dispatcher, hours=12)
     assert [json.loads(q) for q in seen] == [{"map": "operations", "hours": 12}]
-    [record] = _records(app, "view_map")
+    record, shown = _records(app, "view_map")
     assert (record.id, record.username, record.outcome) == (made.record_id, "disp.one", "ok")
+    # Then which alerts it showed, by id (as the queue's poll records them).
+    assert json.loads(shown.query) == {
+        "map": "operations", "alerts": [scene["unit"], scene["gate"]]
+    }  # fmt: skip
+    assert not made.capped
     rows = _alert_rows(made.html)
     assert sorted((r[3], r[6]) for r in rows) == [("7ABC123", "rejected"), ("8XYZ987", "pending")]
     assert {r[8] for r in rows} == {"North gate", "Unit 7"}
@@ -286,14 +297,20 @@ def test_the_operations_map_shows_cameras_units_and_alerts_recorded_first(
 
 
 def test_an_alerts_map_shows_its_read_and_the_units_track_around_it(
-    app: Application, admin: Actor
+    app: Application, admin: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scene = _dispatch_scene(app, admin)
     dispatcher = create_active_user(app, admin, "disp.one", [Role.DISPATCHER])
+    seen = _seen_first(app, monkeypatch, "_alerts")
     made = app.services.maps.alert_map(dispatcher, scene["unit"])
+    assert [json.loads(q) for q in seen] == [{"map": "alert", "alert": scene["unit"]}]
     [row] = _alert_rows(made.html)
     assert (row[2], row[3], row[8]) == (scene["unit"], "8XYZ987", "Unit 7")
     assert "Unit 7: GPS track" in made.html  # ten minutes either side of the read
+    # The unit's fixes run from 30 minutes ago to now, one a minute; the read was 10
+    # minutes ago: 0-20 minutes ago are drawn (21 fixes), the older ones are not.
+    points = _track_points(made.html)
+    assert len(points) == 21 and points[0] == [38.575, -121.48]
     assert "North gate" not in made.html  # only the alert's own camera
     [record] = _records(app, "view_map")
     assert (record.target_type, record.target_id) == ("alert", str(scene["unit"]))
@@ -304,3 +321,29 @@ def test_an_alerts_map_shows_its_read_and_the_units_track_around_it(
 
     with pytest.raises(NotFoundError):
         app.services.maps.alert_map(dispatcher, 999_999)
+    # A read whose camera was deleted: no unit's track is drawn for it.
+    with app.database.sessions.begin() as session:
+        alert = session.get(Alert, scene["unit"])
+        assert alert is not None
+        session.get(PlateRead, alert.read_id).camera_id = None  # type: ignore[union-attr]
+    orphan = app.services.maps.alert_map(dispatcher, scene["unit"])
+    assert "GPS track" not in orphan.html
+
+
+def test_the_operations_map_keeps_pending_alerts_first_and_thins_long_tracks(
+    app: Application, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = _dispatch_scene(app, admin)
+    dispatcher = create_active_user(app, admin, "disp.one", [Role.DISPATCHER])
+    app.services.alerts.dispose(
+        dispatcher, scene["unit"], accept=True, reason="Confirmed through CLETS"
+    )
+    monkeypatch.setattr(maps_module, "MAX_MAP_ALERTS", 1)
+    monkeypatch.setattr(maps_module, "MAX_TRACK_POINTS", 7)
+    made = app.services.maps.operations_map(dispatcher)
+    # The older alert is still pending: it is the one kept; the map says it is capped.
+    assert [(r[2], r[6]) for r in _alert_rows(made.html)] == [(scene["gate"], "pending")]
+    assert made.capped
+    points = _track_points(made.html)
+    # 31 fixes, every 5th (0, 5 … 30) — the last one, where the unit is, always kept.
+    assert len(points) == 7 and points[0] == [38.57, -121.48] and points[-1] == [38.585, -121.48]

@@ -184,3 +184,16 @@ def test_a_dispatch_map_draws_alerts_and_tracks_without_the_reads_layers() -> No
     assert f"{escaped}: GPS track" in html  # the tooltip: not markup, not Jinja
     assert "Alert, pending" in html and "GPS track" in html
     assert "[38.575, -121.481]" in html  # the unit's last position marked
+
+
+def test_a_plate_in_the_title_cannot_end_the_head() -> None:
+    html = build_map(content(title="Alert 7: </title><script>alert(1)</script>"), TileSettings())
+    assert "<title>Alert 7: &lt;/title&gt;&lt;script&gt;" in html
+    assert html.count("<title>") == 1 and "<script>alert(1)" not in html
+
+
+def test_an_exported_map_without_carried_tiles_asks_no_scheme() -> None:
+    from alpr_desktop.services.mbtiles import TILE_URL
+
+    html = build_map(content(), TileSettings(TILE_URL, "City GIS", 19), inline=True)
+    assert "alpr-tiles:" not in html and "new alprGrid({zIndex: 0})" in html

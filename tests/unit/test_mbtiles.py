@@ -24,6 +24,7 @@ def test_a_tile_is_found_by_its_xyz_row_and_the_metadata_is_read(tmp_path: Path)
     assert meta.attribution == "Test tiles © the city"
     assert meta.bounds == (-121.5, 38.57, -121.47, 38.6)
     x, y = _tile_of(38.58, -121.49, 14)
+    assert (x, y) == (2662, 6286)  # the Web Mercator tile, as any tile server numbers it
     data = tiles.tile(14, x, y)
     assert data is not None and data.startswith(b"\x89PNG")
     # Stored counted from the south: the same numbers as a TMS row find nothing here.
@@ -97,5 +98,6 @@ def test_the_schemes_paths_are_parsed_strictly() -> None:
 
     assert parse_tile_path("14/2662/6285") == (14, 2662, 6285)
     assert parse_tile_path("/14/2662/6285.png") == (14, 2662, 6285)
-    for bad in ("", "14/2662", "14/2662/6285/1", "14/-1/3", "a/b/c", "1/2/3e4", "9999999999/1/1"):
+    for bad in ("", "14/2662", "14/2662/6285/1", "14/-1/3", "a/b/c", "1/2/3e4", "9999999999/1/1",
+                "²/1/1", "١٤/1/1"):  # fmt: skip
         assert parse_tile_path(bad) is None, bad

@@ -293,6 +293,7 @@ class AlertsPage(Page):
             hint="The read where it was taken, its camera and, for a mobile unit, its "
             f"track {ALERT_TRACK_MINUTES} minutes either side.",
         )
+        self.map_window.finished.connect(self.map_window.deleteLater)
         self.map_window.show()
 
     def decide(self, *, accept: bool) -> None:

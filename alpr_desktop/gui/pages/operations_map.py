@@ -48,6 +48,8 @@ class OperationsMapPage(Page):
         self.path: Path | None = None
         self._building = False
         self._again = False
+        #: The session has ended (locked or signed out): a late map is not shown.
+        self._closed = False
         top = QHBoxLayout()
         top.addWidget(QLabel("Alerts and unit tracks of the last", self))
         self.period = QComboBox(self)
@@ -94,8 +96,8 @@ class OperationsMapPage(Page):
         if self.view is None:
             self._stale = True  # built when first shown
             return
-        if self._building:
-            self._again = True
+        if self._building or self._closed:
+            self._again = self._again or self._building
             return
         self._building, self._again = True, False
         services, actor, hours = self.gui.services, self.actor, self.hours
@@ -106,16 +108,21 @@ class OperationsMapPage(Page):
             on_done=self._made,
             on_error=self._failed,
             context=self,
+            long=True,  # a week of tracks: not ahead of the alert queue's own work
         )
 
     def _made(self, result: tuple[ReadsMap, Path]) -> None:
         self._building = False
         made, path = result
+        if self._closed:  # arrived after the session ended: its file goes at once
+            self.gui.background.run(lambda: shutil.rmtree(path.parent, ignore_errors=True))
+            return
         old, self.made, self.path = self.path, made, path
         show_inline_error(self.error_label, "")
+        capped = " — more than a map draws: the pending ones first, then the newest" * made.capped
         self.info.setText(
             f"{made.reads:,} alert(s) with a position in the last {self.period.currentText()} "
-            "(and every pending one): red pending, amber accepted, grey rejected. Cameras "
+            f"(and every pending one){capped}: red pending, amber accepted, grey rejected. Cameras "
             "point the way they face; a unit's track ends where it is now. Click an alert "
             f"to open it. Access record {made.record_id}."
         )
@@ -137,6 +144,7 @@ class OperationsMapPage(Page):
 
     def shutdown(self, then: Callable[[], None] | None = None) -> None:
         """Remove the page file (on the worker) as the session ends, then ``then``."""
+        self._closed, self._again = True, False
         path, self.path = self.path, None
         if path is None:
             if then is not None:
@@ -148,3 +156,10 @@ class OperationsMapPage(Page):
             on_done=lambda _none: then() if then is not None else None,
             on_error=lambda _error: then() if then is not None else None,
         )
+
+    def resume(self) -> None:
+        """The session goes on (unlocked): the map is built again when shown."""
+        self._closed = False
+        self._stale = True
+        if self.isVisible():
+            self._reload()
