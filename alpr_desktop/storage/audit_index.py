@@ -55,6 +55,10 @@ COMPOSITE_INDEXES = (
     ("ix_access_records_case_number_seq", "case_number"),
     ("ix_access_records_workstation_seq", "workstation"),
 )
+#: (index name, columns) of each (column, column, seq) index (migration 0010): pairs of
+#: filters an oversight review combines where the first alone leaves many records to check
+#: for the second — one user's searches (of tens of thousands of records of theirs).
+PAIR_INDEXES = (("ix_access_records_username_action_seq", ("username", "action")),)
 #: The single-column indexes of migration 0001 the composites replace.
 _REPLACED = (
     ("ix_access_records_recorded_at", "recorded_at"),
