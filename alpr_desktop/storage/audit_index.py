@@ -57,8 +57,12 @@ COMPOSITE_INDEXES = (
 )
 #: (index name, columns) of each (column, column, seq) index (migration 0010): pairs of
 #: filters an oversight review combines where the first alone leaves many records to check
-#: for the second — one user's searches (of tens of thousands of records of theirs).
-PAIR_INDEXES = (("ix_access_records_username_action_seq", ("username", "action")),)
+#: for the second — one user's searches (among tens of thousands of records of theirs),
+#: the refused data accesses (the refusals are of every category).
+PAIR_INDEXES = (
+    ("ix_access_records_username_action_seq", ("username", "action")),
+    ("ix_access_records_outcome_category_seq", ("outcome", "category")),
+)
 #: The single-column indexes of migration 0001 the composites replace.
 _REPLACED = (
     ("ix_access_records_recorded_at", "recorded_at"),
