@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import event, func, insert, inspect, select
+from sqlalchemy import event, func, insert, inspect, select, text
+from sqlalchemy.exc import DBAPIError
 
 from alpr_desktop.app import Application
 from alpr_desktop.services import audit_query
@@ -144,10 +145,32 @@ def test_the_furthest_step_back_is_kept(app: Application) -> None:
         assert seq_span(session, None, _at(-5), top).dated  # before the step back
 
 
+def test_the_order_only_grows(app: Application) -> None:
+    _append(app, [10, 20, 15])
+    table = AuditTimeOrder.__table__
+    for change in (
+        table.update().values(max_backstep_us=0),  # type: ignore[attr-defined]
+        table.update().values(last_backstep_seq=0),  # type: ignore[attr-defined]
+        table.delete(),  # type: ignore[attr-defined]
+    ):
+        with pytest.raises(DBAPIError, match="time order only grows"):
+            with app.database.engine.begin() as conn:
+                conn.execute(change)
+    before = _order(app)
+    with app.database.engine.begin() as conn:  # growing is what appends do
+        conn.execute(table.update().values(max_backstep_us=before[0] + 1))  # type: ignore[attr-defined]
+    assert _order(app) == (before[0] + 1, before[1])
+
+
 def test_without_the_order_row_every_time_is_checked(app: Application) -> None:
     _append(app, [0, 1, 2])
-    with app.database.sessions.begin() as session:
-        session.execute(AuditTimeOrder.__table__.delete())  # type: ignore[attr-defined]
+    with app.database.engine.begin() as conn:
+        # Only the schema's owner could do this (the guard's triggers refuse it).
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("DROP TRIGGER audit_time_order_only_grows ON audit_time_order"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_time_order_no_delete"))
+        conn.execute(AuditTimeOrder.__table__.delete())  # type: ignore[attr-defined]
     with app.database.sessions() as session:
         head = _trail(app)[0][0]
         assert seq_span(session, _at(1), None, head) == SeqSpan(1, head, dated=True)

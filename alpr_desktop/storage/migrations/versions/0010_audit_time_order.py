@@ -40,6 +40,35 @@ _PAIR_INDEXES = (
     ("ix_access_records_outcome_category_seq", "outcome, category, seq"),
 )
 _BATCH = 20_000
+#: The row only grows: lowering it (or removing it) would let a date range of the viewer
+#: leave out records that stepped back, so the database refuses it, as it refuses any
+#: change to the trail itself.
+_SQLITE_GUARD = (
+    """CREATE TRIGGER audit_time_order_only_grows BEFORE UPDATE ON audit_time_order
+    WHEN new.id != old.id OR new.max_backstep_us < old.max_backstep_us
+        OR new.last_backstep_seq < old.last_backstep_seq
+    BEGIN SELECT RAISE(ABORT, 'the access trail''s time order only grows'); END""",
+    """CREATE TRIGGER audit_time_order_no_delete BEFORE DELETE ON audit_time_order
+    BEGIN SELECT RAISE(ABORT, 'the access trail''s time order only grows'); END""",
+)
+_PG_GUARD = (
+    """CREATE FUNCTION audit_time_order_guard() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP <> 'UPDATE' THEN
+            RAISE EXCEPTION 'the access trail''s time order only grows (% refused)', TG_OP;
+        END IF;
+        IF NEW.id <> OLD.id OR NEW.max_backstep_us < OLD.max_backstep_us
+           OR NEW.last_backstep_seq < OLD.last_backstep_seq THEN
+            RAISE EXCEPTION 'the access trail''s time order only grows (lowering refused)';
+        END IF;
+        RETURN NEW;
+    END $$""",
+    """CREATE TRIGGER audit_time_order_only_grows BEFORE UPDATE OR DELETE
+    ON audit_time_order FOR EACH ROW EXECUTE FUNCTION audit_time_order_guard()""",
+    """CREATE TRIGGER audit_time_order_no_truncate BEFORE TRUNCATE
+    ON audit_time_order FOR EACH STATEMENT EXECUTE FUNCTION audit_time_order_guard()""",
+)
 
 
 def _backstep(conn: sa.Connection) -> tuple[int, int]:
@@ -78,9 +107,14 @@ def upgrade() -> None:
     for name, columns in _PAIR_INDEXES:
         # Names and columns are the constants above, not input.
         conn.execute(sa.text(f"CREATE INDEX {name} ON access_records ({columns})"))
+    for statement in _PG_GUARD if conn.dialect.name == "postgresql" else _SQLITE_GUARD:
+        conn.execute(sa.text(statement))
 
 
 def downgrade() -> None:
+    conn = op.get_bind()
     for name, _columns in _PAIR_INDEXES:
-        op.get_bind().execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
-    op.drop_table("audit_time_order")
+        conn.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
+    op.drop_table("audit_time_order")  # and its triggers
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("DROP FUNCTION IF EXISTS audit_time_order_guard()"))
