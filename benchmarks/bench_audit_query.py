@@ -13,7 +13,11 @@ next to ``--postgres-url``), one at a time:
    exactly as :func:`~alpr_desktop.services.audit.append_record` does (after the
    records the application's own setup wrote), with every index and trigger of the
    schema in place (the FTS5 trigger fills the plate index row by row; PostgreSQL keeps
-   its GIN index). ``--verify`` checks the whole chain afterwards.
+   its GIN index). The setup's own records (accounts) are stamped just before the
+   loaded year, so times rise with ``seq`` throughout, as in a trail written as things
+   happen. PostgreSQL then gets ``VACUUM ANALYZE`` (what autovacuum would long since
+   have done; the test server runs without it). ``--verify`` checks the whole chain
+   afterwards.
 2. **query**: the first page (100 records) of 14 filtered views through
    :meth:`AuditQueryService.page` as a signed-in supervisor — so each one includes
    recording the view (an append and its commit) and the capped count, as in the

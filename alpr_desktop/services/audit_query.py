@@ -15,10 +15,13 @@ the trail as it stood when the view was recorded (records up to and including th
 own), so records appended meanwhile do not shift the pages.
 
 Records come newest first (``seq`` descending), served by the indexes of
-:mod:`alpr_desktop.storage.audit_index`: a (column, seq) index for each equality filter
-and a trigram index for the plate inside the recorded query. The first page says how
-many records fit, counted up to :data:`COUNT_CAP` (an exact count over a million records
-would cost more than the page itself).
+:mod:`alpr_desktop.storage.audit_index`: a (column, seq) index for each equality filter,
+(column, column, seq) for two pairs of them, and a trigram index for the plate inside
+the recorded query. A date range is first turned into a range of ``seq`` by two probes
+of the (recorded_at, seq) index (:func:`seq_span`), so every filter walks ``seq``
+downwards from the range's end rather than sorting the range or walking back to it. The
+first page says how many records fit, counted up to :data:`COUNT_CAP` (an exact count
+over a million records would cost more than the page itself).
 """
 
 from __future__ import annotations

@@ -29,7 +29,8 @@ filters newest first (``seq`` descending), a page at a time. Two kinds of index 
   - **PostgreSQL**: a ``pg_trgm`` GIN index on ``query``; ``ILIKE`` uses it.
 
 :func:`include_object` keeps these objects (which are not models) out of Alembic's
-comparison of the models with the database. Created by migration 0006.
+comparison of the models with the database. Created by migration 0006; migration 0010
+adds the (column, column, seq) indexes of :data:`PAIR_INDEXES` (its own DDL).
 """
 
 from __future__ import annotations
