@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import BigInteger, Table, bindparam, case, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from alpr_desktop.core.roles import Action
@@ -24,7 +24,7 @@ from alpr_desktop.errors import ValidationError
 from alpr_desktop.messages import Changes, Topic
 from alpr_desktop.services.base import Actor, BaseService, load_department_settings
 from alpr_desktop.services.fields import clean_text, column_length
-from alpr_desktop.storage.models import AccessRecord, User
+from alpr_desktop.storage.models import AccessRecord, AuditTimeOrder, User
 
 if TYPE_CHECKING:
     from alpr_desktop.services.audit_checkpoints import Checkpoint
@@ -56,6 +56,27 @@ _STORED_FIELDS = (*HASHED_FIELDS, "record_hash")
 _PG_LOCK_STMT = text("SELECT pg_advisory_xact_lock(:key)")
 _HEAD_STMT = (
     select(AccessRecord.seq, AccessRecord.record_hash).order_by(AccessRecord.seq.desc()).limit(1)
+)
+#: The head and the latest time in the trail (an index probe of (recorded_at, seq)).
+_APPEND_HEAD_STMT = (
+    select(
+        AccessRecord.seq,
+        AccessRecord.record_hash,
+        select(func.max(AccessRecord.recorded_at)).scalar_subquery(),
+    )
+    .order_by(AccessRecord.seq.desc())
+    .limit(1)
+)
+_STEP = bindparam("step", type_=BigInteger)
+_BACKSTEP_STMT = (
+    update(AuditTimeOrder)
+    .where(AuditTimeOrder.id == 1)
+    .values(
+        max_backstep_us=case(
+            (AuditTimeOrder.max_backstep_us < _STEP, _STEP), else_=AuditTimeOrder.max_backstep_us
+        ),
+        last_backstep_seq=bindparam("at"),
+    )
 )
 #: session.info key of the chain head this session's current transaction wrote last.
 _HEAD_KEY = "alpr_audit_chain_head"
@@ -133,16 +154,26 @@ def append_record(
     cached = session.info.get(_HEAD_KEY)
     if cached is not None and cached[0] is transaction:
         # This transaction already holds the chain lock and wrote the head itself.
-        seq, prev_hash = cached[1] + 1, cached[2]
+        seq, prev_hash, latest = cached[1] + 1, cached[2], cached[3]
     else:
         if conn.dialect.name == "postgresql":
             conn.execute(_PG_LOCK_STMT, {"key": _PG_CHAIN_LOCK})
-        last = conn.execute(_HEAD_STMT).first()
-        seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+        last = conn.execute(_APPEND_HEAD_STMT).first()
+        seq, prev_hash, latest = (1, GENESIS_HASH, None)
+        if last is not None:
+            seq, prev_hash, latest = last[0] + 1, last[1], last[2]
+    # Microsecond precision is what both backends store; hash what is stored.
+    recorded_at = now.astimezone(dt.UTC)
+    if latest is not None and recorded_at < latest:
+        # Stamped before a record already in the trail: the viewer's date ranges must
+        # allow for a step back this far (models.AuditTimeOrder).
+        step = (latest - recorded_at) // dt.timedelta(microseconds=1)
+        conn.execute(_BACKSTEP_STMT, {"step": step, "at": seq})
+    else:
+        latest = recorded_at
     record = AccessRecord(
         seq=seq,
-        # Microsecond precision is what both backends store; hash what is stored.
-        recorded_at=now.astimezone(dt.UTC),
+        recorded_at=recorded_at,
         user_id=user_id,
         username=username,
         organisation=organisation,
@@ -163,7 +194,7 @@ def append_record(
     key = conn.execute(_INSERT_STMT, values).inserted_primary_key
     assert key is not None
     record.id = key[0]
-    session.info[_HEAD_KEY] = (transaction, seq, record.record_hash)
+    session.info[_HEAD_KEY] = (transaction, seq, record.record_hash, latest)
     return record
 
 

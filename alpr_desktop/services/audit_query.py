@@ -15,10 +15,13 @@ the trail as it stood when the view was recorded (records up to and including th
 own), so records appended meanwhile do not shift the pages.
 
 Records come newest first (``seq`` descending), served by the indexes of
-:mod:`alpr_desktop.storage.audit_index`: a (column, seq) index for each equality filter
-and a trigram index for the plate inside the recorded query. The first page says how
-many records fit, counted up to :data:`COUNT_CAP` (an exact count over a million records
-would cost more than the page itself).
+:mod:`alpr_desktop.storage.audit_index`: a (column, seq) index for each equality filter,
+(column, column, seq) for two pairs of them, and a trigram index for the plate inside
+the recorded query. A date range is first turned into a range of ``seq`` by two probes
+of the (recorded_at, seq) index (:func:`seq_span`), so every filter walks ``seq``
+downwards from the range's end rather than sorting the range or walking back to it. The
+first page says how many records fit, counted up to :data:`COUNT_CAP` (an exact count
+over a million records would cost more than the page itself).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -51,15 +54,17 @@ from alpr_desktop.services.fields import clean_text, column_length
 
 # The search export's cell rule: a leading ' makes a would-be formula inert.
 from alpr_desktop.services.search_export import _cell as formula_safe
-from alpr_desktop.storage.models import AccessRecord
+from alpr_desktop.storage.audit_index import PAIR_INDEXES
+from alpr_desktop.storage.models import AccessRecord, AuditTimeOrder
 
 MAX_PAGE = 500
 #: A page is first looked for among this many newest records (see ``_page``).
 PROBE_WINDOW = 5000
 #: The first page counts the records that fit up to this many ("more than 10,000").
 COUNT_CAP = 10_000
-#: … in at most this long (a rare combination of filters may need a long walk).
-COUNT_BUDGET_MS = 150
+#: … in at most this long (a rare combination of filters may need a long walk; the page
+#: and its count must come in 200 ms).
+COUNT_BUDGET_MS = 50
 #: A PDF lists at most this many records (a printout, not an archive: use CSV for all).
 MAX_PDF_RECORDS = 5_000
 CATEGORIES = ("data", "admin", "session")
@@ -289,9 +294,9 @@ def _csv_cell(record: AccessRecord, name: str) -> str:
 
 #: The equality filters, most selective first as a rule (a case number names a handful of
 #: records, a category a third of the trail): on SQLite, which keeps no statistics here,
-#: only the first one given leads (its (column, seq) index); the others are checked on
-#: the rows it yields (``column || ''`` is not indexable). PostgreSQL plans by its own
-#: statistics.
+#: only the first one given leads (its (column, seq) index) — with the second column of a
+#: (column, column, seq) index when that is given too; the others are checked on the rows
+#: it yields (``column || ''`` is not indexable). PostgreSQL plans by its own statistics.
 _EQUALITIES = (
     ("case_number", "case_number"),
     ("user", "username"),
@@ -301,38 +306,144 @@ _EQUALITIES = (
     ("outcome", "outcome"),
     ("category", "category"),
 )
+_PAIRS = frozenset(columns for _name, columns in PAIR_INDEXES)
+
+
+@dataclass(frozen=True)
+class SeqSpan:
+    """The ``seq`` range ``low``–``high`` (inclusive) that holds every record of a view.
+
+    ``dated``: the records' times must still be checked against the date range (the
+    range was widened for a trail that stepped back in time, so it may hold records
+    outside the dates). An empty span has ``low > high``.
+    """
+
+    low: int
+    high: int
+    dated: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return self.low > self.high
+
+
+def _probe(session: Session, up_to_seq: int, *, at_or_after: dt.datetime) -> int | None:
+    """The seq of the first record (by time, then seq) stamped at or after a time."""
+    return session.scalar(
+        select(AccessRecord.seq)
+        .where(AccessRecord.recorded_at >= at_or_after, AccessRecord.seq <= up_to_seq)
+        .order_by(AccessRecord.recorded_at, AccessRecord.seq)
+        .limit(1)
+    )
+
+
+def _probe_before(session: Session, up_to_seq: int, before: dt.datetime) -> int | None:
+    """The seq of the last record (by time, then seq) stamped before a time."""
+    return session.scalar(
+        select(AccessRecord.seq)
+        .where(AccessRecord.recorded_at < before, AccessRecord.seq <= up_to_seq)
+        .order_by(AccessRecord.recorded_at.desc(), AccessRecord.seq.desc())
+        .limit(1)
+    )
+
+
+def _shifted(when: dt.datetime, by: dt.timedelta) -> dt.datetime | None:
+    try:
+        return when + by
+    except OverflowError:
+        return None
+
+
+def seq_span(
+    session: Session, since: dt.datetime | None, until: dt.datetime | None, up_to_seq: int
+) -> SeqSpan:
+    """The range of ``seq`` (up to ``up_to_seq``) holding the records from ``since`` to
+    ``until`` (exclusive): two probes of the (recorded_at, seq) index.
+
+    Times rise with ``seq`` but for the trail's steps back
+    (:class:`~alpr_desktop.storage.models.AuditTimeOrder`): every record after the last
+    step back is stamped at or after every record before it. So when the first record
+    stamped at or after ``until`` (by time, then seq) is after the last step back, every
+    later record is too and every earlier one is before ``until``: the range ends just
+    before it, exactly. Likewise the last record before ``since`` starts the range just
+    after it. Where the probe lands at or before the last step back the range is widened
+    — it ends before the first record after the last step back, or before the first
+    record at or after ``until + slack`` (``slack`` the furthest step back: no record
+    after that one can be before ``until``), and starts after the last record before
+    ``since - slack`` — and its records' times are checked (``dated``).
+    """
+    if since is None and until is None:
+        return SeqSpan(1, up_to_seq)
+    order = session.execute(
+        select(AuditTimeOrder.max_backstep_us, AuditTimeOrder.last_backstep_seq).where(
+            AuditTimeOrder.id == 1
+        )
+    ).first()
+    if order is None:  # the order is not known: every record is checked
+        return SeqSpan(1, up_to_seq, dated=True)
+    slack = dt.timedelta(microseconds=order[0])
+    ordered_from = order[1] + 1  # no record from here on steps back
+    low, high, exact = 1, up_to_seq, True
+    if until is not None:
+        first = _probe(session, up_to_seq, at_or_after=until)
+        if first is not None and first >= ordered_from:
+            high = min(high, first - 1)
+        elif first is not None:
+            exact = False
+            high = min(high, ordered_from - 1)
+            later = _shifted(until, slack)
+            beyond = None if later is None else _probe(session, up_to_seq, at_or_after=later)
+            if beyond is not None:
+                high = min(high, beyond - 1)
+    if since is not None:
+        last = _probe_before(session, up_to_seq, since)
+        if last is not None and last >= ordered_from:
+            low = last + 1
+        elif last is not None:
+            exact = False
+            earlier = _shifted(since, -slack)
+            before = None if earlier is None else _probe_before(session, up_to_seq, earlier)
+            if before is not None:
+                low = before + 1
+    return SeqSpan(low, high, dated=not exact)
 
 
 def _conditions(
-    session: Session, filters: AuditFilters, entity: Any = AccessRecord
+    session: Session, filters: AuditFilters, span: SeqSpan, entity: Any = AccessRecord
 ) -> list[ColumnElement[bool]]:
-    """SQL conditions for ``filters`` (cleaned), each served by an index of its own.
+    """SQL conditions for ``filters`` (cleaned) within ``span``, each served by an index.
 
     ``entity``: ``AccessRecord`` or an alias of a subquery of it (``_page``'s probe).
     """
     sqlite = session.get_bind().dialect.name == "sqlite"
-    where: list[ColumnElement[bool]] = []
-    # The plate (the trigram index) leads when given, else the first equality.
-    led = bool(filters.plate)
+    where: list[ColumnElement[bool]] = [entity.seq <= span.high]
+    if span.low > 1:
+        where.append(entity.seq >= span.low)
+    # The plate (the trigram index) leads when given, else the first equality (with the
+    # second of a pair index), else the seq range itself.
+    lead: str | None = "query" if filters.plate else None
     for name, column_name in _EQUALITIES:
         value = getattr(filters, name)
         if not value:
             continue
         column = getattr(entity, column_name)
-        if led and sqlite:
+        if lead is None:
+            lead = column_name
+            where.append(column == value)
+        elif sqlite and (lead, column_name) not in _PAIRS:
             where.append(column.concat("") == value)
         else:
             where.append(column == value)
-        led = True
-    times: list[ColumnElement[bool]] = []
-    if filters.since is not None:
-        times.append(entity.recorded_at >= filters.since)
-    if filters.until is not None:
-        times.append(entity.recorded_at < filters.until)
-    if led and sqlite:
-        # A date range beside a plate or an equality is checked, not led by.
-        times = [func.likelihood(t, literal_column("0.9")) for t in times]
-    where.extend(times)
+    if span.dated:
+        times: list[ColumnElement[bool]] = []
+        if filters.since is not None:
+            times.append(entity.recorded_at >= filters.since)
+        if filters.until is not None:
+            times.append(entity.recorded_at < filters.until)
+        if sqlite and lead is not None:
+            # Beside a plate or an equality the dates are checked, not led by.
+            times = [func.likelihood(t, literal_column("0.9")) for t in times]
+        where.extend(times)
     if filters.plate:
         # Letters and digits only (normalised), so no LIKE wildcard is in it.
         like = f"%{filters.plate}%"
@@ -351,32 +462,32 @@ def _conditions(
     return where
 
 
-def _ids(session: Session, filters: AuditFilters, up_to_seq: int) -> Select[Any]:
-    """The ids of the records that fit (up to the view's own record), unordered."""
-    return select(AccessRecord.id).where(
-        and_(AccessRecord.seq <= up_to_seq, *_conditions(session, filters))
-    )
+def _ids(session: Session, filters: AuditFilters, span: SeqSpan) -> Select[Any]:
+    """The ids of the records that fit (within the view's span), unordered."""
+    return select(AccessRecord.id).where(and_(*_conditions(session, filters, span)))
 
 
-def _selected(session: Session, filters: AuditFilters, up_to_seq: int) -> Select[Any]:
-    return select(AccessRecord).where(
-        and_(AccessRecord.seq <= up_to_seq, *_conditions(session, filters))
-    )
+def _selected(session: Session, filters: AuditFilters, span: SeqSpan) -> Select[Any]:
+    return select(AccessRecord).where(and_(*_conditions(session, filters, span)))
 
 
 def _page(
-    session: Session, filters: AuditFilters, up_to_seq: int, offset: int, limit: int
+    session: Session, filters: AuditFilters, span: SeqSpan, offset: int, limit: int
 ) -> tuple[list[AuditRow], bool]:
     """One page of the rows that fit, newest first, and whether more follow.
 
-    First among the newest :data:`PROBE_WINDOW` records only: when they hold the whole
-    page and one more, that is exactly the answer (any other record that fits is older
-    than all of them), and it took a few thousand row reads whatever the filters. Else
-    through the indexes over the whole trail.
+    First among the newest :data:`PROBE_WINDOW` records of the span only: when they hold
+    the whole page and one more, that is exactly the answer (any other record that fits
+    is older than all of them), and it took a few thousand row reads whatever the
+    filters. Else through the indexes over the whole span.
     """
+    if span.empty:
+        return [], False
     if offset + limit < PROBE_WINDOW:
-        # The newest records themselves (a range of the seq index), filtered as read.
-        # Only the columns filters look at (the query text only for PostgreSQL's plate).
+        # The newest records themselves (a range of the seq index), filtered as read —
+        # the span's low end too, outside the range (as a second bound of the range it
+        # made PostgreSQL without statistics bitmap-scan the whole table). Only the
+        # columns filters look at (the query text only for PostgreSQL's plate).
         columns = [AccessRecord.id, AccessRecord.seq, AccessRecord.recorded_at]
         columns += [getattr(AccessRecord, name) for _key, name in _EQUALITIES]
         if filters.plate and session.get_bind().dialect.name == "postgresql":
@@ -384,28 +495,31 @@ def _page(
         newest = aliased(
             AccessRecord,
             select(*columns)
-            .where(AccessRecord.seq <= up_to_seq)
+            .where(AccessRecord.seq <= span.high)
             .order_by(AccessRecord.seq.desc())
             .limit(PROBE_WINDOW)
             .subquery("newest"),
         )
         probe = (
             select(newest.id, newest.seq)
-            .where(*_conditions(session, filters, newest))
+            .where(*_conditions(session, filters, span, newest))
             .order_by(newest.seq.desc())
         )
         rows, more = _fetch(session, probe, offset, limit)
         if more:
             return rows, more
-    ids = _ids(session, filters, up_to_seq).add_columns(AccessRecord.seq)
-    equality = filters.plate or any(getattr(filters, key) for key, _name in _EQUALITIES)
-    if (filters.since or filters.until) and not equality:
-        # A date range leads: its (recorded_at, seq) index, then a sort of the entries
-        # (``seq + 0`` keeps PostgreSQL from walking the seq index back to the range).
-        ids = ids.order_by((AccessRecord.seq + 0).desc())
-    else:
-        ids = ids.order_by(AccessRecord.seq.desc())
-    return _fetch(session, ids, offset, limit)
+    ids = _ids(session, filters, span).add_columns(AccessRecord.seq)
+    if span.dated and not _led(filters):
+        # Dates to check and nothing else to lead: the (recorded_at, seq) index leads,
+        # then a sort of its entries (``seq + 0`` keeps PostgreSQL from walking the seq
+        # index back to an old range instead).
+        return _fetch(session, ids.order_by((AccessRecord.seq + 0).desc()), offset, limit)
+    return _fetch(session, ids.order_by(AccessRecord.seq.desc()), offset, limit)
+
+
+def _led(filters: AuditFilters) -> bool:
+    """Whether a plate or an equality filter is given (its index leads)."""
+    return bool(filters.plate) or any(getattr(filters, key) for key, _name in _EQUALITIES)
 
 
 def _fetch(session: Session, ids: Any, offset: int, limit: int) -> tuple[list[AuditRow], bool]:
@@ -425,15 +539,17 @@ def _fetch(session: Session, ids: Any, offset: int, limit: int) -> tuple[list[Au
     return [_row(r) for r in found[:limit]], len(found) > limit
 
 
-def _capped_count(session: Session, filters: AuditFilters, up_to_seq: int) -> int | None:
+def _capped_count(session: Session, filters: AuditFilters, span: SeqSpan) -> int | None:
     """How many records fit, up to ``COUNT_CAP + 1``; None when that is not cheap.
 
     Counting stops at the cap, but a rare combination of filters may still mean
     walking much of an index to find that few fit: the count gets
     :data:`COUNT_BUDGET_MS` and is given up beyond it (the page says "more" instead).
     """
+    if span.empty:
+        return 0
     counted = select(func.count()).select_from(
-        _ids(session, filters, up_to_seq).limit(COUNT_CAP + 1).subquery("capped")
+        _ids(session, filters, span).limit(COUNT_CAP + 1).subquery("capped")
     )
     connection = session.connection()
     if connection.dialect.name == "postgresql":
@@ -501,15 +617,17 @@ class AuditQueryService(BaseService):
             # A later page of a recorded view: authorised again, nothing new recorded.
             with self._work(actor, Action.VIEW_AUDIT) as (session, _me):
                 view_seq = self._own_view(session, actor, view, filters)
-                rows, more = _page(session, filters, view_seq, offset, limit)
+                span = seq_span(session, filters.since, filters.until, view_seq)
+                rows, more = _page(session, filters, span, offset, limit)
             return TrailPage(rows, offset, more, view, None)
         # A new view: authorised and recorded, committed, and only then read (as Search).
         view_id, view_seq = self._record_first(
             actor, VIEW_ACTION, filters.canonical(), "viewed the access trail"
         )
         with self.ctx.db.sessions() as session:
-            rows, more = _page(session, filters, view_seq, offset, limit)
-            total = _capped_count(session, filters, view_seq)
+            span = seq_span(session, filters.since, filters.until, view_seq)
+            rows, more = _page(session, filters, span, offset, limit)
+            total = _capped_count(session, filters, span)
         if total is None:  # not cheap to count: at least what is shown, and more
             return TrailPage(rows, offset, more, view_id, None, more)
         return TrailPage(rows, offset, more, view_id, min(total, COUNT_CAP), total > COUNT_CAP)
@@ -629,23 +747,24 @@ class AuditQueryService(BaseService):
     ) -> Iterator[AccessRecord]:
         """The records that fit, newest first, read in batches (after the record)."""
         with self.ctx.db.sessions() as session:
+            span = seq_span(session, filters.since, filters.until, up_to_seq)
             total = int(
                 session.scalar(
                     select(func.count()).select_from(
-                        _selected(session, filters, up_to_seq).subquery("all")
+                        _selected(session, filters, span).subquery("all")
                     )
                 )
                 or 0
             )
             if limit is not None:
                 total = min(total, limit)
-            done, before = 0, up_to_seq
+            done, before = 0, span.high
             while limit is None or done < limit:
                 if cancel is not None and cancel():
                     raise PackageCancelled("The export was cancelled; no file was written.")
                 batch = _BATCH if limit is None else min(_BATCH, limit - done)
                 stmt = (
-                    _selected(session, filters, before)
+                    _selected(session, filters, replace(span, high=before))
                     .order_by(AccessRecord.seq.desc())
                     .limit(batch)
                 )

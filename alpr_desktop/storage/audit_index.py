@@ -29,7 +29,8 @@ filters newest first (``seq`` descending), a page at a time. Two kinds of index 
   - **PostgreSQL**: a ``pg_trgm`` GIN index on ``query``; ``ILIKE`` uses it.
 
 :func:`include_object` keeps these objects (which are not models) out of Alembic's
-comparison of the models with the database. Created by migration 0006.
+comparison of the models with the database. Created by migration 0006; migration 0010
+adds the (column, column, seq) indexes of :data:`PAIR_INDEXES` (its own DDL).
 """
 
 from __future__ import annotations
@@ -54,6 +55,14 @@ COMPOSITE_INDEXES = (
     ("ix_access_records_purpose_seq", "purpose"),
     ("ix_access_records_case_number_seq", "case_number"),
     ("ix_access_records_workstation_seq", "workstation"),
+)
+#: (index name, columns) of each (column, column, seq) index (migration 0010): pairs of
+#: filters an oversight review combines where the first alone leaves many records to check
+#: for the second — one user's searches (among tens of thousands of records of theirs),
+#: the refused data accesses (the refusals are of every category).
+PAIR_INDEXES = (
+    ("ix_access_records_username_action_seq", ("username", "action")),
+    ("ix_access_records_outcome_category_seq", ("outcome", "category")),
 )
 #: The single-column indexes of migration 0001 the composites replace.
 _REPLACED = (

@@ -13,6 +13,7 @@ import uuid
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Float,
@@ -30,7 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from alpr_desktop.core.releases import AgencyType, ReleaseStatus
 from alpr_desktop.core.roles import Role
-from alpr_desktop.storage.audit_index import COMPOSITE_INDEXES
+from alpr_desktop.storage.audit_index import COMPOSITE_INDEXES, PAIR_INDEXES
 from alpr_desktop.storage.types import UTCDateTime, utcnow
 
 NAMING = {
@@ -466,7 +467,11 @@ class AccessRecord(Base):
     __tablename__ = "access_records"
     #: (filter column, seq): the audit viewer's first page, newest first, with no sort
     #: (:mod:`alpr_desktop.storage.audit_index`, which also indexes the query text).
-    __table_args__ = tuple(Index(name, column, "seq") for name, column in COMPOSITE_INDEXES)
+    #: And (column, column, seq) for the pairs of filters an oversight review combines.
+    __table_args__ = (
+        *(Index(name, column, "seq") for name, column in COMPOSITE_INDEXES),
+        *(Index(name, *columns, "seq") for name, columns in PAIR_INDEXES),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, unique=True)
@@ -486,6 +491,27 @@ class AccessRecord(Base):
     target_id: Mapped[str] = mapped_column(String(64), default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     record_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditTimeOrder(Base):
+    """One row: where and how far the access trail ever stepped back in time.
+
+    ``seq`` and ``recorded_at`` rise together, except where a record is stamped before
+    the latest time of the records before it (two workstations' appends a moment apart,
+    a clock set back): a *step back*. ``last_backstep_seq`` is the newest such record
+    (0: none), so every later record is stamped at or after every record before it;
+    ``max_backstep_us`` the furthest any stepped back, in microseconds. The audit viewer
+    turns a date range into a range of ``seq`` with them
+    (:func:`alpr_desktop.services.audit_query.seq_span`). Kept by
+    :func:`~alpr_desktop.services.audit.append_record`; set over the records already
+    stored by migration 0010. No row: the viewer does not rely on the order at all.
+    """
+
+    __tablename__ = "audit_time_order"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    max_backstep_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_backstep_seq: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AuditCheckpoint(Base):

@@ -336,6 +336,7 @@ def test_the_newest_records_probe_gives_the_same_pages(
             out = []
             for filters in views:
                 cleaned = filters.cleaned()
+                span = audit_query_module.seq_span(session, cleaned.since, cleaned.until, head)
                 out.append(
                     [
                         (
@@ -343,7 +344,7 @@ def test_the_newest_records_probe_gives_the_same_pages(
                             more,
                         )
                         for rows, more in (
-                            audit_query_module._page(session, cleaned, head, offset, 2)
+                            audit_query_module._page(session, cleaned, span, offset, 2)
                             for offset in (0, 2, 4)
                         )
                     ]
