@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import event, func, insert, inspect, select, text
+from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from alpr_desktop.app import Application
@@ -23,6 +22,7 @@ from alpr_desktop.services.audit import append_record
 from alpr_desktop.services.audit_query import AuditFilters, SeqSpan, seq_span
 from alpr_desktop.storage.engine import _alembic_config, current_revision, upgrade_to_head
 from alpr_desktop.storage.models import AccessRecord, AuditTimeOrder
+from tests.plan_helpers import explain, statements_sent
 
 #: After anything the fixtures recorded (at the real time), so nothing steps back by itself.
 T0 = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=1)
@@ -235,27 +235,16 @@ def test_migration_0010_measures_the_stored_trail(app: Application) -> None:
 
 def _plan(app: Application, filters: AuditFilters) -> str:
     """SQLite's plan for a page of ``filters`` over the whole trail."""
-    sent: list[tuple[str, Any]] = []
-
-    def capture(*args: Any) -> None:
-        sent.append((args[2], args[3]))  # the statement and its parameters, as sent
-
     engine = app.database.engine
     with app.database.sessions() as session:
         head = _trail(app)[0][0]
         cleaned = filters.cleaned()
         span = seq_span(session, cleaned.since, cleaned.until, head)
         stmt = audit_query._ids(session, cleaned, span).order_by(AccessRecord.seq.desc())
-        event.listen(engine, "before_cursor_execute", capture)
-        try:
+        with statements_sent(engine) as sent:
             session.execute(stmt).all()
-        finally:
-            event.remove(engine, "before_cursor_execute", capture)
-        raw = session.connection().connection.driver_connection
-        assert raw is not None
-        statement, parameters = sent[-1]  # after the session's own (BEGIN and such)
-        rows = raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters).fetchall()
-    return " | ".join(str(row[-1]) for row in rows)
+    statement, parameters = sent[-1]  # after the session's own (BEGIN and such)
+    return explain(engine, statement, parameters)
 
 
 def test_pairs_of_filters_walk_their_pair_index(sqlite_app: Application) -> None:

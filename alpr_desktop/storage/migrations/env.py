@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Engine
 
-from alpr_desktop.storage import audit_index, search_index
+from alpr_desktop.storage import own_ddl
 from alpr_desktop.storage.models import Base
 
 config = context.config
@@ -27,11 +27,8 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
-            # The search index is DDL of its own (storage/search_index.py), not models;
-            # so is the audit viewer's query index (storage/audit_index.py).
-            include_object=lambda *args: (
-                search_index.include_object(*args) and audit_index.include_object(*args)
-            ),
+            # The search, audit and area indexes are DDL of their own, not models.
+            include_object=own_ddl.include_object,
         )
         with context.begin_transaction():
             context.run_migrations()
