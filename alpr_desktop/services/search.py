@@ -12,8 +12,9 @@ How a search runs (``docs/storage.md``, "Plate search"): the pattern is compiled
 (:mod:`alpr_desktop.storage.search_index`) must look for — as written, folded in
 confusable mode, every one-edit variant in fuzzy mode — and whose ``classify()`` then
 decides, for each candidate read and its other readings, whether and how it matched.
-The filters are applied in SQL (time, cameras, mobile units, hotlist hits, the bounding
-box of a radius or polygon) and exactly in Python (the circle, the polygon). Results are
+The filters are applied in SQL (time, cameras, mobile units, hotlist hits, the map cells
+a radius or polygon reaches — :mod:`alpr_desktop.storage.area_index`) and exactly in
+Python (the circle, the polygon). Results are
 ranked by match quality (exact, another reading, confusable, one edit), then
 confidence, then time, newest first.
 """
