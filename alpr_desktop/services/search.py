@@ -36,7 +36,6 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
-    case,
     cast,
     exists,
     func,
@@ -44,7 +43,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from alpr_desktop.core import geocell
 from alpr_desktop.core.patterns import PatternError, fold_confusables_pattern
@@ -55,7 +54,6 @@ from alpr_desktop.core.search import (
     SearchGlob,
     SearchPattern,
     compile_search,
-    to_like,
 )
 from alpr_desktop.errors import NotFoundError, ValidationError
 from alpr_desktop.services.audit import AuditService
@@ -610,33 +608,52 @@ def _filtered(stmt: Any, filters: ReadFilters, dialect: str) -> Any:
 
 
 def _candidates(session: Session, pattern: SearchPattern) -> Any:
-    """A subquery of the ids of the reads the index says may match.
+    """A subquery of the reads the index says match: ``id`` and ``quality``.
 
     One part per glob and one over the other readings, each answered by the index that
-    can (:func:`_lookup`); their UNION is the candidate set. Every part is exact (the
-    index narrows, ``GLOB``/``LIKE`` decides), so the candidates are the matches.
+    can (:func:`_lookup`) and tagged with the match quality it proves; a read's quality is
+    the best of its parts' (``min``). Every part is exact (the index narrows,
+    ``GLOB``/``LIKE`` decides), so the candidates are the matches, and the tags give what
+    :meth:`SearchPattern.classify` decides — the pattern as written on the plate is
+    ``EXACT``, on another reading ``ALTERNATIVE``, folded on the folded plate
+    ``CONFUSABLE``, any other glob (a one-edit variant) ``FUZZY`` — with no second test
+    of each read in SQL. The ids come out grouped, so the reads are then fetched in
+    rowid order.
     """
     postgres = session.get_bind().dialect.name == "postgresql"
     parts: list[str] = []
     params: dict[str, Any] = {}
     expanding: list[str] = []
+    exact = SearchGlob("plate", pattern.text)
+    confusable = SearchGlob("folded", fold_confusables_pattern(pattern.text))
     for i, wanted in enumerate(pattern.globs()):
         column = "plate_normalized" if wanted.column == "plate" else "plate_folded"
-        parts.append(
-            _lookup(postgres, "plate_reads", "id", column, wanted, f"g{i}", params, expanding)
+        quality = (
+            MatchQuality.EXACT
+            if wanted == exact
+            else MatchQuality.CONFUSABLE
+            if pattern.confusable and wanted == confusable
+            else MatchQuality.FUZZY
         )
+        parts.append(
+            _lookup(
+                postgres, "plate_reads", "id", column, wanted, f"g{i}", quality, params,
+                expanding,
+            )
+        )  # fmt: skip
     alternative = SearchGlob("plate", pattern.alternative_glob)
     parts.append(
         _lookup(
             postgres, "read_alternatives", "read_id", "plate_normalized", alternative, "alt",
-            params, expanding,
+            MatchQuality.ALTERNATIVE, params, expanding,
         )
     )  # fmt: skip
     # Constant SQL with bound parameters: table and column names come from the code above.
-    union = text(" UNION ".join(parts)).bindparams(
-        *(bindparam(key, expanding=True) for key in expanding), **params
-    )
-    return union.columns(literal_column("id")).subquery("candidates")
+    union = " UNION ALL ".join(parts)
+    grouped = text(
+        f"SELECT id, min(quality) AS quality FROM ({union}) AS parts GROUP BY id"  # noqa: S608
+    ).bindparams(*(bindparam(key, expanding=True) for key in expanding), **params)
+    return grouped.columns(literal_column("id"), literal_column("quality")).subquery("candidates")
 
 
 def _lookup(
@@ -646,10 +663,12 @@ def _lookup(
     column: str,
     wanted: SearchGlob,
     key: str,
+    quality: MatchQuality,
     params: dict[str, Any],
     expanding: list[str],
 ) -> str:
-    """SQL for the ids (as ``id``) of the rows of ``table`` whose ``column`` fits a glob.
+    """SQL for the ids (as ``id``, with ``quality`` as ``quality``) of the rows of
+    ``table`` whose ``column`` fits a glob.
 
     * three fixed characters in a row: the trigram index (SQLite FTS5; on PostgreSQL
       ``pg_trgm``, or the column's B-tree for a leading run of three or more — a
@@ -661,6 +680,7 @@ def _lookup(
     * else a scan (``SearchPattern.indexed`` is False, the page says it is slow).
     """
     params[key] = wanted.like if postgres else wanted.glob
+    head = f"SELECT {id_column} AS id, {int(quality)} AS quality FROM {table}"  # noqa: S608
     fits = f"{column} LIKE :{key}" if postgres else f"{column} GLOB :{key}"
     keys = None if wanted.trigram else wanted.keys
     if keys is not None:
@@ -673,7 +693,7 @@ def _lookup(
         else:
             expanding.append(f"{key}_keys")
             strings = f"SELECT text FROM plate_keys WHERE key IN :{key}_keys AND text GLOB :{key}"  # noqa: S608
-        return f"SELECT {id_column} AS id FROM {table} WHERE {column} IN ({strings})"  # noqa: S608
+        return f"{head} WHERE {column} IN ({strings})"
     if postgres:
         lead = _LEADING_RUN.match(wanted.glob)
         upper = _prefix_upper(lead.group()) if lead and len(lead.group()) >= 3 else None
@@ -682,18 +702,15 @@ def _lookup(
             # to the trigram index as well.
             params[f"{key}_lo"], params[f"{key}_hi"] = lead.group(), upper
             return (
-                f"SELECT {id_column} AS id FROM {table} WHERE {column} >= :{key}_lo "  # noqa: S608
+                f"{head} WHERE {column} >= :{key}_lo "
                 f"AND {column} < :{key}_hi AND ({column} || '') LIKE :{key}"
             )
-        return f"SELECT {id_column} AS id FROM {table} WHERE {fits}"  # noqa: S608
+        return f"{head} WHERE {fits}"
     if table == "plate_reads":
-        return f"SELECT rowid AS id FROM plate_search WHERE {fits}"  # noqa: S608
+        return f"SELECT rowid AS id, {int(quality)} AS quality FROM plate_search WHERE {fits}"  # noqa: S608
     # IN (not a join): SQLite's planner may otherwise scan every alternative and
     # probe the FTS5 table once per row (0.9 ms became 0.95 s, bench_search.py).
-    return (
-        "SELECT read_id AS id FROM read_alternatives WHERE id IN "  # noqa: S608
-        f"(SELECT rowid FROM alternative_search WHERE {fits})"
-    )
+    return f"{head} WHERE id IN (SELECT rowid FROM alternative_search WHERE {fits})"  # noqa: S608
 
 
 _LEADING_RUN = re.compile(r"[0-9A-Z]+")
@@ -710,35 +727,6 @@ def _prefix_upper(prefix: str) -> str | None:
             return "".join(chars)
         chars.pop()
     return None
-
-
-def _quality(session: Session, pattern: SearchPattern) -> ColumnElement[int]:
-    """How a read matched, as SQL (:class:`MatchQuality`): what ``classify`` decides.
-
-    The candidates are exactly the reads some glob matches (trigram GLOB and LIKE give
-    exact answers), so a read that is neither exact, nor another reading, nor
-    confusable is a one-edit match.
-    """
-    postgres = session.get_bind().dialect.name == "postgresql"
-
-    def fits(column: Any, glob: str) -> ColumnElement[bool]:
-        return column.like(to_like(glob)) if postgres else column.op("GLOB")(glob)
-
-    alternative = aliased(ReadAlternative)
-    whens: list[tuple[ColumnElement[bool], int]] = [
-        (fits(PlateRead.plate_normalized, pattern.text), int(MatchQuality.EXACT)),
-        (
-            exists().where(
-                alternative.read_id == PlateRead.id,
-                fits(alternative.plate_normalized, pattern.alternative_glob),
-            ),
-            int(MatchQuality.ALTERNATIVE),
-        ),
-    ]
-    if pattern.confusable:
-        folded = fold_confusables_pattern(pattern.text)
-        whens.append((fits(PlateRead.plate_folded, folded), int(MatchQuality.CONFUSABLE)))
-    return case(*whens, else_=int(MatchQuality.FUZZY))
 
 
 def ranked_reads(
@@ -761,16 +749,16 @@ def ranked_reads(
     """
     dialect = session.get_bind().dialect.name
     candidates = _candidates(session, pattern)
-    quality = _quality(session, pattern).label("quality")
+    quality = candidates.c.quality
     ranked: Select[Any] = (
         _filtered(
             select(PlateRead.id, PlateRead.latitude, PlateRead.longitude, quality)
-            .select_from(PlateRead)
+            .select_from(candidates)
+            .join(PlateRead, PlateRead.id == candidates.c.id)
             .outerjoin(Camera, Camera.id == PlateRead.camera_id),
             filters,
             dialect,
         )
-        .where(PlateRead.id.in_(select(candidates.c.id)))
         .order_by(
             quality,
             PlateRead.confidence.desc(),

@@ -5,6 +5,7 @@ and filled by the upgrade from reads stored before it existed."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 from alembic import command
@@ -13,7 +14,7 @@ from sqlalchemy import delete, select, text
 from alpr_desktop.app import Application
 from alpr_desktop.core.plates import fold_confusables, normalize_plate
 from alpr_desktop.core.roles import Role
-from alpr_desktop.core.search import compile_search, plate_keys
+from alpr_desktop.core.search import MatchQuality, compile_search, plate_keys
 from alpr_desktop.recognition.reads import VehicleRead
 from alpr_desktop.services.base import Actor
 from alpr_desktop.services.search import SearchRequest
@@ -33,13 +34,18 @@ PATTERNS = ("9?Z*99", "*77*7", "7*2B", "Z?98*8", "*Z2?7", "?9*99")
 
 def _random_reads(count: int, seed: int = 14) -> list[VehicleRead]:
     rng = random.Random(seed)
+    confidences = random.Random(seed + 1)  # its own, so the plates stay as they were
 
     def plate() -> str:
         return "".join(rng.choices(_CHARS, k=rng.randint(4, 8)))
 
     return [
         placed_read(
-            i, plate(), tag="dict", alternatives=tuple(plate() for _ in range(rng.randint(0, 2)))
+            i,
+            plate(),
+            tag="dict",
+            alternatives=tuple(plate() for _ in range(rng.randint(0, 2))),
+            confidence=confidences.choice((0.6, 0.75, 0.9)),
         )
         for i in range(count)
     ]
@@ -108,6 +114,29 @@ def test_short_run_patterns_are_found_exactly_through_the_dictionary(
             assert _found(app, detective, pattern, confusable) == want, (pattern, confusable)
             hits += len(want)
     assert hits >= 20  # the patterns do match something (25 with this seed)
+
+
+def test_every_mode_ranks_as_classify_decides(app: Application, detective: Actor) -> None:
+    """The quality the SQL ranks by is the one ``classify`` gives each result: the
+    results of every mode come best match first, then most confident, then newest."""
+    app.services.ingest.store(_random_reads(240, seed=41))
+    reads = _stored(app)
+    qualities: set[MatchQuality] = set()
+    for pattern in (*PATTERNS[:3], "79Z*", "*B8A*"):
+        for confusable, fuzzy in ((False, False), (True, False), (False, True), (True, True)):
+            search = compile_search(pattern, confusable=confusable, fuzzy=fuzzy)
+            want = {
+                i
+                for i, (plate, alternatives) in reads.items()
+                if search.classify(plate, [(a, 0.5) for a in alternatives]) is not None
+            }
+            request = SearchRequest(pattern, PURPOSE, CASE, confusable=confusable, fuzzy=fuzzy)
+            page = app.services.search.search(detective, replace(request, limit=500))
+            assert {r.read_id for r in page.results} == want, (pattern, confusable, fuzzy)
+            order = [(r.quality, -r.confidence, -r.read_at.timestamp()) for r in page.results]
+            assert order == sorted(order), (pattern, confusable, fuzzy)
+            qualities.update(r.quality for r in page.results)
+    assert qualities == set(MatchQuality)  # every tier was ranked somewhere
 
 
 def test_leading_runs_are_found_exactly(app: Application, detective: Actor) -> None:
