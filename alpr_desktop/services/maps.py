@@ -192,7 +192,7 @@ class MapService(BaseService):
         record_id = self._record_dispatch(actor, "opened the operations map", query)
         now = self.ctx.now()
         since = now - dt.timedelta(hours=hours)
-        with self.ctx.db.sessions() as session:
+        with self.ctx.db.readers() as session:
             wanted = (Alert.created_at >= since) | (Alert.status == AlertStatus.PENDING)
             alerts, capped = _alerts(session, wanted)
             tracks = _tracks(session, since, now)
@@ -217,7 +217,7 @@ class MapService(BaseService):
         for :data:`ALERT_TRACK_MINUTES` either side); recorded as a map first."""
         query = {"map": "alert", "alert": alert_id}
         record_id = self._record_dispatch(actor, "mapped an alert", query, alert_id)
-        with self.ctx.db.sessions() as session:
+        with self.ctx.db.readers() as session:
             alerts, _capped = _alerts(session, Alert.id == alert_id)
             if not alerts:
                 raise NotFoundError(f"Alert {alert_id} has no position to map.")
@@ -276,7 +276,7 @@ class MapService(BaseService):
         draw: bool = False,
         inline: bool = False,
     ) -> ReadsMap:
-        with self.ctx.db.sessions() as session:
+        with self.ctx.db.readers() as session:
             reads, capped = map_reads(session, pattern, filters)
             thumbnails = _thumbnails(session, [r.read_id for r in reads[:MAX_THUMBNAILS]])
             cameras = _cameras(session)

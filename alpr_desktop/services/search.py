@@ -395,7 +395,7 @@ class SearchService(BaseService):
             query,
             "searched reads",
         )
-        with self.ctx.db.sessions() as session:
+        with self.ctx.db.readers() as session:
             ranked = ranked_reads(
                 session, pattern, request.filters, offset=request.offset, limit=request.limit
             )
@@ -422,10 +422,10 @@ class SearchService(BaseService):
         if request.polygon is not None:
             from alpr_desktop.services.canvass_area import polygon_canvass
 
-            with self.ctx.db.sessions() as session:
+            with self.ctx.db.readers() as session:
                 plates, total, capped = polygon_canvass(session, filters, request.polygon)
             return CanvassResult(plates, total, capped, record_id)
-        with self.ctx.db.sessions() as session:
+        with self.ctx.db.readers() as session:
             dialect = session.get_bind().dialect.name
             squared = _circle_sql(request.latitude, request.longitude)
             reads = func.count(PlateRead.id)
@@ -482,7 +482,7 @@ class SearchService(BaseService):
         record_id = self.audit.record_first(
             actor, Action.OPEN_READ, purpose, case_number, query, "opened a read"
         )
-        with self.ctx.db.sessions() as session:
+        with self.ctx.db.readers() as session:
             row = session.execute(_result_columns().where(PlateRead.id == read_id)).one_or_none()
             if row is None:
                 raise NotFoundError(f"There is no read {read_id}.")

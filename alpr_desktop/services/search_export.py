@@ -125,7 +125,7 @@ def export_search(
         query,
         "exported reads",
     )
-    with service.ctx.db.sessions() as session:
+    with service.ctx.db.readers() as session:
         ranked = search_module.ranked_reads(session, pattern, request.filters, limit=None)
         results = ranked.results
         names = image_names(session, results)

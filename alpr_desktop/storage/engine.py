@@ -12,7 +12,7 @@ import os
 import sqlite3
 import stat
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -185,11 +185,20 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     cursor.close()
 
 
+#: The execution option of :attr:`Database.readers`' connections.
+READ_ONLY_OPTION = "alpr_read_only"
+
+
 def _sqlite_begin(conn: Any) -> None:
     # Take the write lock at the start of every transaction. Appends to the hash-chained
     # access trail read the last record and then insert; a deferred transaction could
     # read a stale head and fail at commit, an immediate one waits its turn instead.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A reader's transaction only reads: a deferred one is a snapshot of the WAL that
+    # neither waits for the ingest's writes nor holds them up.
+    if conn.get_execution_options().get(READ_ONLY_OPTION):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, connect_timeout: int = 5, create: bool = True) -> Engine:
@@ -333,12 +342,24 @@ def _check_may_upgrade(engine: Engine, current: str | None) -> None:
 
 @dataclass(frozen=True)
 class Database:
-    """An opened, migrated database: its engine and a session factory."""
+    """An opened, migrated database: its engine and session factories.
+
+    ``sessions`` is for work that may write. ``readers`` is for work that only reads
+    (searches, canvasses, maps, the trail viewer): on SQLite its transactions are
+    deferred — a snapshot that does not take the write lock, so a month-long canvass
+    neither waits for the cameras' writes nor holds them up. A reader must not write (it
+    could meet a write made after its snapshot). On PostgreSQL the two are alike.
+    """
 
     engine: Engine
     sessions: sessionmaker[Session]
     #: Problems found at start-up that do not stop it (files other users can read).
     warnings: tuple[str, ...] = ()
+    readers: sessionmaker[Session] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        bind = self.engine.execution_options(**{READ_ONLY_OPTION: True})
+        object.__setattr__(self, "readers", sessionmaker(bind, expire_on_commit=False))
 
     @property
     def backend(self) -> str:

@@ -7,6 +7,7 @@ the one its triggers (SQLite) or GIN indexes (PostgreSQL) keep.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from alpr_desktop.services.search import (
     SearchRequest,
 )
 from alpr_desktop.storage.models import AccessRecord
-from tests.conftest import create_active_user
+from tests.conftest import create_active_user, create_admin
 from tests.integration.ingest_helpers import T0, placed_read
 
 PURPOSE = "Criminal investigation"
@@ -296,3 +297,42 @@ def test_the_command_line_goes_through_the_same_service(
     assert main([*in_area, "--purpose", PURPOSE, "--case", CASE]) == 2
     assert "must enclose an area" in capsys.readouterr().err
     assert [r.outcome for r in _records(app, "search_reads")] == ["ok", "refused"]
+
+
+def test_searching_neither_waits_for_nor_holds_up_a_writer(
+    sqlite_app: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a search and a canvass read a snapshot (``Database.readers``): they run
+    while the cameras' ingest holds the write lock mid-batch, instead of queueing behind it
+    (or, at ten thousand reads a batch, holding the ingest up while they group a month)."""
+    app = sqlite_app
+    admin = create_admin(app)
+    app.services.cameras.create(
+        admin, CameraFields(name="North gate", source="0", latitude=SCENE[0], longitude=SCENE[1])
+    )
+    app.services.ingest.store([_read(1, "7ABC123", camera="North gate")])
+    detective = create_active_user(app, admin, "det.snap", [Role.INVESTIGATOR])
+    writer = sqlite3.connect(str(app.database.engine.url.database), isolation_level=None)
+    record_first = app.services.search.audit.record_first
+
+    def then_a_writer_holds_the_lock(*args: Any, **kwargs: Any) -> int:
+        record_id = record_first(*args, **kwargs)
+        writer.execute("BEGIN IMMEDIATE")  # another writer, mid-transaction
+        return record_id
+
+    monkeypatch.setattr(app.services.search.audit, "record_first", then_a_writer_holds_the_lock)
+    try:
+        page = app.services.search.search(detective, SearchRequest("7AB*", PURPOSE, CASE))
+        assert [r.plate_text for r in page.results] == ["7ABC123"]
+        writer.execute("ROLLBACK")
+        canvass = app.services.search.canvass(
+            detective,
+            CanvassRequest(
+                *SCENE, 300.0, T0 - dt.timedelta(days=1), T0 + dt.timedelta(days=1), PURPOSE, CASE
+            ),
+        )
+        assert [p.plate_text for p in canvass.plates] == ["7ABC123"]
+    finally:
+        if writer.in_transaction:
+            writer.execute("ROLLBACK")
+        writer.close()
