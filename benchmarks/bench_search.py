@@ -269,7 +269,7 @@ def _load(engine: Any, gen: Generator, reads: int, image_id: int, chunk: int = 2
         "context_image_id", "stored_at",
     )  # fmt: skip
     alt_cols = ("id", "read_id", "rank", "plate_text", "plate_normalized", "confidence")
-    stamp = reads_t.c.read_at.type._cached_bind_processor(engine.dialect)  # noqa: SLF001
+    stamp = reads_t.c.read_at.type._cached_bind_processor(engine.dialect)
     assert stamp is not None
     start = time.perf_counter()
     read_id = 0
