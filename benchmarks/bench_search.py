@@ -256,9 +256,9 @@ def _shared_image(engine: Any) -> int:
 def _load(engine: Any, gen: Generator, reads: int, image_id: int, chunk: int = 20000) -> float:
     """Bulk-insert ``reads`` reads (explicit ids) and 2 alternatives each; seconds.
 
-    The rows go to the driver as tuples, each value through its column type's bind
-    processor (the stored form is the ORM's): ``executemany`` on SQLite, ``COPY`` on
-    PostgreSQL. SQLAlchemy's per-row dict handling was most of the time of a 10M load.
+    The rows go to the driver as tuples (``executemany`` on SQLite, ``COPY`` on
+    PostgreSQL); the timestamps through their column type's whole bind processing, so
+    they are stored as the ORM stores them (the other values need none). SQLAlchemy's per-row dict handling was most of the time of a 10M load.
     """
     reads_t = cast(Table, PlateRead.__table__)
     alts_t = cast(Table, ReadAlternative.__table__)
@@ -269,6 +269,8 @@ def _load(engine: Any, gen: Generator, reads: int, image_id: int, chunk: int = 2
         "context_image_id", "stored_at",
     )  # fmt: skip
     alt_cols = ("id", "read_id", "rank", "plate_text", "plate_normalized", "confidence")
+    # The cached processor chains UTCDateTime's and the dialect's DATETIME's (SQLite's
+    # string form); the public ``bind_processor`` stops at the naive datetime.
     stamp = reads_t.c.read_at.type._cached_bind_processor(engine.dialect)
     assert stamp is not None
     start = time.perf_counter()
