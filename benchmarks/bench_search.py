@@ -258,7 +258,8 @@ def _load(engine: Any, gen: Generator, reads: int, image_id: int, chunk: int = 2
 
     The rows go to the driver as tuples (``executemany`` on SQLite, ``COPY`` on
     PostgreSQL); the timestamps through their column type's whole bind processing, so
-    they are stored as the ORM stores them (the other values need none). SQLAlchemy's per-row dict handling was most of the time of a 10M load.
+    they are stored as the ORM stores them (the other values need none). SQLAlchemy's
+    per-row dict handling was most of the time of a 10M load.
     """
     reads_t = cast(Table, PlateRead.__table__)
     alts_t = cast(Table, ReadAlternative.__table__)

@@ -2,8 +2,8 @@
 
 The circle canvass groups in SQL on the area index (``SearchService.canvass``). A
 polygon cannot be tested in SQL on both databases alike, so here the area index narrows
-the reads to the map cells the polygon reaches and the time window, the exact shape is tested on each
-read's position (shapely, prepared once), and the reads inside are grouped in Python:
+the reads to the map cells the polygon reaches and the time window, the exact shape is
+tested on each read's position (shapely, prepared once), and the reads inside are grouped in Python:
 counts, first and last seen, cameras, and the distance of the nearest read from the
 polygon's centre. At most :data:`MAX_POLYGON_READS` reads are taken; beyond that the
 result says it is capped (a narrower window or area answers).
