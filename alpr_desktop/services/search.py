@@ -668,7 +668,29 @@ def _lookup(
     expanding: list[str],
 ) -> str:
     """SQL for the ids (as ``id``, with ``quality`` as ``quality``) of the rows of
-    ``table`` whose ``column`` fits a glob.
+    ``table`` whose ``column`` fits a glob (:func:`index_match`)."""
+    head = f"SELECT {id_column} AS id, {int(quality)} AS quality FROM {table}"  # noqa: S608
+    if not postgres and table == "plate_reads" and wanted.trigram:
+        # Straight from the FTS5 table: its rowids are the reads' ids.
+        params[key] = wanted.glob
+        fits = f"{column} GLOB :{key}"
+        return f"SELECT rowid AS id, {int(quality)} AS quality FROM plate_search WHERE {fits}"  # noqa: S608
+    match = index_match(postgres, table, column, wanted, key, params, expanding)
+    return f"{head} WHERE {match}"
+
+
+def index_match(
+    postgres: bool,
+    table: str,
+    column: str,
+    wanted: SearchGlob,
+    key: str,
+    params: dict[str, Any],
+    expanding: list[str],
+    qualify: str = "",
+) -> str:
+    """A condition on a row of ``table`` that its ``column`` fits a glob, answered by the
+    index that can (``qualify``, such as ``"plate_reads."``, prefixes the row's columns):
 
     * three fixed characters in a row: the trigram index (SQLite FTS5; on PostgreSQL
       ``pg_trgm``, or the column's B-tree for a leading run of three or more — a
@@ -678,10 +700,13 @@ def _lookup(
       the few strings that can fit, checked with ``GLOB``/``LIKE``, and the rows are
       fetched by the column's B-tree (``search_index``);
     * else a scan (``SearchPattern.indexed`` is False, the page says it is slow).
+
+    The bound values go into ``params`` under names starting with ``key`` (and the
+    names of lists SQLite expands into ``expanding``).
     """
     params[key] = wanted.like if postgres else wanted.glob
-    head = f"SELECT {id_column} AS id, {int(quality)} AS quality FROM {table}"  # noqa: S608
-    fits = f"{column} LIKE :{key}" if postgres else f"{column} GLOB :{key}"
+    own = f"{qualify}{column}"
+    fits = f"{own} LIKE :{key}" if postgres else f"{own} GLOB :{key}"
     keys = None if wanted.trigram else wanted.keys
     if keys is not None:
         params[f"{key}_keys"] = keys
@@ -693,7 +718,7 @@ def _lookup(
         else:
             expanding.append(f"{key}_keys")
             strings = f"SELECT text FROM plate_keys WHERE key IN :{key}_keys AND text GLOB :{key}"  # noqa: S608
-        return f"{head} WHERE {column} IN ({strings})"
+        return f"{own} IN ({strings})"
     if postgres:
         lead = _LEADING_RUN.match(wanted.glob)
         upper = _prefix_upper(lead.group()) if lead and len(lead.group()) >= 3 else None
@@ -701,16 +726,12 @@ def _lookup(
             # A range on the B-tree; the LIKE is written so the planner cannot take it
             # to the trigram index as well.
             params[f"{key}_lo"], params[f"{key}_hi"] = lead.group(), upper
-            return (
-                f"{head} WHERE {column} >= :{key}_lo "
-                f"AND {column} < :{key}_hi AND ({column} || '') LIKE :{key}"
-            )
-        return f"{head} WHERE {fits}"
-    if table == "plate_reads":
-        return f"SELECT rowid AS id, {int(quality)} AS quality FROM plate_search WHERE {fits}"  # noqa: S608
+            return f"{own} >= :{key}_lo AND {own} < :{key}_hi AND ({own} || '') LIKE :{key}"
+        return fits
+    fts = "plate_search" if table == "plate_reads" else "alternative_search"
     # IN (not a join): SQLite's planner may otherwise scan every alternative and
     # probe the FTS5 table once per row (0.9 ms became 0.95 s, bench_search.py).
-    return f"{head} WHERE id IN (SELECT rowid FROM alternative_search WHERE {fits})"  # noqa: S608
+    return f"{qualify}id IN (SELECT rowid FROM {fts} WHERE {column} GLOB :{key})"  # noqa: S608
 
 
 _LEADING_RUN = re.compile(r"[0-9A-Z]+")
@@ -747,6 +768,16 @@ def ranked_reads(
     ``cap`` raises the number of matches ranked (a release package must be whole).
     Does not record anything: callers record the access first.
     """
+    from alpr_desktop.services.search_rank import rank_page
+
+    fast = (
+        None
+        if limit is None
+        else rank_page(session, pattern, filters, offset=offset, limit=limit, cap=cap)
+    )
+    if fast is not None:
+        page, total, capped = fast
+        return _page(session, pattern, [r.id for r in page], total, capped)
     dialect = session.get_bind().dialect.name
     candidates = _candidates(session, pattern)
     quality = candidates.c.quality
@@ -774,7 +805,13 @@ def ranked_reads(
         inside = filters.area.test()
         rows = [r for r in rows if r.latitude is not None and inside(r.latitude, r.longitude)]
     end = None if limit is None else offset + limit
-    wanted = [r.id for r in rows[offset:end]]
+    return _page(session, pattern, [r.id for r in rows[offset:end]], len(rows), capped)
+
+
+def _page(
+    session: Session, pattern: SearchPattern, wanted: list[int], total: int, capped: bool
+) -> RankedReads:
+    """The reads ``wanted`` (ids in rank order) in full, with why each matched."""
     full: dict[int, Any] = {}
     for start in range(0, len(wanted), 900):
         chunk = wanted[start : start + 900]
@@ -791,7 +828,7 @@ def ranked_reads(
         if match is None:  # pragma: no cover - the SQL and the pattern disagree
             raise AssertionError(f"read {read_id} was ranked but does not match")
         results.append(_result(row, match.quality, match.matched_text, match.reason, others))
-    return RankedReads(results, len(rows), capped)
+    return RankedReads(results, total, capped)
 
 
 def reads_by_id(session: Session, ids: Sequence[int], reason: str) -> list[ReadResult]:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 #: The newest migration shipped with this version. Start-up compares it with the
 #: database's ``alembic_version`` and imports Alembic only when an upgrade is due (that
 #: import is a sizeable part of a cold start); a test keeps it equal to Alembic's head.
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 
 log = logging.getLogger(__name__)
 
@@ -215,11 +215,23 @@ def make_engine(url: str, *, connect_timeout: int = 5, create: bool = True) -> E
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(
+    engine = create_engine(
         parsed,
         pool_pre_ping=True,
         connect_args={"connect_timeout": connect_timeout, "application_name": "alpr-desktop"},
     )
+    event.listen(engine, "connect", _postgres_session)
+    return engine
+
+
+def _postgres_session(dbapi_connection: Any, _record: Any) -> None:
+    """Per connection: no JIT compilation. The searches' queries are estimated dear (a
+    pattern's rows are hard to estimate) but run in milliseconds; compiling them took
+    15–35 ms of each at ten million reads (``EXPLAIN ANALYZE``, ``benchmarks/
+    bench_search.py``)."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    dbapi_connection.commit()
 
 
 def describe_failure(engine: Engine, exc: BaseException) -> str:

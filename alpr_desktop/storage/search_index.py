@@ -38,9 +38,15 @@ reads); the purge calls :func:`prune_dictionary` afterwards, which removes the s
 no read or alternative holds any more. A string left behind is harmless meanwhile: the
 reads are fetched by their own columns, so it finds nothing.
 
+The **rank index** (migration 0012, :data:`RANK_INDEX`) holds the reads in the order a
+search ranks those of one match quality — confidence, then time, newest first, then id —
+so the first page of a pattern that fits many thousands of reads is read off it
+(``services/search_rank.py``).
+
 The objects here are not SQLAlchemy models: :func:`include_object` keeps Alembic's
 comparison of the models with the database from reporting them. The DDL is created
-by migrations 0005 and 0007 and lives only here.
+by migrations 0005 and 0007 and lives only here (0012 keeps its own copy of its one
+statement).
 """
 
 from __future__ import annotations
@@ -117,6 +123,9 @@ _SQLITE_DROP = (
 KEYS_TABLE = "plate_keys"  # SQLite
 STRINGS_TABLE = "plate_strings"  # PostgreSQL
 PG_KEYS_INDEX = "ix_plate_strings_keys"
+#: The reads in rank order within a match quality (confidence, then time, newest first,
+#: then id): migration 0012, used by ``services/search_rank.py``.
+RANK_INDEX = "ix_plate_reads_rank"
 # The key of the pair starting at 0-based position p of string t (core.search.plate_keys).
 _SQLITE_KEY = (
     "substr('0123456789abcdef', min(length(s.t) - 2 - p.value, 15) + 1, 1) "
@@ -323,7 +332,7 @@ def is_search_object(name: str | None, type_: str) -> bool:
             for suffix in _FTS_SUFFIXES
         )
     if type_ == "index":
-        return name in {PG_KEYS_INDEX} | {index for index, _table, _column in PG_INDEXES}
+        return name in {PG_KEYS_INDEX, RANK_INDEX} | {index for index, _t, _c in PG_INDEXES}
     return False
 
 
