@@ -661,19 +661,20 @@ def _phase(figures: dict[str, Any], kind: str, name: str) -> Iterator[None]:
 
 
 def _service_identity() -> dict[str, Any]:
-    """Which ``services/search.py`` ran: its hash, and the commit it sits on."""
-    path = REPO_ROOT / "alpr_desktop" / "services" / "search.py"
-    out: dict[str, Any] = {
-        "file": "alpr_desktop/services/search.py",
-        "sha256_16": hashlib.sha256(path.read_bytes()).hexdigest()[:16],
-    }
+    """Which search code ran: the hash of ``services/search.py`` and
+    ``services/search_rank.py`` together, and the commit they sit on."""
+    files = [f"alpr_desktop/services/{name}.py" for name in ("search", "search_rank")]
+    digest = hashlib.sha256()
+    for name in files:
+        digest.update((REPO_ROOT / name).read_bytes())
+    out: dict[str, Any] = {"files": files, "sha256_16": digest.hexdigest()[:16]}
     try:
         git = ["git", "-C", str(REPO_ROOT)]
         out["git_head"] = subprocess.run(
             [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
         ).stdout.strip()
         status = subprocess.run(
-            [*git, "status", "--porcelain", "--", str(path)],
+            [*git, "status", "--porcelain", "--", *(str(REPO_ROOT / n) for n in files)],
             capture_output=True,
             text=True,
             timeout=10,
