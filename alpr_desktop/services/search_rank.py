@@ -20,6 +20,9 @@ its first 100 and says it is capped, and for that page only the best quality mat
    is theirs — the other readings, confusables and near misses are never looked up
    (``*123``: 9,000 plates of 10M reads fit, and 12,000 other readings that ranking
    everything would also fetch).
+   Tried only when the walk's share of exact matches says at least half the cap fit
+   (the walk is a sample of the reads, the span of their ids says how many there are):
+   for a narrow pattern the lookup would be done twice for nothing.
 3. Otherwise None: the caller ranks every match.
 
 A search with a map area is left to the caller (the area index answers it, and the exact
@@ -70,11 +73,15 @@ def rank_page(
         return None
     postgres = session.get_bind().dialect.name == "postgresql"
     exact = SearchGlob("plate", pattern.text)
-    walked = _walk(session, postgres, exact, filters, need)
-    if walked is not None:
+    walked, seen = _walk(session, postgres, exact, filters, need)
+    if len(walked) == need:
         if _count(session, postgres, exact, filters, cap + 1) <= cap:
             return None
         return walked[offset:need], cap, True
+    # The walk is a sample of the reads: if its share of exact matches says fewer than
+    # half the cap fit, do not look them all up only to rank everything after all.
+    if seen * _span(session) < WALK_LENGTH * cap // 2:
+        return None
     found, fitting = _exact_page(session, postgres, exact, filters, need)
     if fitting <= cap or len(found) < need:
         return None
@@ -130,11 +137,17 @@ def _fitting(stmt: Any, postgres: bool, glob: SearchGlob, filters: Any) -> Any:
     return search_module._filtered(stmt, filters, dialect).where(condition)
 
 
+def _span(session: Session) -> int:
+    """How many reads there are at most: the span of their ids (two index probes)."""
+    low, high = session.execute(select(func.min(PlateRead.id), func.max(PlateRead.id))).one()
+    return 0 if low is None else int(high) - int(low) + 1
+
+
 def _walk(
     session: Session, postgres: bool, glob: SearchGlob, filters: Any, need: int
-) -> list[Ranked] | None:
-    """The first ``need`` reads whose plates fit ``glob`` among the first :data:`WALK_LENGTH` of the
-    rank index (the filters applied), or None if fewer fit there."""
+) -> tuple[list[Ranked], int]:
+    """The first ``need`` reads whose plates fit ``glob`` among the first
+    :data:`WALK_LENGTH` of the rank index (the filters applied), and how many fit there."""
     dialect = "postgresql" if postgres else "sqlite"
     # The index's columns only (and the cameras only for a filter on them): the walk
     # reads the index alone.
@@ -153,13 +166,14 @@ def _walk(
             literal_column(str(int(MatchQuality.EXACT))),
             walked.c.confidence,
             walked.c.read_at,
+            func.count().over().label("seen"),
         )
         .where(fits)
         .order_by(walked.c.confidence.desc(), walked.c.read_at.desc(), walked.c.id)
         .limit(need)
     )
-    rows = [Ranked(*row) for row in session.execute(stmt)]
-    return rows if len(rows) == need else None
+    rows = session.execute(stmt).all()
+    return [Ranked(*row[:4]) for row in rows], int(rows[0].seen) if rows else 0
 
 
 _RANK = (PlateRead.confidence.desc(), PlateRead.read_at.desc(), PlateRead.id)
